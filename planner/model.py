@@ -1,0 +1,248 @@
+"""Domain model of a station's 巡回連絡 world: plain typed dataclasses, no I/O, no solving.
+
+Every other module passes these objects around.  Minutes and metres are integers wherever a
+solver will see them; dates are :class:`datetime.date`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from shapely.geometry.base import BaseGeometry
+
+
+class PostKind(StrEnum):
+    """交番 (rotating shifts) or 駐在所 (one officer living on site, day work)."""
+
+    KOBAN = "koban"
+    CHUZAISHO = "chuzaisho"
+
+
+class TargetKind(StrEnum):
+    """世帯 (household) or 事業所 (business / institution)."""
+
+    HOUSEHOLD = "household"
+    BUSINESS = "business"
+
+
+class Card(StrEnum):
+    """State of the target's 巡回連絡カード."""
+
+    NONE = "none"  # never met, no card (未把握)
+    PROVISIONAL = "provisional"  # 仮カード from a nameplate or meter, no interview yet
+    FULL = "full"  # 作成済カード from an interview
+
+
+class Availability(StrEnum):
+    """When the card says a visit suits the household."""
+
+    DAY = "day"
+    EVENING = "evening"
+    ANY = "any"
+    UNKNOWN = "unknown"
+
+
+class HouseholdType(StrEnum):
+    """Drives the chance that somebody answers the door (absence table in ``data/absence.csv``)."""
+
+    ELDERLY = "elderly"
+    FAMILY = "family"
+    DUAL_EARNER = "dual_earner"
+    SINGLE_WORKER = "single_worker"
+    BUSINESS = "business"
+    UNKNOWN = "unknown"
+
+
+class Mode(StrEnum):
+    """How the officer moves between doors."""
+
+    WALK = "walk"
+    BIKE = "bike"
+    CAR = "car"
+
+
+class DutyType(StrEnum):
+    """Kinds of duty day in a roster (当番・非番・日勤・週休 and friends)."""
+
+    TOBAN = "toban"  # 当番: 24-hour duty at a 交番
+    HIBAN = "hiban"  # 非番: off after a 当番
+    NIKKIN = "nikkin"  # 日勤: day shift
+    YAKIN = "yakin"  # 夜勤: night shift (4-shift rotations)
+    SHUKYU = "shukyu"  # 週休: weekly rest
+    HOLIDAY = "holiday"  # 祝日 rest (day-work patterns)
+    SENJU = "senju"  # 専従日: a day dedicated to 巡回連絡
+    LEAVE = "leave"  # 休暇: leave, no visits
+
+
+DUTY_LABELS_JA: dict[DutyType, str] = {
+    DutyType.TOBAN: "当番",
+    DutyType.HIBAN: "非番",
+    DutyType.NIKKIN: "日勤",
+    DutyType.YAKIN: "夜勤",
+    DutyType.SHUKYU: "週休",
+    DutyType.HOLIDAY: "祝日",
+    DutyType.SENJU: "専従日",
+    DutyType.LEAVE: "休暇",
+}
+
+
+class Outcome(StrEnum):
+    """Outcome of one door (see the monthly-results capability)."""
+
+    VISITED = "visited"  # 面接
+    ABSENT = "absent"  # 不在 (CR名刺 / パトロールカード left)
+    REFUSED = "refused"
+    MOVED_OUT = "moved_out"  # 転出
+    NEW = "new"  # 新規把握
+    PROVISIONAL = "provisional"  # 仮カード without interview
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """A 交番 or 駐在所: where beats' officers start and end their rounds."""
+
+    post_id: str
+    name: str
+    kind: PostKind
+    lon: float
+    lat: float
+    station: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Beat:
+    """A 受持区: the area of one post that one officer is responsible for.
+
+    ``registry_households`` is the 住民基本台帳世帯数 (C on the official form).
+    ``frequency_years`` overrides the policy's frequency for this beat (Aomori: set by the chief).
+    """
+
+    beat_id: str
+    post_id: str
+    name: str
+    registry_households: int | None = None
+    frequency_years: int | None = None
+    polygon: BaseGeometry | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One household or business the beat officer must visit.
+
+    Households in one apartment building share ``building_id`` and coordinates.
+    ``last_visit`` is ``None`` when the target was never met (未把握).
+    """
+
+    target_id: str
+    beat_id: str
+    kind: TargetKind
+    address: str
+    lon: float
+    lat: float
+    tier: str
+    reasons: tuple[str, ...] = ()
+    building_id: str = ""
+    last_visit: date | None = None
+    card: Card = Card.NONE
+    availability: Availability = Availability.UNKNOWN
+    household_type: HouseholdType = HouseholdType.UNKNOWN
+    visit_minutes: int = 10
+    name: str = ""  # personal data: never logged, exported only on request
+
+    @property
+    def never_met(self) -> bool:
+        """True when no interview has ever been recorded (未把握 or 仮カード only)."""
+        return self.last_visit is None or self.card is not Card.FULL
+
+
+@dataclass(frozen=True, slots=True)
+class Officer:
+    """A 受持警察官 with the duty pattern their roster is generated from.
+
+    ``phase`` is the position in the pattern's cycle on 1 January, so that the officers of one
+    交番 are staggered.  ``visit_hours`` overrides the default visit hours per duty type and slot
+    (keys ``"<duty>"`` for the day slot or ``"<duty>.evening"``).
+    """
+
+    officer_id: str
+    beat_id: str
+    name: str
+    pattern: str
+    phase: int = 0
+    mode: Mode = Mode.WALK
+    visit_hours: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerDay:
+    """A leave day or 専従日 set for one officer on one date."""
+
+    officer_id: str
+    date: date
+    kind: DutyType  # LEAVE or SENJU
+
+
+@dataclass(frozen=True, slots=True)
+class DutyDay:
+    """One officer's duty on one date and the minutes it leaves for visits, per slot."""
+
+    officer_id: str
+    date: date
+    duty: DutyType
+    day_minutes: int
+    evening_minutes: int
+
+    @property
+    def visit_minutes(self) -> int:
+        """All minutes available for visits on this day."""
+        return self.day_minutes + self.evening_minutes
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """One recorded door: what happened when an officer called on a target."""
+
+    target_id: str
+    date: date
+    officer_id: str
+    outcome: Outcome
+    notes: str = ""
+
+
+@dataclass(slots=True)
+class Station:
+    """Everything one station file holds: the register and the people who work it."""
+
+    name: str
+    policy: str
+    posts: list[Post] = field(default_factory=list)
+    beats: list[Beat] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    officers: list[Officer] = field(default_factory=list)
+    officer_days: list[OfficerDay] = field(default_factory=list)
+    visits: list[Visit] = field(default_factory=list)
+
+    def beat(self, beat_id: str) -> Beat:
+        """The beat with this id (``KeyError`` if absent)."""
+        for b in self.beats:
+            if b.beat_id == beat_id:
+                return b
+        raise KeyError(beat_id)
+
+    def post_of(self, beat_id: str) -> Post:
+        """The post a beat belongs to."""
+        post_id = self.beat(beat_id).post_id
+        for p in self.posts:
+            if p.post_id == post_id:
+                return p
+        raise KeyError(post_id)
+
+    def targets_of(self, beat_id: str) -> list[Target]:
+        """Targets of one beat, in register order."""
+        return [t for t in self.targets if t.beat_id == beat_id]
+
+    def officers_of(self, beat_id: str) -> list[Officer]:
+        """Officers responsible for one beat."""
+        return [o for o in self.officers if o.beat_id == beat_id]

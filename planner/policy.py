@@ -1,0 +1,316 @@
+"""Prefectural rules as data: tiers, frequencies, 別表 reason codes, time slots, the due set.
+
+A policy is read from a TOML file (``planner/policies/miyagi.toml``, ``aomori.toml`` or a user's
+own).  Tier classification (:func:`classify`) and the due set (:func:`due_targets`) live here and
+nowhere else.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, time
+from enum import StrEnum
+from pathlib import Path
+
+from planner._errors import InputError
+from planner.model import Beat, Card, Target, TargetKind
+
+POLICY_DIR = Path(__file__).parent / "policies"
+BUILTIN_POLICIES = ("miyagi", "aomori")
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """A target tier (重点対象, 一般対象, or Aomori's single tier) and how often it is visited."""
+
+    code: str
+    label: str
+    frequency_years: int
+    level_cycle: bool = False
+    per_beat_frequency: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One line of the 別表: a reason code that makes a target a given tier."""
+
+    code: str
+    kind: TargetKind
+    tier: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A time slot of a duty day; night slots may need the 地域課長's approval."""
+
+    code: str
+    label: str
+    start: time
+    end: time
+    requires_approval: bool = False
+    approver: str = ""
+
+    @property
+    def minutes(self) -> int:
+        """Length of the slot in minutes."""
+        return (self.end.hour * 60 + self.end.minute) - (self.start.hour * 60 + self.start.minute)
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A prefecture's 巡回連絡 rules."""
+
+    name: str
+    label: str
+    tiers: tuple[Tier, ...]
+    default_tier: str
+    reasons: Mapping[str, Reason]
+    slots: tuple[Slot, ...]
+
+    def tier(self, code: str) -> Tier:
+        """The tier with this code (``KeyError`` if the policy has none)."""
+        for t in self.tiers:
+            if t.code == code:
+                return t
+        raise KeyError(code)
+
+    @property
+    def tier_codes(self) -> tuple[str, ...]:
+        """Tier codes in priority order (first = most important)."""
+        return tuple(t.code for t in self.tiers)
+
+    def slot(self, code: str) -> Slot:
+        """The slot with this code (``KeyError`` if the policy has none)."""
+        for s in self.slots:
+            if s.code == code:
+                return s
+        raise KeyError(code)
+
+    def frequency_years(self, tier: str, beat: Beat | None = None) -> int:
+        """Visit frequency of a tier in years, with the beat's override where the tier allows it."""
+        t = self.tier(tier)
+        if t.per_beat_frequency and beat is not None and beat.frequency_years:
+            return beat.frequency_years
+        return t.frequency_years
+
+
+def load_policy(name_or_path: str | Path) -> Policy:
+    """Load a built-in policy by name (``miyagi``, ``aomori``) or a user's TOML file.
+
+    Raises
+    ------
+    InputError
+        If the file is missing or a key is missing or invalid; the message names the key.
+    """
+    path = Path(name_or_path)
+    if str(name_or_path) in BUILTIN_POLICIES:
+        path = POLICY_DIR / f"{name_or_path}.toml"
+    if not path.is_file():
+        raise InputError(f"policy {name_or_path!s}: no such built-in policy or file")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a valid TOML file: {exc}") from exc
+    return policy_from_dict(raw, source=str(path))
+
+
+def policy_from_dict(raw: Mapping, *, source: str = "policy") -> Policy:
+    """Build a :class:`Policy` from parsed TOML, with a clear error naming any bad key."""
+
+    def need(mapping: Mapping, key: str, where: str):
+        if key not in mapping:
+            raise InputError(f"{source}: missing key '{where}{key}'")
+        return mapping[key]
+
+    tiers = []
+    for i, t in enumerate(need(raw, "tiers", "")):
+        where = f"tiers[{i}]."
+        freq = need(t, "frequency_years", where)
+        if not isinstance(freq, int) or freq < 1:
+            raise InputError(f"{source}: '{where}frequency_years' must be a whole number >= 1")
+        tiers.append(
+            Tier(
+                code=str(need(t, "code", where)),
+                label=str(need(t, "label", where)),
+                frequency_years=freq,
+                level_cycle=bool(t.get("level_cycle", False)),
+                per_beat_frequency=bool(t.get("per_beat_frequency", False)),
+            )
+        )
+    if not tiers:
+        raise InputError(f"{source}: 'tiers' is empty")
+    codes = {t.code for t in tiers}
+    default_tier = str(need(raw, "default_tier", ""))
+    if default_tier not in codes:
+        raise InputError(f"{source}: 'default_tier' {default_tier!r} is not one of {sorted(codes)}")
+
+    reasons: dict[str, Reason] = {}
+    for code, r in raw.get("reasons", {}).items():
+        where = f"reasons.{code}."
+        kind = need(r, "kind", where)
+        if kind not in {k.value for k in TargetKind}:
+            raise InputError(f"{source}: '{where}kind' must be household or business")
+        tier = need(r, "tier", where)
+        if tier not in codes:
+            raise InputError(f"{source}: '{where}tier' {tier!r} is not one of {sorted(codes)}")
+        reasons[code] = Reason(code, TargetKind(kind), tier, str(r.get("label", "")))
+
+    slots = []
+    for i, s in enumerate(need(raw, "slots", "")):
+        where = f"slots[{i}]."
+        try:
+            start = time.fromisoformat(need(s, "start", where))
+            end = time.fromisoformat(need(s, "end", where))
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{source}: '{where}start/end' must be HH:MM times") from exc
+        if end <= start:
+            raise InputError(f"{source}: '{where}end' must be after start")
+        slots.append(
+            Slot(
+                code=str(need(s, "code", where)),
+                label=str(s.get("label", s["code"])),
+                start=start,
+                end=end,
+                requires_approval=bool(s.get("requires_approval", False)),
+                approver=str(s.get("approver", "")),
+            )
+        )
+    return Policy(
+        name=str(need(raw, "name", "")),
+        label=str(raw.get("label", raw["name"])),
+        tiers=tuple(tiers),
+        default_tier=default_tier,
+        reasons=reasons,
+        slots=tuple(slots),
+    )
+
+
+def classify(kind: TargetKind | str, reasons: Iterable[str], policy: Policy) -> str:
+    """Tier code of a target from its 別表 reason codes.
+
+    The most important tier among the reasons wins (tiers are listed most important first);
+    a target with no listed reason gets the policy's default tier (一般対象 in Miyagi).
+
+    Raises
+    ------
+    InputError
+        If a code is not in the policy's 別表, or belongs to the other kind of target
+        (a business code on a household).
+    """
+    kind = TargetKind(kind)
+    order = {code: i for i, code in enumerate(policy.tier_codes)}
+    best = policy.default_tier
+    for code in reasons:
+        reason = policy.reasons.get(code)
+        if reason is None:
+            raise InputError(f"unknown reason code {code!r} for policy {policy.name}")
+        if reason.kind is not kind:
+            raise InputError(
+                f"reason code {code!r} is for a {reason.kind.value}, not a {kind.value}"
+            )
+        if order[reason.tier] < order[best]:
+            best = reason.tier
+    return best
+
+
+class DueReason(StrEnum):
+    """Why a target is in the due set of a year (column ``due_reason`` of plan.csv)."""
+
+    YEARLY = "yearly"  # tier visited every year (重点対象)
+    NEVER_MET = "never_met"  # 未把握: no card, never interviewed
+    PROVISIONAL = "provisional"  # 仮カード only
+    OVERDUE = "overdue"  # last visit at least the tier's frequency ago
+    CYCLE = "cycle"  # not yet overdue, brought forward to keep the cycle level
+
+
+@dataclass(frozen=True, slots=True)
+class DueTarget:
+    """A target that must be visited in the plan year, with why and how urgently.
+
+    ``urgency`` sorts the due set: lower is more urgent (never met first, then longest unvisited).
+    """
+
+    target: Target
+    reason: DueReason
+    years_since: float
+    urgency: tuple
+
+
+def _years_since(last: date | None, year: int) -> float:
+    if last is None:
+        return math.inf
+    return (date(year, 1, 1) - last).days / 365.25
+
+
+def due_targets(
+    targets: Iterable[Target], policy: Policy, year: int, beats: Mapping[str, Beat] | None = None
+) -> list[DueTarget]:
+    """The targets due in ``year`` under ``policy``, most urgent first.
+
+    A target of a tier with frequency *F* years is due when it was never interviewed (no card or
+    only a 仮カード) or its last visit was in year ``year - F`` or earlier.  A tier with
+    ``level_cycle`` (Miyagi 一般対象) then tops its due set up, oldest last visit first, to
+    ``ceil(n / F)`` targets so that about 1/F of the tier is visited every year.
+
+    Parameters
+    ----------
+    targets
+        The register (any number of beats).
+    policy
+        The rules to apply; each target's ``tier`` must be one of the policy's tiers.
+    year
+        The plan year.
+    beats
+        Beats by id, for per-beat frequencies (Aomori).  Optional.
+    """
+    beats = beats or {}
+    by_tier: dict[tuple[str, str], list[Target]] = {}
+    for t in targets:
+        by_tier.setdefault((t.beat_id, t.tier), []).append(t)
+    due: list[DueTarget] = []
+    for (beat_id, tier_code), members in by_tier.items():
+        tier = policy.tier(tier_code)
+        freq = policy.frequency_years(tier_code, beats.get(beat_id))
+        chosen: list[DueTarget] = []
+        rest: list[Target] = []
+        for t in members:
+            since = _years_since(t.last_visit, year)
+            if t.last_visit is None or t.card is Card.NONE:
+                reason = DueReason.NEVER_MET
+            elif t.card is Card.PROVISIONAL:
+                reason = DueReason.PROVISIONAL
+            elif t.last_visit.year <= year - freq:
+                reason = DueReason.YEARLY if freq == 1 else DueReason.OVERDUE
+            else:
+                rest.append(t)
+                continue
+            chosen.append(DueTarget(t, reason, since, _urgency(reason, since, t)))
+        if tier.level_cycle and freq > 1:
+            quota = math.ceil(len(members) / freq)
+            rest.sort(key=lambda t: (t.last_visit or date.min, t.target_id))
+            for t in rest[: max(0, quota - len(chosen))]:
+                since = _years_since(t.last_visit, year)
+                urgency = _urgency(DueReason.CYCLE, since, t)
+                chosen.append(DueTarget(t, DueReason.CYCLE, since, urgency))
+        due.extend(chosen)
+    tier_rank = {code: i for i, code in enumerate(policy.tier_codes)}
+    due.sort(key=lambda d: (tier_rank[d.target.tier], d.urgency))
+    return due
+
+
+_REASON_RANK = {
+    DueReason.NEVER_MET: 0,
+    DueReason.PROVISIONAL: 1,
+    DueReason.OVERDUE: 2,
+    DueReason.YEARLY: 3,
+    DueReason.CYCLE: 4,
+}
+
+
+def _urgency(reason: DueReason, since: float, t: Target) -> tuple:
+    years = since if math.isfinite(since) else 1e9
+    return (_REASON_RANK[reason], -years, t.target_id)

@@ -1,0 +1,700 @@
+"""The station file: one GeoPackage per 警察署 (opens in QGIS), read and written with pyogrio.
+
+Layers: ``posts`` (points), ``beats`` (polygons), ``targets`` (points), ``officers``,
+``officer_days`` and ``visits`` (tables), ``meta`` (key/value table), and the street network as
+``street_nodes`` / ``street_edges``.  Every write goes to a temporary file beside the target and is
+renamed over it, so a station file is always whole; files are created owner-only (0600) because a
+register holds personal data.
+
+This module also parses and validates the user's CSV / GeoPackage / GeoJSON inputs: every problem
+is reported with file, row and column, and nothing is written when any row is bad.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import pandas as pd
+import pyogrio
+from shapely import wkt
+from shapely.geometry import Point
+
+from planner import _validate as v
+from planner._errors import InputError, RowError
+from planner.model import (
+    Availability,
+    Beat,
+    Card,
+    DutyType,
+    HouseholdType,
+    Mode,
+    Officer,
+    OfficerDay,
+    Outcome,
+    Post,
+    PostKind,
+    Station,
+    Target,
+    TargetKind,
+    Visit,
+)
+from planner.policy import Policy, classify
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = "1"
+CRS = "EPSG:4326"
+TARGET_COLUMNS = (
+    "target_id", "beat_id", "kind", "tier", "reasons", "address", "building_id", "last_visit",
+    "card", "availability", "household_type", "visit_minutes", "lon", "lat", "name",
+)  # fmt: skip
+MAX_DISTANCE_KM = 50.0  # a target farther than this from every post is "far outside the station"
+
+
+# --------------------------------------------------------------------------------------------
+# atomic, owner-only writes
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path, *, private: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it over ``path``.
+
+    On any exception the temporary file is removed and ``path`` is left as it was.
+    ``private`` makes the file owner-only (0600), for files that hold personal data.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)  # writers such as GDAL want to create the file themselves
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        if private:
+            os.chmod(tmp_path, 0o600)
+        os.replace(tmp_path, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+
+
+# --------------------------------------------------------------------------------------------
+# model <-> frames
+
+
+def targets_to_frame(targets: Sequence[Target]) -> gpd.GeoDataFrame:
+    """Targets as a GeoDataFrame with the documented column names (see docs/formats.md)."""
+    rows = [
+        {
+            "target_id": t.target_id,
+            "beat_id": t.beat_id,
+            "kind": t.kind.value,
+            "tier": t.tier,
+            "reasons": ",".join(t.reasons),
+            "address": t.address,
+            "building_id": t.building_id,
+            "last_visit": t.last_visit.isoformat() if t.last_visit else "",
+            "card": t.card.value,
+            "availability": t.availability.value,
+            "household_type": t.household_type.value,
+            "visit_minutes": t.visit_minutes,
+            "lon": t.lon,
+            "lat": t.lat,
+            "name": t.name,
+        }
+        for t in targets
+    ]
+    frame = pd.DataFrame(rows, columns=list(TARGET_COLUMNS))
+    geometry = gpd.points_from_xy(frame["lon"], frame["lat"]) if rows else []
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=CRS)
+
+
+def _targets_from_frame(frame: pd.DataFrame) -> list[Target]:
+    out = []
+    for r in frame.itertuples(index=False):
+        out.append(
+            Target(
+                target_id=str(r.target_id),
+                beat_id=str(r.beat_id),
+                kind=TargetKind(r.kind),
+                address=_s(r.address),
+                lon=float(r.lon),
+                lat=float(r.lat),
+                tier=str(r.tier),
+                reasons=tuple(c for c in _s(r.reasons).split(",") if c),
+                building_id=_s(r.building_id),
+                last_visit=date.fromisoformat(r.last_visit) if _s(r.last_visit) else None,
+                card=Card(r.card),
+                availability=Availability(r.availability),
+                household_type=HouseholdType(r.household_type),
+                visit_minutes=int(r.visit_minutes),
+                name=_s(getattr(r, "name", "")),
+            )
+        )
+    return out
+
+
+def _s(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+def _hours_to_text(hours: dict[str, float]) -> str:
+    return ";".join(f"{k}={hours[k]:g}" for k in sorted(hours))
+
+
+def _hours_from_text(raw: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for part in raw.replace(" ", "").split(";"):
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise ValueError(f"{part!r} is not duty=hours (e.g. toban=1.5;toban.evening=1)")
+        duty = key.split(".")[0]
+        if (
+            duty not in {d.value for d in DutyType}
+            or key.count(".") > 1
+            or ("." in key and not key.endswith(".evening"))
+        ):
+            raise ValueError(f"{key!r} is not a duty type (optionally with .evening)")
+        try:
+            hours = float(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a number of hours") from None
+        if not 0 <= hours <= 24:
+            raise ValueError(f"{hours} hours is out of range [0, 24]")
+        out[key] = hours
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# read / write the station file
+
+
+def read_station(path: str | Path) -> Station:
+    """Read a station GeoPackage into a :class:`Station`.
+
+    Raises
+    ------
+    InputError
+        If the file is missing or is not a station file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such station file")
+    try:
+        layers = {name for name, _ in pyogrio.list_layers(path)}
+    except Exception as exc:  # GDAL raises several kinds of errors for garbage files
+        raise InputError(f"{path}: not a GeoPackage: {exc}") from exc
+    if "meta" not in layers:
+        raise InputError(f"{path}: not a station file (no 'meta' layer)")
+    meta = _read_table(path, "meta")
+    info = dict(zip(meta["key"], meta["value"], strict=True))
+    station = Station(name=info.get("station", ""), policy=info.get("policy", "miyagi"))
+    if "posts" in layers:
+        for r in _read_table(path, "posts").itertuples(index=False):
+            station.posts.append(
+                Post(str(r.post_id), _s(r.name), PostKind(r.kind), float(r.lon), float(r.lat),
+                     _s(r.station))
+            )  # fmt: skip
+    if "beats" in layers:
+        beats = pyogrio.read_dataframe(path, layer="beats")
+        for r in beats.itertuples(index=False):
+            station.beats.append(
+                Beat(
+                    beat_id=str(r.beat_id),
+                    post_id=str(r.post_id),
+                    name=_s(r.name),
+                    registry_households=_opt_int(r.registry_households),
+                    frequency_years=_opt_int(r.frequency_years),
+                    polygon=r.geometry,
+                )
+            )
+    if "targets" in layers:
+        station.targets = _targets_from_frame(_read_table(path, "targets"))
+    if "officers" in layers:
+        for r in _read_table(path, "officers").itertuples(index=False):
+            station.officers.append(
+                Officer(str(r.officer_id), str(r.beat_id), _s(r.name), str(r.pattern),
+                        int(r.phase), Mode(r.mode), _hours_from_text(_s(r.visit_hours)))
+            )  # fmt: skip
+    if "officer_days" in layers:
+        for r in _read_table(path, "officer_days").itertuples(index=False):
+            station.officer_days.append(
+                OfficerDay(str(r.officer_id), date.fromisoformat(r.date), DutyType(r.kind))
+            )
+    if "visits" in layers:
+        for r in _read_table(path, "visits").itertuples(index=False):
+            station.visits.append(
+                Visit(str(r.target_id), date.fromisoformat(r.date), str(r.officer_id),
+                      Outcome(r.outcome), _s(r.notes))
+            )  # fmt: skip
+    return station
+
+
+def _read_table(path: Path, layer: str) -> pd.DataFrame:
+    frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+    return pd.DataFrame(frame)
+
+
+def _opt_int(value: Any) -> int | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+        return None
+    return int(value)
+
+
+def read_streets(path: str | Path) -> nx.MultiDiGraph | None:
+    """The street network stored in a station file, or ``None`` if it has none."""
+    path = Path(path)
+    layers = {name for name, _ in pyogrio.list_layers(path)}
+    if "street_nodes" not in layers or "street_edges" not in layers:
+        return None
+    nodes = pyogrio.read_dataframe(path, layer="street_nodes", read_geometry=False)
+    edges = pyogrio.read_dataframe(path, layer="street_edges")
+    graph = nx.MultiDiGraph(crs=CRS)
+    for r in nodes.itertuples(index=False):
+        graph.add_node(int(r.osmid), x=float(r.x), y=float(r.y))
+    for r in edges.itertuples(index=False):
+        attrs = {"length": float(r.length), "highway": _s(r.highway), "geometry": r.geometry}
+        if _s(r.name):
+            attrs["name"] = _s(r.name)
+        graph.add_edge(int(r.u), int(r.v), key=int(r.key), **attrs)
+    return graph
+
+
+def write_station(
+    station: Station, path: str | Path, *, streets: nx.MultiDiGraph | None = None
+) -> None:
+    """Write a whole station (and optionally its street network) atomically, owner-only.
+
+    When ``streets`` is ``None`` the network already in the file (if any) is kept.
+    """
+    path = Path(path)
+    if streets is None and path.is_file():
+        streets = read_streets(path)
+    with atomic_path(path) as tmp:
+        _write_layers(station, tmp, streets)
+    log.info("wrote %s: %d targets in %d beats", path, len(station.targets), len(station.beats))
+
+
+def _write_layers(station: Station, tmp: Path, streets: nx.MultiDiGraph | None) -> None:
+    def table(name: str, rows: list[dict], columns: Sequence[str]) -> None:
+        frame = pd.DataFrame(rows, columns=list(columns))
+        pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
+
+    table("meta", [{"key": k, "value": val} for k, val in (
+        ("format_version", FORMAT_VERSION), ("station", station.name), ("policy", station.policy),
+    )], ("key", "value"))  # fmt: skip
+    posts = gpd.GeoDataFrame(
+        [{"post_id": p.post_id, "name": p.name, "kind": p.kind.value, "lon": p.lon, "lat": p.lat,
+          "station": p.station} for p in station.posts],
+        columns=["post_id", "name", "kind", "lon", "lat", "station"],
+        geometry=[Point(p.lon, p.lat) for p in station.posts], crs=CRS,
+    )  # fmt: skip
+    pyogrio.write_dataframe(posts, tmp, layer="posts", driver="GPKG", geometry_type="Point")
+    beats = gpd.GeoDataFrame(
+        [{"beat_id": b.beat_id, "post_id": b.post_id, "name": b.name,
+          "registry_households": b.registry_households, "frequency_years": b.frequency_years}
+         for b in station.beats],
+        columns=["beat_id", "post_id", "name", "registry_households", "frequency_years"],
+        geometry=[b.polygon for b in station.beats], crs=CRS,
+    )  # fmt: skip
+    for col in ("registry_households", "frequency_years"):
+        beats[col] = beats[col].astype("Int64")
+    pyogrio.write_dataframe(beats, tmp, layer="beats", driver="GPKG", geometry_type="Unknown")
+    pyogrio.write_dataframe(
+        targets_to_frame(station.targets), tmp, layer="targets", driver="GPKG",
+        geometry_type="Point",
+    )  # fmt: skip
+    table("officers", [
+        {"officer_id": o.officer_id, "beat_id": o.beat_id, "name": o.name, "pattern": o.pattern,
+         "phase": o.phase, "mode": o.mode.value, "visit_hours": _hours_to_text(o.visit_hours)}
+        for o in station.officers
+    ], ("officer_id", "beat_id", "name", "pattern", "phase", "mode", "visit_hours"))  # fmt: skip
+    table("officer_days", [
+        {"officer_id": d.officer_id, "date": d.date.isoformat(), "kind": d.kind.value}
+        for d in station.officer_days
+    ], ("officer_id", "date", "kind"))  # fmt: skip
+    table("visits", [
+        {"target_id": x.target_id, "date": x.date.isoformat(), "officer_id": x.officer_id,
+         "outcome": x.outcome.value, "notes": x.notes}
+        for x in station.visits
+    ], ("target_id", "date", "officer_id", "outcome", "notes"))  # fmt: skip
+    if streets is not None:
+        _write_streets(streets, tmp)
+
+
+def _write_streets(graph: nx.MultiDiGraph, tmp: Path) -> None:
+    nodes = gpd.GeoDataFrame(
+        [{"osmid": int(n), "x": float(d["x"]), "y": float(d["y"])}
+         for n, d in graph.nodes(data=True)],
+        columns=["osmid", "x", "y"],
+        geometry=[Point(d["x"], d["y"]) for _, d in graph.nodes(data=True)], crs=CRS,
+    )  # fmt: skip
+    pyogrio.write_dataframe(nodes, tmp, layer="street_nodes", driver="GPKG", geometry_type="Point")
+    rows, geoms = [], []
+    for u, w, k, d in graph.edges(keys=True, data=True):
+        geom = d.get("geometry")
+        if geom is None:
+            from shapely.geometry import LineString
+
+            a, b = graph.nodes[u], graph.nodes[w]
+            geom = LineString([(a["x"], a["y"]), (b["x"], b["y"])])
+        rows.append({"u": int(u), "v": int(w), "key": int(k), "length": float(d["length"]),
+                     "highway": _flat(d.get("highway")), "name": _flat(d.get("name"))})  # fmt: skip
+        geoms.append(geom)
+    edges = gpd.GeoDataFrame(
+        rows, columns=["u", "v", "key", "length", "highway", "name"], geometry=geoms, crs=CRS
+    )
+    pyogrio.write_dataframe(
+        edges, tmp, layer="street_edges", driver="GPKG", geometry_type="LineString"
+    )
+
+
+def _flat(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple | set):
+        return ",".join(sorted(str(x) for x in value))
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# user inputs: parse and validate
+
+
+def _read_rows(path: Path) -> list[dict[str, str]]:
+    """Rows of text from a CSV, GeoPackage or GeoJSON file (lon/lat taken from point geometry)."""
+    suffix = path.suffix.lower()
+    if suffix in {".csv", ".txt"}:
+        rows = v.read_table(path)
+    elif suffix in {".gpkg", ".geojson", ".json"}:
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+        try:
+            frame = pyogrio.read_dataframe(path)
+        except Exception as exc:  # GDAL's errors are many
+            raise InputError(f"{path}: cannot read: {exc}") from exc
+        rows = []
+        for rec in frame.to_dict("records"):
+            geom = rec.pop("geometry", None)
+            row = {k: _s(val) for k, val in rec.items()}
+            if geom is not None and not geom.is_empty and geom.geom_type == "Point":
+                row.setdefault("lon", repr(geom.x))
+                row.setdefault("lat", repr(geom.y))
+                if not row["lon"]:
+                    row["lon"] = repr(geom.x)
+                if not row["lat"]:
+                    row["lat"] = repr(geom.y)
+            rows.append(row)
+    else:
+        raise InputError(f"{path}: unsupported file type {suffix!r} (use .csv, .gpkg or .geojson)")
+    if not rows:
+        raise InputError(f"{path}: no data rows")
+    return rows
+
+
+def _unique_ids(path: Path, rows: list[dict[str, Any]], key: str) -> None:
+    dups = v.duplicates(str(r[key]) for r in rows)
+    if dups:
+        problems = [
+            (pos + 2, key, f"duplicate id {ident!r} (also on row {positions[0] + 2})")
+            for ident, positions in dups.items()
+            for pos in positions[1:]
+        ]
+        raise RowError(str(path), sorted(problems))
+
+
+def posts_from_file(path: str | Path) -> list[Post]:
+    """Parse a posts CSV: post_id, name, kind (koban|chuzaisho), lon, lat[, station]."""
+    path = Path(path)
+    cols = [
+        v.Column("post_id", v.nonempty),
+        v.Column("name", v.nonempty),
+        v.Column("kind", v.choice(PostKind)),
+        v.Column("lon", v.number(-180, 180, "longitude")),
+        v.Column("lat", v.number(-90, 90, "latitude")),
+        v.Column("station", v.text, required=False, default=""),
+    ]
+    rows = v.check_rows(path, _read_rows(path), cols)
+    _unique_ids(path, rows, "post_id")
+    return [Post(**r) for r in rows]
+
+
+def beats_from_file(path: str | Path, *, post_ids: set[str]) -> list[Beat]:
+    """Parse a beats CSV: beat_id, post_id[, name, registry_households, frequency_years,
+    polygon_wkt]."""
+    path = Path(path)
+
+    def polygon(raw: str):
+        try:
+            geom = wkt.loads(raw)
+        except Exception:  # shapely raises GEOSException or ValueError
+            raise ValueError("not a WKT polygon") from None
+        if geom.geom_type not in {"Polygon", "MultiPolygon"}:
+            raise ValueError(f"a {geom.geom_type}, not a polygon")
+        return geom
+
+    cols = [
+        v.Column("beat_id", v.nonempty),
+        v.Column("post_id", v.nonempty),
+        v.Column("name", v.text, required=False, default=""),
+        v.Column("registry_households", v.integer(0), required=False),
+        v.Column("frequency_years", v.integer(1, 20), required=False),
+        v.Column("polygon_wkt", polygon, required=False),
+    ]
+
+    def known_post(r: dict) -> list[tuple[str, str]]:
+        if r["post_id"] not in post_ids:
+            return [("post_id", f"unknown post {r['post_id']!r}")]
+        return []
+
+    rows = v.check_rows(path, _read_rows(path), cols, row_checks=[known_post])
+    _unique_ids(path, rows, "beat_id")
+    return [
+        Beat(r["beat_id"], r["post_id"], r["name"], r["registry_households"],
+             r["frequency_years"], r["polygon_wkt"])
+        for r in rows
+    ]  # fmt: skip
+
+
+def officers_from_file(
+    path: str | Path, *, beat_ids: set[str], patterns: set[str]
+) -> list[Officer]:
+    """Parse an officers CSV: officer_id, beat_id, name, pattern[, phase, mode, visit_hours]."""
+    path = Path(path)
+    cols = [
+        v.Column("officer_id", v.nonempty),
+        v.Column("beat_id", v.nonempty),
+        v.Column("name", v.text, required=False, default=""),
+        v.Column("pattern", v.nonempty),
+        v.Column("phase", v.integer(0, 30), required=False, default=0),
+        v.Column("mode", v.choice(Mode), required=False, default=Mode.WALK),
+        v.Column("visit_hours", _hours_from_text, required=False, default={}),
+    ]
+
+    def known(r: dict) -> list[tuple[str, str]]:
+        out = []
+        if r["beat_id"] not in beat_ids:
+            out.append(("beat_id", f"unknown beat {r['beat_id']!r}"))
+        if r["pattern"] not in patterns:
+            names = ", ".join(sorted(patterns))
+            out.append(("pattern", f"unknown pattern {r['pattern']!r} ({names})"))
+        return out
+
+    rows = v.check_rows(path, _read_rows(path), cols, row_checks=[known])
+    _unique_ids(path, rows, "officer_id")
+    return [Officer(**r) for r in rows]
+
+
+def officer_days_from_file(path: str | Path, *, officer_ids: set[str]) -> list[OfficerDay]:
+    """Parse leave days and 専従日: officer_id, date, kind (leave|senju)."""
+    path = Path(path)
+
+    def kind(raw: str) -> DutyType:
+        value = raw.strip().lower()
+        if value not in {"leave", "senju"}:
+            raise ValueError(f"{raw.strip()!r} is not leave or senju")
+        return DutyType(value)
+
+    cols = [
+        v.Column("officer_id", v.nonempty),
+        v.Column("date", v.iso_date()),
+        v.Column("kind", kind),
+    ]
+
+    def known(r: dict) -> list[tuple[str, str]]:
+        if r["officer_id"] not in officer_ids:
+            return [("officer_id", f"unknown officer {r['officer_id']!r}")]
+        return []
+
+    rows = v.check_rows(path, _read_rows(path), cols, row_checks=[known])
+    return [OfficerDay(r["officer_id"], r["date"], r["kind"]) for r in rows]
+
+
+def targets_from_file(
+    path: str | Path,
+    *,
+    policy: Policy,
+    beat_ids: set[str],
+    posts: Sequence[Post] = (),
+    today: date | None = None,
+) -> list[Target]:
+    """Parse and validate a targets file (CSV, GeoPackage or GeoJSON; columns in docs/formats.md).
+
+    Every row is checked: coordinates present and in range (and within ``MAX_DISTANCE_KM`` of a
+    post when posts are known, with a hint when lon/lat look swapped), unique ids, known beat,
+    reason codes in the policy's 別表 and of the target's kind, tier valid, last visit not in the
+    future, and card / availability / household_type / kind values.  The tier is derived from
+    the reasons when the column is empty.
+
+    Raises
+    ------
+    RowError
+        Naming file, row and column of every problem; nothing is returned in part.
+    """
+    path = Path(path)
+    today = today or date.today()
+    cols = [
+        v.Column("target_id", v.nonempty),
+        v.Column("beat_id", v.nonempty),
+        v.Column("kind", v.choice(TargetKind)),
+        v.Column("address", v.nonempty),
+        v.Column("lon", v.number(-180, 180, "longitude")),
+        v.Column("lat", v.number(-180, 180, "latitude")),  # range checked with lon below
+        v.Column("tier", v.text, required=False, default=""),
+        v.Column("reasons", v.codes, required=False, default=()),
+        v.Column("building_id", v.text, required=False, default=""),
+        v.Column("last_visit", v.iso_date(not_after=today), required=False),
+        v.Column("card", v.choice(Card), required=False),
+        v.Column("availability", v.choice(Availability), required=False,
+                 default=Availability.UNKNOWN),
+        v.Column("household_type", v.choice(HouseholdType), required=False),
+        v.Column("visit_minutes", v.integer(1, 240), required=False),
+        v.Column("name", v.text, required=False, default=""),
+    ]  # fmt: skip
+
+    def semantic(r: dict) -> list[tuple[str, str]]:
+        out = []
+        if r["beat_id"] not in beat_ids:
+            out.append(("beat_id", f"unknown beat {r['beat_id']!r}"))
+        try:
+            derived = classify(r["kind"], r["reasons"], policy)
+        except InputError as exc:
+            out.append(("reasons", str(exc)))
+            derived = policy.default_tier
+        if r["tier"] and r["tier"] not in policy.tier_codes:
+            out.append(("tier", f"{r['tier']!r} is not a tier of {policy.name} "
+                                f"({', '.join(policy.tier_codes)})"))  # fmt: skip
+        r["tier"] = r["tier"] or derived
+        if abs(r["lat"]) > 90:
+            hint = "lon and lat look swapped" if abs(r["lon"]) <= 90 else "out of range"
+            out.append(("lat", f"latitude {r['lat']} is {hint}"))
+        else:
+            out.extend(_far_from_posts(r["lon"], r["lat"], posts))
+        return out
+
+    rows = v.check_rows(path, _read_rows(path), cols, row_checks=[semantic])
+    _unique_ids(path, rows, "target_id")
+    return [_target_from_row(r) for r in rows]
+
+
+def _far_from_posts(lon: float, lat: float, posts: Sequence[Post]) -> list[tuple[str, str]]:
+    if not posts:
+        return []
+    nearest = min(_km(lon, lat, p.lon, p.lat) for p in posts)
+    if nearest <= MAX_DISTANCE_KM:
+        return []
+    if min(_km(lat, lon, p.lon, p.lat) for p in posts) <= MAX_DISTANCE_KM:
+        return [("lon/lat", "lon and lat look swapped")]
+    limit = f"limit {MAX_DISTANCE_KM:g} km"
+    return [("lon/lat", f"point is {nearest:.0f} km from the nearest post ({limit})")]
+
+
+def _km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 12742.0 * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _target_from_row(r: dict[str, Any]) -> Target:
+    kind: TargetKind = r["kind"]
+    card = r["card"] or (Card.FULL if r["last_visit"] else Card.NONE)
+    household_type = r["household_type"] or (
+        HouseholdType.BUSINESS if kind is TargetKind.BUSINESS else HouseholdType.UNKNOWN
+    )
+    minutes = r["visit_minutes"] or (15 if card is not Card.FULL else 10)
+    return Target(
+        target_id=r["target_id"], beat_id=r["beat_id"], kind=kind, address=r["address"],
+        lon=r["lon"], lat=r["lat"], tier=r["tier"], reasons=r["reasons"],
+        building_id=r["building_id"], last_visit=r["last_visit"], card=card,
+        availability=r["availability"], household_type=household_type, visit_minutes=minutes,
+        name=r["name"],
+    )  # fmt: skip
+
+
+def merge_by_id(existing: Sequence[Any], incoming: Sequence[Any], key: str) -> list[Any]:
+    """Records after an import: incoming ones replace those with the same id, new ids are appended.
+
+    ``key`` is the id attribute (``target_id``, ``post_id``, ...).  Order is kept: existing records
+    first, in their order, then new ones in file order.
+    """
+    by_id = {getattr(x, key): x for x in incoming}
+    merged = [by_id.pop(getattr(x, key), x) for x in existing]
+    return merged + [x for x in incoming if getattr(x, key) in by_id]
+
+
+def import_files(
+    db: str | Path,
+    *,
+    station_name: str | None = None,
+    policy_name: str | None = None,
+    posts: str | Path | None = None,
+    beats: str | Path | None = None,
+    officers: str | Path | None = None,
+    officer_days: str | Path | None = None,
+    targets: Sequence[str | Path] = (),
+    streets: nx.MultiDiGraph | None = None,
+    patterns: set[str],
+    today: date | None = None,
+) -> Station:
+    """Import user files into a station file (created if absent) in one atomic write.
+
+    Files are applied in dependency order (posts, beats, officers, officer days, targets), each
+    validated against what precedes it; records with a known id replace the stored ones.  When
+    any file has a bad row nothing is written and the :class:`RowError` names every problem.
+
+    Returns
+    -------
+    Station
+        The station as written.
+    """
+    from planner.policy import load_policy
+
+    db = Path(db)
+    if db.is_file():
+        station = read_station(db)
+        if station_name:
+            station.name = station_name
+        if policy_name:
+            station.policy = policy_name
+    else:
+        if not station_name:
+            raise InputError(f"{db}: new station file: give the station's name (--station)")
+        station = Station(name=station_name, policy=policy_name or "miyagi")
+    policy = load_policy(station.policy)
+    if posts:
+        station.posts = merge_by_id(station.posts, posts_from_file(posts), "post_id")
+    if beats:
+        new_beats = beats_from_file(beats, post_ids={p.post_id for p in station.posts})
+        station.beats = merge_by_id(station.beats, new_beats, "beat_id")
+    beat_ids = {b.beat_id for b in station.beats}
+    if officers:
+        new_officers = officers_from_file(officers, beat_ids=beat_ids, patterns=patterns)
+        station.officers = merge_by_id(station.officers, new_officers, "officer_id")
+    if officer_days:
+        days = officer_days_from_file(
+            officer_days, officer_ids={o.officer_id for o in station.officers}
+        )
+        known = {(d.officer_id, d.date) for d in days}
+        station.officer_days = [
+            d for d in station.officer_days if (d.officer_id, d.date) not in known
+        ] + days
+    for path in targets:
+        new_targets = targets_from_file(
+            path, policy=policy, beat_ids=beat_ids, posts=station.posts, today=today
+        )
+        station.targets = merge_by_id(station.targets, new_targets, "target_id")
+    write_station(station, db, streets=streets)
+    return station
