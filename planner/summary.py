@@ -74,8 +74,9 @@ def summarize(station: Station, policy: Policy, year: int) -> list[BeatSummary]:
 def format_summary(rows: list[BeatSummary], policy: Policy, year: int) -> str:
     """A plain-text table of the summaries, with Japanese tier labels."""
     labels = [policy.tier(c).label for c in policy.tier_codes]
-    head = ["受持区", "交番・駐在所", "対象数", "世帯", "事業所", *labels, "未把握",
-            *[f"{lab}({year}対象)" for lab in labels], "訪問時間h(必要)", "勤務内訪問h"]  # fmt: skip
+    due = [f"{lab}({year}対象)" for lab in labels]
+    head = ["受持区", "交番・駐在所", "対象数", "世帯", "事業所", *labels, "未把握", *due,
+            "訪問h(移動除く)", "勤務内訪問h"]  # fmt: skip
     lines = []
     for r in rows:
         lines.append([
