@@ -57,8 +57,13 @@ def main(verbose: int) -> None:
 
 
 @main.command()
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder to write demo.gpkg (and later the plan, forms, routes) into.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write demo.gpkg (and later the plan, forms, routes) into.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the town.")
 @click.option("--year", type=int, default=None, help="Plan year (default: see `planner info`).")
 @_handle_errors
@@ -83,10 +88,18 @@ def demo(out_dir: Path, seed: int, year: int | None) -> None:
 
 
 @main.command()
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Station file (.gpkg).")
-@click.option("--year", type=int, default=None,
-              help="Plan year (default: this year until June, next year from July).")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Station file (.gpkg).",
+)
+@click.option(
+    "--year",
+    type=int,
+    default=None,
+    help="Plan year (default: this year until June, next year from July).",
+)
 @_handle_errors
 def info(db: Path, year: int | None) -> None:
     """Print a summary per beat: targets by tier and kind, due this year, officer hours.
@@ -110,23 +123,40 @@ def _print_summary(station, year: int) -> None:
 
 
 @main.command(name="import")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Station file (.gpkg); created when absent.")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Station file (.gpkg); created when absent.",
+)
 @click.option("--station", "station_name", help="Station name (needed for a new file).")
-@click.option("--policy", "policy_name",
-              help="miyagi, aomori or a policy TOML file (default for a new file: miyagi).")
+@click.option(
+    "--policy",
+    "policy_name",
+    help="miyagi, aomori or a policy TOML file (default for a new file: miyagi).",
+)
 @click.option("--posts", type=click.Path(dir_okay=False, path_type=Path), help="Posts CSV.")
 @click.option("--beats", type=click.Path(dir_okay=False, path_type=Path), help="Beats CSV.")
-@click.option("--officers", type=click.Path(dir_okay=False, path_type=Path),
-              help="Officers CSV (duty pattern per officer).")
-@click.option("--officer-days", type=click.Path(dir_okay=False, path_type=Path),
-              help="Leave days and 専従日 CSV.")
-@click.option("--streets", type=click.Path(dir_okay=False, path_type=Path),
-              help="Street network: OSM XML (.osm) or GraphML (.graphml).")
+@click.option(
+    "--officers",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Officers CSV (duty pattern per officer).",
+)
+@click.option(
+    "--officer-days",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Leave days and 専従日 CSV.",
+)
+@click.option(
+    "--streets",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Street network: OSM XML (.osm) or GraphML (.graphml).",
+)
 @click.argument("targets", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @_handle_errors
-def import_(db: Path, station_name, policy_name, posts, beats, officers, officer_days, streets,
-            targets) -> None:
+def import_(
+    db: Path, station_name, policy_name, posts, beats, officers, officer_days, streets, targets
+) -> None:
     """Import a register (targets CSV / GeoPackage / GeoJSON) and its posts, beats and officers.
 
     \b
