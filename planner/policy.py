@@ -70,6 +70,7 @@ class Policy:
     default_tier: str
     reasons: Mapping[str, Reason]
     slots: tuple[Slot, ...]
+    month_factors: tuple[float, ...] = (1.0,) * 12
 
     def tier(self, code: str) -> Tier:
         """The tier with this code (``KeyError`` if the policy has none)."""
@@ -179,6 +180,13 @@ def policy_from_dict(raw: Mapping, *, source: str = "policy") -> Policy:
                 approver=str(s.get("approver", "")),
             )
         )
+    factors = raw.get("capacity", {}).get("month_factors", [1.0] * 12)
+    if (
+        not isinstance(factors, list)
+        or len(factors) != 12
+        or not all(isinstance(f, int | float) and 0 <= f <= 2 for f in factors)
+    ):
+        raise InputError(f"{source}: 'capacity.month_factors' must be 12 numbers in [0, 2]")
     return Policy(
         name=str(need(raw, "name", "")),
         label=str(raw.get("label", raw["name"])),
@@ -186,6 +194,7 @@ def policy_from_dict(raw: Mapping, *, source: str = "policy") -> Policy:
         default_tier=default_tier,
         reasons=reasons,
         slots=tuple(slots),
+        month_factors=tuple(float(f) for f in factors),
     )
 
 

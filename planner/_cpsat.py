@@ -1,0 +1,118 @@
+"""The one seam between the planner and OR-Tools CP-SAT.
+
+Model-building code says what a rule means (``model.at_most_one(...)``,
+``model.reward("contact", value, var)``); this module turns it into CP-SAT calls and reads the
+solution back, with the objective broken down by rule so a plan can say which rule cost what.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+Var = cp_model.IntVar
+
+
+@dataclass(slots=True)
+class Solution:
+    """Values of a solved model and its objective per rule."""
+
+    status: str
+    values: dict[int, int]
+    objective: float
+    by_rule: dict[str, float] = field(default_factory=dict)
+    wall_s: float = 0.0
+
+    def __call__(self, var: Var) -> int:
+        """Value of a variable (0 when the model has no solution)."""
+        return self.values.get(var.Index(), 0)
+
+    @property
+    def ok(self) -> bool:
+        """True when a feasible (or optimal) solution was found."""
+        return self.status in ("OPTIMAL", "FEASIBLE")
+
+
+class Model:
+    """A maximisation model with named objective terms."""
+
+    def __init__(self) -> None:
+        self._cp = cp_model.CpModel()
+        self._terms: dict[str, list[tuple[int, Var]]] = defaultdict(list)
+        self._vars: list[Var] = []
+
+    def boolean(self, name: str) -> Var:
+        """A new 0/1 variable."""
+        var = self._cp.NewBoolVar(name)
+        self._vars.append(var)
+        return var
+
+    def integer(self, lo: int, hi: int, name: str) -> Var:
+        """A new integer variable in ``[lo, hi]``."""
+        var = self._cp.NewIntVar(lo, hi, name)
+        self._vars.append(var)
+        return var
+
+    def at_most_one(self, variables: Sequence[Var]) -> None:
+        """At most one of the booleans is true."""
+        if len(variables) > 1:
+            self._cp.AddAtMostOne(variables)
+
+    def at_most(self, terms: Iterable[tuple[int, Var]], bound: int) -> None:
+        """``sum(coef * var) <= bound``."""
+        terms = list(terms)
+        if terms:
+            self._cp.Add(sum(c * v for c, v in terms) <= bound)
+
+    def at_least(self, terms: Iterable[tuple[int, Var]], bound: int) -> None:
+        """``sum(coef * var) >= bound``."""
+        terms = list(terms)
+        self._cp.Add(sum(c * v for c, v in terms) >= bound)
+
+    def implies(self, a: Var, b: Var) -> None:
+        """``a <= b`` for booleans (a true forces b true)."""
+        self._cp.AddImplication(a, b)
+
+    def reward(self, rule: str, coef: int, var: Var) -> None:
+        """Add ``coef * var`` to the objective (maximised), booked under ``rule``."""
+        if coef:
+            self._terms[rule].append((int(coef), var))
+
+    def penalty(self, rule: str, coef: int, var: Var) -> None:
+        """Subtract ``coef * var`` from the objective, booked under ``rule``."""
+        self.reward(rule, -int(coef), var)
+
+    def hint(self, var: Var, value: int) -> None:
+        """A starting value for the search."""
+        self._cp.AddHint(var, value)
+
+    def solve(self, *, time_limit_s: float, workers: int = 1, seed: int = 0) -> Solution:
+        """Solve; with ``workers=1`` the search is deterministic for a given seed.
+
+        With one worker the limit is CP-SAT's deterministic time (so the same input stops at the
+        same point on any machine), with a wall-clock guard of three times the limit.
+        """
+        terms = [t for ts in self._terms.values() for t in ts]
+        self._cp.Maximize(sum(c * v for c, v in terms) if terms else 0)
+        solver = cp_model.CpSolver()
+        p = solver.parameters
+        p.num_workers = max(1, workers)
+        p.random_seed = seed
+        if workers <= 1:
+            p.max_deterministic_time = max(0.01, time_limit_s)
+            p.max_time_in_seconds = max(0.1, 3 * time_limit_s)
+        else:
+            p.max_time_in_seconds = max(0.01, time_limit_s)
+        status = solver.Solve(self._cp)
+        name = solver.StatusName(status)
+        if name not in ("OPTIMAL", "FEASIBLE"):
+            return Solution(name, {}, 0.0, wall_s=solver.WallTime())
+        values = {v.Index(): int(solver.Value(v)) for v in self._vars}
+        by_rule = {
+            rule: float(sum(c * values[v.Index()] for c, v in ts))
+            for rule, ts in self._terms.items()
+        }
+        return Solution(name, values, solver.ObjectiveValue(), by_rule, solver.WallTime())

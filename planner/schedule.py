@@ -1,0 +1,943 @@
+"""Year plan: CP-SAT assigns every due target to a month, a duty day and a slot.
+
+How it works (per beat)
+-----------------------
+1. **Due set** from the policy (:func:`planner.policy.due_targets`), most urgent first.
+2. **Windows**: a target's card availability gives the slots it may be visited in (day,
+   evening, and night where the policy allows it with approval); the absence table gives the
+   chance that somebody answers in each slot on a weekday or a weekend.
+3. **Aggregation**: targets -> street clusters -> neighbourhoods (:mod:`planner.clusters`), then
+   *units*: the targets of one cluster with the same tier, urgency and windows, cut into pieces
+   of at most ``unit_max_minutes``.  Units, not targets, are the decisions.
+4. **Month model** (CP-SAT): each unit to at most one (month, slot) within the month's visit
+   hours less the reserve kept for revisits; rewards expected contacts weighted by tier and
+   urgency; penalises delaying the urgent, uneven monthly load and splitting a cluster across
+   months.
+5. **Day model** (CP-SAT, one per month): each of the month's units to one duty day of an officer
+   of the beat, within that day's slot minutes *including travel* (trip to each neighbourhood,
+   hops between clusters, walking inside them); rewards contact on that weekday/weekend and
+   penalises travel, so nearby clusters share a day.  Units that do not fit roll to the next
+   month; what is left in December is reported unplanned with the hours it would need.
+
+Every rule is one ``add_<rule>`` function; the objective is booked per rule, so the plan can
+say what each rule cost.  Solver code does no I/O; progress goes to an optional callback.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from statistics import median
+
+import networkx as nx
+
+from planner import _cpsat
+from planner.clusters import Geography, build_geography
+from planner.contact import ALLOWED_SLOTS, AbsenceTable, load_absence
+from planner.model import Beat, DutyDay, Mode, Officer, OfficerDay, Station, Target
+from planner.policy import DueReason, DueTarget, Policy, due_targets
+from planner.roster import duty_calendar, japanese_holidays
+
+SLOT_GROUP = {"day": "day", "evening": "eve", "night": "eve"}
+URGENT = frozenset({DueReason.NEVER_MET, DueReason.PROVISIONAL, DueReason.OVERDUE})
+SCALE = 10  # minutes are tenths inside the models
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Objective weights of the year plan (points; a visit of a first-tier target ~1000).
+
+    Attributes
+    ----------
+    tier_points
+        Value of planning a target, by tier rank in the policy (重点 1000, 一般 150): the first
+        tier is planned before any other when hours are short.
+    never_met_bonus, provisional_bonus, overdue_bonus
+        Extra value for 未把握, 仮カード and overdue targets of any tier.
+    contact_low, contact_high
+        Multipliers of a visit's value when nobody / everybody answers in its slot; in between
+        linearly with the answer chance (absence table).  This moves households to the slots
+        where they are home and, when hours are short, keeps likely interviews first.
+    night_factor
+        Multiplier of a visit's value in a slot that needs approval (night): such visits bother
+        residents and cost the 地域課長's approval, so they are planned only where the answer
+        chance is much better than by day or early evening.
+    early_urgent
+        Share of an urgent visit's value lost per month of delay (front-loads the overdue).
+    early_all
+        Share of any visit's value lost per month of delay: the most valuable visits go first,
+        so that what slips at the end of the year is the least valuable.
+    travel_per_min
+        Points per estimated minute of walking/riding (day model) and per minute of a cluster
+        split over months (month model).
+    level_per_min
+        Points per minute of a month's load above its even share of the year.
+    """
+
+    tier_points: tuple[int, ...] = (1000, 150, 60)
+    never_met_bonus: int = 100
+    provisional_bonus: int = 80
+    overdue_bonus: int = 50
+    contact_low: float = 0.7
+    contact_high: float = 1.3
+    night_factor: float = 0.8
+    early_urgent: float = 0.02
+    early_all: float = 0.005
+    travel_per_min: int = 3
+    level_per_min: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class YearParams:
+    """Parameters of :func:`plan_year` (all have sane defaults).
+
+    ``time_limit_s`` is per beat: 40 % for the month model, the rest shared by the day models.
+    With ``workers=1`` the same input and seed give the same plan.
+    """
+
+    time_limit_s: float = 20.0
+    workers: int = 1
+    seed: int = 0
+    reserve: float = 0.2
+    unit_max_minutes: int = 45
+    cluster_m: float = 150.0
+    neighbourhood_m: float = 600.0
+    detour: float = 1.3
+    allow_night: bool = True
+    speeds_kmh: Mapping[str, float] | None = None
+    start: date | None = None  # plan only from this date (re-plans)
+    weights: Weights = field(default_factory=Weights)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedVisit:
+    """One row of plan.csv."""
+
+    target_id: str
+    beat_id: str
+    officer_id: str
+    tier: str
+    date: date
+    slot: str
+    due_reason: str
+    est_minutes: int
+
+    @property
+    def month(self) -> int:
+        """Month of the visit, 1..12."""
+        return self.date.month
+
+
+@dataclass(frozen=True, slots=True)
+class Unplanned:
+    """A due target the plan could not place, with a reason code and a sentence."""
+
+    target_id: str
+    beat_id: str
+    tier: str
+    reason: str  # no_capacity | no_window | unreachable | no_officer
+    message: str
+    est_minutes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MonthLoad:
+    """Planned minutes against capacity for one beat and month."""
+
+    beat_id: str
+    month: int
+    capacity_min: int  # duty-roster visit minutes x the policy's month factor
+    usable_min: int  # capacity less the reserve kept for revisits
+    planned_min: int
+    visits: Mapping[str, int]  # by tier
+
+
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    """What did not fit in one beat and tier, and what would close the gap."""
+
+    beat_id: str
+    tier: str
+    households: int
+    hours: float
+    message: str
+
+
+@dataclass(slots=True)
+class YearPlan:
+    """Result of :func:`plan_year`."""
+
+    year: int
+    policy: str
+    visits: list[PlannedVisit] = field(default_factory=list)
+    unplanned: list[Unplanned] = field(default_factory=list)
+    loads: list[MonthLoad] = field(default_factory=list)
+    shortfalls: list[Shortfall] = field(default_factory=list)
+    objective: dict[str, dict[str, float]] = field(default_factory=dict)  # beat -> rule -> points
+    stats: dict[str, float] = field(default_factory=dict)
+
+    def approvals(self, policy: Policy) -> list[PlannedVisit]:
+        """Visits in slots that need the 地域課長's approval (night visits)."""
+        needs = {s.code for s in policy.slots if s.requires_approval}
+        return [v for v in self.visits if v.slot in needs]
+
+
+# ----------------------------------------------------------------------------------------------
+# inputs of one beat
+
+
+@dataclass(frozen=True, slots=True)
+class DaySlot:
+    """Capacity of one officer on one date in one slot group (``day`` or ``eve``)."""
+
+    officer_id: str
+    date: date
+    group: str
+    minutes: int
+    weekend: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """Targets of one cluster with the same tier, urgency and windows, decided together."""
+
+    uid: int
+    cluster: int
+    neighbourhood: int
+    members: tuple[int, ...]  # indices into the beat's due list
+    slots: tuple[str, ...]
+    visit_min: int
+    est_min: float  # visit minutes plus a share of travel (month model)
+    solo_min: float = 0.0  # minutes when it is the only unit of its trip (fits a slot?)
+    walk_min: float = 0.0  # its share of the walking between the cluster's doors
+    hop_min: float = 0.0  # hop to its cluster (paid once per cluster and trip)
+    trip_min: float = 0.0  # round trip post -> its neighbourhood
+
+    def est_for(self, slot_minutes: float) -> float:
+        """Estimated minutes in slots of this length: visits, walking, and a share of the trip
+        and hop split among the whole units that fit in one slot beside them."""
+        per_unit = self.visit_min + self.walk_min
+        fixed = self.trip_min + self.hop_min
+        fit = max(1, math.floor((slot_minutes - fixed) / per_unit))
+        return per_unit + fixed / fit
+
+
+@dataclass(slots=True)
+class BeatProblem:
+    """Everything the two models need for one beat."""
+
+    beat: Beat
+    due: list[DueTarget]
+    days: list[DaySlot]
+    geography: Geography
+    units: list[Unit]
+    values: dict[tuple[int, bool, str], int]  # (due index, weekend, slot) -> points
+    month_factors: tuple[float, ...]
+    unplanned: list[Unplanned]
+
+
+def duty_slots(
+    officers: Sequence[Officer],
+    year: int,
+    officer_days: Sequence[OfficerDay],
+    month_factors: Sequence[float],
+    *,
+    start: date | None = None,
+) -> list[DaySlot]:
+    """Capacities of every duty day of the officers, per slot group, net of month factors."""
+    holidays = japanese_holidays(year)
+    out = []
+    for o in officers:
+        for d in duty_calendar(o, year, officer_days=officer_days):
+            if start and d.date < start:
+                continue
+            out.extend(_day_slots(d, month_factors, d.date.weekday() >= 5 or d.date in holidays))
+    return sorted(out, key=lambda s: (s.date, s.officer_id, s.group))
+
+
+def _day_slots(d: DutyDay, factors: Sequence[float], weekend: bool) -> list[DaySlot]:
+    f = factors[d.date.month - 1]
+    out = []
+    for group, minutes in (("day", d.day_minutes), ("eve", d.evening_minutes)):
+        usable = math.floor(minutes * f)
+        if usable > 0:
+            out.append(DaySlot(d.officer_id, d.date, group, usable, weekend))
+    return out
+
+
+def allowed_slots(target: Target, policy: Policy, allow_night: bool) -> tuple[str, ...]:
+    """Slots a target may be visited in under its card availability and the policy."""
+    have = {s.code for s in policy.slots}
+    if not allow_night:
+        have.discard("night")
+    return tuple(s for s in ("day", "evening", "night") if s in have and s in ALLOWED_SLOTS[
+        target.availability])  # fmt: skip
+
+
+def target_points(d: DueTarget, policy: Policy, w: Weights) -> int:
+    """Value of planning one due target before its contact chance (see :class:`Weights`)."""
+    rank = policy.tier_codes.index(d.target.tier)
+    base = w.tier_points[min(rank, len(w.tier_points) - 1)]
+    bonus = {
+        DueReason.NEVER_MET: w.never_met_bonus,
+        DueReason.PROVISIONAL: w.provisional_bonus,
+        DueReason.OVERDUE: w.overdue_bonus,
+    }.get(d.reason, 0)
+    return base + bonus
+
+
+def build_problem(
+    beat: Beat,
+    due: list[DueTarget],
+    officers: Sequence[Officer],
+    officer_days: Sequence[OfficerDay],
+    post: tuple[float, float],
+    policy: Policy,
+    year: int,
+    *,
+    graph: nx.MultiDiGraph | None = None,
+    absence: AbsenceTable | None = None,
+    params: YearParams = YearParams(),
+) -> BeatProblem:
+    """Prepare one beat: duty slots, windows, values, aggregation into units."""
+    absence = absence or load_absence()
+    w = params.weights
+    days = duty_slots(officers, year, officer_days, policy.month_factors, start=params.start)
+    mode = officers[0].mode if officers else Mode.WALK
+    geography = build_geography(
+        [d.target.lon for d in due], [d.target.lat for d in due], post, graph=graph, mode=mode,
+        speeds_kmh=params.speeds_kmh, cluster_m=params.cluster_m,
+        neighbourhood_m=params.neighbourhood_m, detour=params.detour,
+    )  # fmt: skip
+    approval = {s.code for s in policy.slots if s.requires_approval}
+    values: dict[tuple[int, bool, str], int] = {}
+    for i, d in enumerate(due):
+        pts = target_points(d, policy, w)
+        for weekend in (False, True):
+            for slot in ("day", "evening", "night"):
+                p = absence.answer_chance(d.target.household_type, weekend=weekend, slot=slot)
+                mult = w.contact_low + (w.contact_high - w.contact_low) * p
+                if slot in approval:
+                    mult *= w.night_factor
+                values[(i, weekend, slot)] = round(pts * mult)
+    groups_with_capacity = {s.group for s in days}
+    unplanned: list[Unplanned] = []
+    if not officers:
+        unplanned = [_unplanned(d, "no_officer", "the beat has no officer") for d in due]
+        return BeatProblem(beat, due, days, geography, [], values, policy.month_factors, unplanned)
+    units = _make_units(due, geography, policy, params, days, groups_with_capacity, unplanned)
+    return BeatProblem(beat, due, days, geography, units, values, policy.month_factors, unplanned)
+
+
+def _unplanned(d: DueTarget, reason: str, message: str, est: float = 0.0) -> Unplanned:
+    t = d.target
+    return Unplanned(t.target_id, t.beat_id, t.tier, reason, message, math.ceil(est))
+
+
+def _make_units(
+    due: list[DueTarget],
+    geo: Geography,
+    policy: Policy,
+    params: YearParams,
+    days: list[DaySlot],
+    groups: set[str],
+    unplanned: list[Unplanned],
+) -> list[Unit]:
+    typical = {g: median([s.minutes for s in days if s.group == g] or [1]) for g in ("day", "eve")}
+    nb_trip = {n.neighbourhood_id: n.trip_min for n in geo.neighbourhoods}
+    units: list[Unit] = []
+    for c in geo.clusters:
+        buckets: dict[tuple, list[int]] = defaultdict(list)
+        for i in c.members:
+            d = due[i]
+            slots = tuple(
+                s for s in allowed_slots(d.target, policy, params.allow_night)
+                if SLOT_GROUP[s] in groups
+            )  # fmt: skip
+            if not c.reachable:
+                why = "no street connects the target to the post"
+                unplanned.append(_unplanned(d, "unreachable", why))
+                continue
+            if not slots:
+                unplanned.append(_unplanned(d, "no_window", _no_window_message(d.target, groups)))
+                continue
+            buckets[(d.target.tier, d.reason in URGENT, slots)].append(i)
+        cluster_visit = sum(due[i].target.visit_minutes for i in c.members) or 1
+        for (_tier, _urgent, slots), idx in sorted(buckets.items(), key=lambda kv: kv[1][0]):
+            idx.sort(key=lambda i: (due[i].target.building_id, due[i].urgency))
+            # a unit should fit a typical slot of its windows with its trip, with room to spare
+            room = min(typical[SLOT_GROUP[s]] for s in slots) - nb_trip[c.neighbourhood] - c.hop_min
+            cap = min(params.unit_max_minutes, max(1, int(0.7 * room)))
+            for chunk in _chunks(idx, [due[i].target.visit_minutes for i in idx], cap):
+                visit = sum(due[i].target.visit_minutes for i in chunk)
+                share = visit / cluster_visit
+                slot_len = min(typical[SLOT_GROUP[s]] for s in slots)
+                # a trip is shared by the units that fit in one slot beside it
+                walk = c.intra_min * share
+                trip = nb_trip[c.neighbourhood]
+                solo = visit + walk + c.hop_min + trip
+                unit = Unit(len(units), c.cluster_id, c.neighbourhood, tuple(chunk), slots,
+                            visit, 0.0, solo, walk, c.hop_min, trip)  # fmt: skip
+                units.append(replace(unit, est_min=unit.est_for(slot_len)))
+    return units
+
+
+def _chunks(idx: list[int], minutes: list[int], cap: int) -> list[list[int]]:
+    out: list[list[int]] = [[]]
+    total = 0
+    for i, m in zip(idx, minutes, strict=True):
+        if out[-1] and total + m > cap:
+            out.append([])
+            total = 0
+        out[-1].append(i)
+        total += m
+    return out
+
+
+def _no_window_message(t: Target, groups: set[str]) -> str:
+    if t.availability.value == "evening" and "eve" not in groups:
+        return "evening-only household, but the officer's roster has no evening visit hours"
+    return f"availability '{t.availability.value}' matches no slot with visit hours"
+
+
+# ----------------------------------------------------------------------------------------------
+# the month model
+
+
+@dataclass(slots=True)
+class MonthModel:
+    """Variables of the month model: ``b[(unit, month, slot)]`` booleans."""
+
+    model: _cpsat.Model
+    b: dict[tuple[int, int, str], _cpsat.Var]
+
+
+def month_capacity(days: Sequence[DaySlot], reserve: float) -> dict[tuple[int, str], int]:
+    """Usable minutes per (month, group) after the reserve kept for revisits."""
+    cap: dict[tuple[int, str], int] = defaultdict(int)
+    for s in days:
+        cap[(s.date.month, s.group)] += s.minutes
+    return {k: math.floor(v * (1 - reserve)) for k, v in cap.items()}
+
+
+def typical_slot(days: Sequence[DaySlot]) -> dict[tuple[int, str], float]:
+    """Median minutes of the duty slots per (month, group)."""
+    out: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for s in days:
+        out[(s.date.month, s.group)].append(s.minutes)
+    return {k: float(median(v)) for k, v in out.items()}
+
+
+def longest_slot(days: Sequence[DaySlot]) -> dict[tuple[int, str], int]:
+    """Minutes of the longest duty slot per (month, group)."""
+    out: dict[tuple[int, str], int] = defaultdict(int)
+    for s in days:
+        key = (s.date.month, s.group)
+        out[key] = max(out[key], s.minutes)
+    return out
+
+
+def month_values(p: BeatProblem) -> dict[tuple[int, int, str], int]:
+    """Value of putting unit u in (month, slot): its members' values mixed over the month's days."""
+    mix: dict[tuple[int, str], list[tuple[bool, int]]] = defaultdict(list)
+    for s in p.days:
+        mix[(s.date.month, s.group)].append((s.weekend, s.minutes))
+    out = {}
+    for u in p.units:
+        for month in range(1, 13):
+            for slot in u.slots:
+                days = mix.get((month, SLOT_GROUP[slot]))
+                if not days:
+                    continue
+                total = sum(m for _, m in days)
+                weekend_share = sum(m for we, m in days if we) / total
+                v = 0.0
+                for i in u.members:
+                    v += (1 - weekend_share) * p.values[(i, False, slot)]
+                    v += weekend_share * p.values[(i, True, slot)]
+                out[(u.uid, month, slot)] = round(v)
+    return out
+
+
+def add_each_unit_at_most_once(mm: MonthModel, units: Sequence[Unit]) -> None:
+    """Rule: a unit (and so each due target) is planned at most once in the year."""
+    by_unit = defaultdict(list)
+    for (uid, _m, _s), var in mm.b.items():
+        by_unit[uid].append(var)
+    for u in units:
+        mm.model.at_most_one(by_unit[u.uid])
+
+
+def add_month_capacity(
+    mm: MonthModel, units: Sequence[Unit], capacity: Mapping[tuple[int, str], int],
+    slot_minutes: Mapping[tuple[int, str], float] | None = None,
+) -> None:  # fmt: skip
+    """Rule: estimated minutes (visits + travel) per month and slot group within usable hours.
+
+    ``slot_minutes`` (typical slot length per month and group) refines each unit's estimate to
+    the month: short winter slots carry fewer visits per trip.
+    """
+    by_id = {u.uid: u for u in units}
+    load = defaultdict(list)
+    for (uid, m, s), var in mm.b.items():
+        g = SLOT_GROUP[s]
+        u = by_id[uid]
+        est = u.est_for(slot_minutes[(m, g)]) if slot_minutes else u.est_min
+        load[(m, g)].append((round(est * SCALE), var))
+    for key, terms in load.items():
+        mm.model.at_most(terms, capacity.get(key, 0) * SCALE)
+
+
+def add_contact_value(
+    mm: MonthModel, values: Mapping[tuple[int, int, str], int], urgent: Mapping[int, float],
+    early: float, early_all: float = 0.0,
+) -> None:  # fmt: skip
+    """Reward: planned visits weighted by tier, urgency and answer chance; the urgent earlier.
+
+    ``urgent[uid]`` is the share of the unit's value that is urgent (never met, provisional,
+    overdue); that share loses ``early`` of its value per month of delay, and every visit loses
+    ``early_all`` per month.
+    """
+    for key, var in mm.b.items():
+        uid, month, _slot = key
+        v = values[key]
+        late = (urgent.get(uid, 0.0) * early + early_all) * v * (month - 1)
+        mm.model.reward("contact", v, var)
+        if late:
+            mm.model.penalty("front_load", round(late), var)
+
+
+def add_level_load(
+    mm: MonthModel, units: Sequence[Unit], capacity: Mapping[tuple[int, str], int], weight: int
+) -> None:
+    """Penalty: minutes a month carries above its even share of the year's work."""
+    est = {u.uid: round(u.est_min * SCALE) for u in units}
+    month_cap = defaultdict(int)
+    for (m, _g), c in capacity.items():
+        month_cap[m] += c
+    total_cap = sum(month_cap.values()) or 1
+    demand = min(sum(est.values()), total_cap * SCALE)
+    by_month = defaultdict(list)
+    for (uid, m, _s), var in mm.b.items():
+        by_month[m].append((est[uid], var))
+    for m, terms in by_month.items():
+        share = round(demand * month_cap[m] / total_cap)
+        over = mm.model.integer(0, sum(c for c, _ in terms) // SCALE + 1, f"over_{m}")  # minutes
+        mm.model.at_most([*terms, (-SCALE, over)], share)
+        mm.model.penalty("level_load", weight, over)
+
+
+def add_cluster_months(mm: MonthModel, p: BeatProblem, weight: int) -> None:
+    """Penalty: each extra month a cluster is visited in costs its walking once more."""
+    clusters = {c.cluster_id: c for c in p.geography.clusters}
+    unit_cluster = {u.uid: u.cluster for u in p.units}
+    used: dict[tuple[int, int], _cpsat.Var] = {}
+    for (uid, m, _s), var in mm.b.items():
+        c = unit_cluster[uid]
+        if (c, m) not in used:
+            used[(c, m)] = mm.model.boolean(f"w_{c}_{m}")
+            cl = clusters[c]
+            mm.model.penalty("cluster_split", round(weight * cl.hop_min) or 1,
+                             used[(c, m)])  # fmt: skip
+        mm.model.implies(var, used[(c, m)])
+
+
+def solve_months(
+    p: BeatProblem, params: YearParams, time_limit_s: float
+) -> tuple[dict[int, tuple[int, str]], dict[str, float], set[int]]:
+    """Month model: unit id -> (month, slot) for the units it plans, the objective by rule, and
+    the units that had any (month, slot) long enough for them."""
+    capacity = month_capacity(p.days, params.reserve)
+    values = month_values(p)
+    longest = longest_slot(p.days)
+    solo = {u.uid: u.solo_min for u in p.units}
+    mm = MonthModel(_cpsat.Model(), {})
+    for key in values:
+        uid, m, s = key
+        # a unit can only go to a month with a duty slot long enough for it
+        if capacity.get((m, SLOT_GROUP[s]), 0) > 0 and solo[uid] <= longest[(m, SLOT_GROUP[s])]:
+            mm.b[key] = mm.model.boolean(f"b_{uid}_{m}_{s}")
+    urgent = {}
+    for u in p.units:
+        total = sum(p.values[(i, False, "day")] for i in u.members) or 1
+        urgent[u.uid] = (
+            sum(p.values[(i, False, "day")] for i in u.members if p.due[i].reason in URGENT) / total
+        )
+    w = params.weights
+    add_each_unit_at_most_once(mm, p.units)
+    add_month_capacity(mm, p.units, capacity, typical_slot(p.days))
+    add_contact_value(mm, values, urgent, w.early_urgent, w.early_all)
+    add_level_load(mm, p.units, capacity, w.level_per_min)
+    add_cluster_months(mm, p, w.travel_per_min)
+    _hint_months(mm, p, capacity, values)
+    sol = mm.model.solve(time_limit_s=time_limit_s, workers=params.workers, seed=params.seed)
+    chosen = {uid: (m, s) for (uid, m, s), var in mm.b.items() if sol.ok and sol(var)}
+    return chosen, sol.by_rule, {uid for uid, _m, _s in mm.b}
+
+
+def _hint_months(
+    mm: MonthModel, p: BeatProblem, capacity: Mapping[tuple[int, str], int],
+    values: Mapping[tuple[int, int, str], int],
+) -> None:  # fmt: skip
+    """Greedy start: most valuable units first, each to the month/slot with most room left."""
+    left = {k: v * SCALE for k, v in capacity.items()}
+    chosen = {}
+    order = sorted(p.units, key=lambda u: -max(
+        (values.get((u.uid, m, s), 0) for m in range(1, 13) for s in u.slots), default=0
+    ) / max(1.0, u.est_min))  # fmt: skip
+    for u in order:
+        need = round(u.est_min * SCALE)
+        options = [(left[(m, SLOT_GROUP[s])], -m, m, s) for (uid, m, s) in mm.b
+                   if uid == u.uid and left.get((m, SLOT_GROUP[s]), 0) >= need]  # fmt: skip
+        if options:
+            _, _, m, s = max(options)
+            left[(m, SLOT_GROUP[s])] -= need
+            chosen[u.uid] = (m, s)
+    for (uid, m, s), var in mm.b.items():
+        mm.model.hint(var, int(chosen.get(uid) == (m, s)))
+
+
+# ----------------------------------------------------------------------------------------------
+# the day model (one month)
+
+
+@dataclass(slots=True)
+class DayModel:
+    """Variables of one month's day model: ``a[(unit, slot index)]`` booleans."""
+
+    model: _cpsat.Model
+    a: dict[tuple[int, int], _cpsat.Var]
+    y: dict[tuple[int, int], _cpsat.Var]  # (cluster, slot index)
+    z: dict[tuple[int, int], _cpsat.Var]  # (neighbourhood, slot index)
+
+
+def add_each_unit_one_day(dm: DayModel, units: Sequence[Unit]) -> None:
+    """Rule: a unit goes to at most one duty day (one not placed rolls to the next month)."""
+    by_unit = defaultdict(list)
+    for (uid, _t), var in dm.a.items():
+        by_unit[uid].append(var)
+    for u in units:
+        dm.model.at_most_one(by_unit[u.uid])
+
+
+def add_trips(dm: DayModel, units: Sequence[Unit]) -> None:
+    """Rule: a unit on a day means its cluster and neighbourhood are on that day's trip."""
+    by_id = {u.uid: u for u in units}
+    for (uid, t), var in dm.a.items():
+        u = by_id[uid]
+        if (u.cluster, t) not in dm.y:
+            dm.y[(u.cluster, t)] = dm.model.boolean(f"y_{u.cluster}_{t}")
+        if (u.neighbourhood, t) not in dm.z:
+            dm.z[(u.neighbourhood, t)] = dm.model.boolean(f"z_{u.neighbourhood}_{t}")
+        dm.model.implies(var, dm.y[(u.cluster, t)])
+        dm.model.implies(dm.y[(u.cluster, t)], dm.z[(u.neighbourhood, t)])
+
+
+def travel_terms(p: BeatProblem, dm: DayModel, t: int) -> list[tuple[int, _cpsat.Var]]:
+    """Travel minutes (tenths) of duty slot ``t``: trips, hops and walking inside clusters."""
+    clusters = {c.cluster_id: c for c in p.geography.clusters}
+    trips = {n.neighbourhood_id: n.trip_min for n in p.geography.neighbourhoods}
+    walks = {u.uid: u.walk_min for u in p.units}
+    terms = [(round(walks[uid] * SCALE), v) for (uid, tt), v in dm.a.items() if tt == t]
+    terms += [(round(clusters[c].hop_min * SCALE), v) for (c, tt), v in dm.y.items() if tt == t]
+    terms += [(round(trips[n] * SCALE), v) for (n, tt), v in dm.z.items() if tt == t]
+    return [(c, v) for c, v in terms if c]
+
+
+def add_day_capacity(dm: DayModel, p: BeatProblem, units: Sequence[Unit], slots: Sequence[DaySlot]):
+    """Rule: visit minutes plus travel within each duty day's slot minutes."""
+    by_id = {u.uid: u for u in units}
+    for t, s in enumerate(slots):
+        terms = [(by_id[uid].visit_min * SCALE, v) for (uid, tt), v in dm.a.items() if tt == t]
+        if terms:
+            dm.model.at_most(terms + travel_terms(p, dm, t), s.minutes * SCALE)
+
+
+def add_day_value(
+    dm: DayModel, p: BeatProblem, units: Sequence[Unit], slots: Sequence[DaySlot],
+    unit_slot: Mapping[int, str],
+) -> None:  # fmt: skip
+    """Reward: contact value on that day (weekday or weekend) of the unit's slot."""
+    by_id = {u.uid: u for u in units}
+    for (uid, t), var in dm.a.items():
+        s = slots[t]
+        value = sum(p.values[(i, s.weekend, unit_slot[uid])] for i in by_id[uid].members)
+        dm.model.reward("contact", value, var)
+
+
+def add_travel_cost(dm: DayModel, p: BeatProblem, slots: Sequence[DaySlot], weight: int) -> None:
+    """Penalty: estimated travel minutes, so nearby clusters share a day."""
+    for t in range(len(slots)):
+        for coef, var in travel_terms(p, dm, t):
+            dm.model.penalty("travel", max(1, round(weight * coef / SCALE)), var)
+
+
+def solve_days(
+    p: BeatProblem, units: Sequence[Unit], unit_slot: Mapping[int, str],
+    slots: Sequence[DaySlot], params: YearParams, time_limit_s: float,
+) -> tuple[dict[int, int], DayModel, _cpsat.Solution]:  # fmt: skip
+    """Day model of one month: unit id -> index into ``slots`` for the units placed."""
+    dm = DayModel(_cpsat.Model(), {}, {}, {})
+    for u in units:
+        group = SLOT_GROUP[unit_slot[u.uid]]
+        for t, s in enumerate(slots):
+            if s.group == group and u.visit_min <= s.minutes:
+                dm.a[(u.uid, t)] = dm.model.boolean(f"a_{u.uid}_{t}")
+    add_each_unit_one_day(dm, units)
+    add_trips(dm, units)
+    add_day_capacity(dm, p, units, slots)
+    add_day_value(dm, p, units, slots, unit_slot)
+    add_travel_cost(dm, p, slots, params.weights.travel_per_min)
+    _hint_days(dm, p, units, unit_slot, slots)
+    sol = dm.model.solve(time_limit_s=time_limit_s, workers=params.workers, seed=params.seed)
+    placed = {uid: t for (uid, t), var in dm.a.items() if sol.ok and sol(var)}
+    return placed, dm, sol
+
+
+def _hint_days(
+    dm: DayModel, p: BeatProblem, units: Sequence[Unit], unit_slot: Mapping[int, str],
+    slots: Sequence[DaySlot],
+) -> None:  # fmt: skip
+    """Greedy start: most valuable units first, each where it adds the fewest minutes."""
+    clusters = {c.cluster_id: c for c in p.geography.clusters}
+    trips = {n.neighbourhood_id: n.trip_min for n in p.geography.neighbourhoods}
+    left = [s.minutes * SCALE for s in slots]
+    on_y: set[tuple[int, int]] = set()
+    on_z: set[tuple[int, int]] = set()
+    options = defaultdict(list)
+    for uid, t in dm.a:
+        options[uid].append(t)
+    placed: dict[int, int] = {}
+    value = {u.uid: sum(p.values[(i, False, unit_slot[u.uid])] for i in u.members) for u in units}
+    for u in sorted(units, key=lambda u: (-value[u.uid] / max(1, u.visit_min), u.uid)):
+        c = clusters[u.cluster]
+        best = None
+        for t in options[u.uid]:
+            need = u.visit_min * SCALE + round(u.walk_min * SCALE)
+            if (u.cluster, t) not in on_y:
+                need += round(c.hop_min * SCALE)
+            if (u.neighbourhood, t) not in on_z:
+                need += round(trips[u.neighbourhood] * SCALE)
+            if need <= left[t] and (best is None or need < best[0]):
+                best = (need, t)
+        if best:
+            need, t = best
+            left[t] -= need
+            on_y.add((u.cluster, t))
+            on_z.add((u.neighbourhood, t))
+            placed[u.uid] = t
+    for (uid, t), var in dm.a.items():
+        dm.model.hint(var, int(placed.get(uid) == t))
+    for key, var in dm.y.items():
+        dm.model.hint(var, int(key in on_y))
+    for key, var in dm.z.items():
+        dm.model.hint(var, int(key in on_z))
+
+
+# ----------------------------------------------------------------------------------------------
+# one beat, then the station
+
+
+def plan_beat(
+    p: BeatProblem, params: YearParams, *, progress: Callable[[str], None] | None = None
+) -> tuple[list[PlannedVisit], list[Unplanned], dict[str, float]]:
+    """Plan one prepared beat: month model, then a day model per month with roll-over."""
+    say = progress or (lambda _msg: None)
+    beat_id = p.beat.beat_id
+    if not p.units:
+        return [], list(p.unplanned), {}
+    say(f"{beat_id}: month model, {len(p.units)} units of {len(p.due)} due targets")
+    month_limit = 0.4 * params.time_limit_s
+    chosen, by_rule, placeable = solve_months(p, params, month_limit)
+    day_limit = 0.6 * params.time_limit_s / 12
+    by_month: dict[int, list[Unit]] = defaultdict(list)
+    unit_slot = {uid: s for uid, (_m, s) in chosen.items()}
+    for u in p.units:
+        if u.uid in chosen:
+            by_month[chosen[u.uid][0]].append(u)
+    visits: list[PlannedVisit] = []
+    carry: list[Unit] = []
+    rules: dict[str, float] = defaultdict(float, by_rule)
+    for month in range(1, 13):
+        units = by_month.get(month, []) + carry
+        slots = [s for s in p.days if s.date.month == month]
+        if not units:
+            continue
+        placed, dm, sol = solve_days(p, units, unit_slot, slots, params, day_limit)
+        for rule, v in sol.by_rule.items():
+            rules[f"day_{rule}"] += v
+        visits.extend(_visits_of_month(p, units, unit_slot, slots, placed, dm, sol))
+        carry = [u for u in units if u.uid not in placed]
+        say(f"{beat_id}: {month:2d}月 {len(placed)} units placed, {len(carry)} roll over")
+    unplanned = list(p.unplanned)
+    planned_units = {u.uid for u in p.units if u.uid in chosen} - {u.uid for u in carry}
+    longest = longest_slot(p.days)
+    for u in p.units:
+        if u.uid in planned_units:
+            continue
+        reason, why = (
+            "no_capacity",
+            (
+                "does not fit the officer's visit hours after more urgent targets"
+                if u.uid not in chosen
+                else "did not fit any duty day of its month or later"
+            ),
+        )
+        if u.uid not in placeable:
+            slot_max = max((longest[(m, SLOT_GROUP[s])] for m in range(1, 13) for s in u.slots),
+                           default=0)  # fmt: skip
+            reason, why = (
+                "no_window",
+                (
+                    f"no duty slot in its windows ({'/'.join(u.slots)}) is long enough for the "
+                    f"visit and the trip: needs ≈{u.solo_min:.0f} min, longest slot {slot_max} min"
+                ),
+            )
+        for i in u.members:
+            unplanned.append(
+                _unplanned(
+                    p.due[i], reason, why, u.est_min * p.due[i].target.visit_minutes / u.visit_min
+                )
+            )
+    return visits, unplanned, dict(rules)
+
+
+def _visits_of_month(
+    p: BeatProblem, units: Sequence[Unit], unit_slot: Mapping[int, str],
+    slots: Sequence[DaySlot], placed: Mapping[int, int], dm: DayModel, sol: _cpsat.Solution,
+) -> list[PlannedVisit]:  # fmt: skip
+    """Planned visits of one month, with travel shared out to the visits of each duty slot."""
+    by_slot: dict[int, list[Unit]] = defaultdict(list)
+    for u in units:
+        if u.uid in placed:
+            by_slot[placed[u.uid]].append(u)
+    out = []
+    for t, us in sorted(by_slot.items()):
+        s = slots[t]
+        travel = sum(c * sol(v) for c, v in travel_terms(p, dm, t)) // SCALE
+        members = [(i, u) for u in us for i in u.members]
+        visit_total = sum(p.due[i].target.visit_minutes for i, _ in members)
+        given = 0
+        for k, (i, u) in enumerate(members):
+            d = p.due[i]
+            mins = d.target.visit_minutes
+            # floor of the running share, so the shares add up exactly to the travel
+            share = (travel * sum(p.due[j].target.visit_minutes for j, _ in members[: k + 1])
+                     // visit_total) - given  # fmt: skip
+            given += share
+            out.append(PlannedVisit(
+                d.target.target_id, d.target.beat_id, s.officer_id, d.target.tier, s.date,
+                unit_slot[u.uid], d.reason.value, mins + share,
+            ))  # fmt: skip
+    return out
+
+
+def plan_year(
+    station: Station,
+    policy: Policy,
+    year: int,
+    *,
+    beats: Sequence[str] | None = None,
+    graph: nx.MultiDiGraph | None = None,
+    params: YearParams = YearParams(),
+    absence: AbsenceTable | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> YearPlan:
+    """Plan a year of 巡回連絡 for the station's beats.
+
+    Parameters
+    ----------
+    station
+        Register, beats, posts, officers and their leave / 専従日.
+    policy
+        Prefecture rules (tiers, frequencies, slots, month factors).
+    year
+        Plan year.
+    beats
+        Beat ids to plan (default: all).
+    graph
+        Street network for travel estimates; straight lines times a detour factor without one.
+    params
+        Time limit, workers, seed, reserve, weights… (:class:`YearParams`).
+    absence
+        Absence table (default: the shipped one).
+    progress
+        Called with a short message as each model is solved.
+
+    Returns
+    -------
+    YearPlan
+        Planned visits, unplanned due targets with reasons, monthly loads and shortfalls.
+    """
+    absence = absence or load_absence()
+    beat_map = {b.beat_id: b for b in station.beats}
+    wanted = list(beats) if beats else [b.beat_id for b in station.beats]
+    unknown = [b for b in wanted if b not in beat_map]
+    if unknown:
+        from planner._errors import InputError
+
+        raise InputError(f"unknown beat(s): {', '.join(unknown)}")
+    plan = YearPlan(year, policy.name)
+    all_due = due_targets(station.targets, policy, year, beat_map)
+    for beat_id in wanted:
+        beat = beat_map[beat_id]
+        due = [d for d in all_due if d.target.beat_id == beat_id]
+        officers = station.officers_of(beat_id)
+        post = station.post_of(beat_id)
+        problem = build_problem(
+            beat, due, officers, station.officer_days, (post.lon, post.lat), policy, year,
+            graph=graph, absence=absence, params=params,
+        )  # fmt: skip
+        visits, unplanned, rules = plan_beat(problem, params, progress=progress)
+        plan.visits.extend(visits)
+        plan.unplanned.extend(unplanned)
+        plan.objective[beat_id] = rules
+        plan.loads.extend(_loads(beat_id, problem, visits, params, policy))
+        plan.shortfalls.extend(shortfalls(beat_id, unplanned, policy, problem))
+    plan.visits.sort(key=lambda v: (v.beat_id, v.date, v.officer_id, v.slot, v.target_id))
+    plan.stats = {"due": len(all_due), "planned": len(plan.visits),
+                  "unplanned": len(plan.unplanned)}  # fmt: skip
+    return plan
+
+
+def _loads(
+    beat_id: str, p: BeatProblem, visits: Sequence[PlannedVisit], params: YearParams,
+    policy: Policy,
+) -> list[MonthLoad]:  # fmt: skip
+    cap = defaultdict(int)
+    for s in p.days:
+        cap[s.date.month] += s.minutes
+    planned = defaultdict(int)
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(policy.tier_codes, 0))
+    for v in visits:
+        planned[v.month] += v.est_minutes
+        counts[v.month][v.tier] += 1
+    return [
+        MonthLoad(beat_id, m, cap[m], math.floor(cap[m] * (1 - params.reserve)), planned[m],
+                  counts[m])
+        for m in range(1, 13)
+    ]  # fmt: skip
+
+
+def shortfalls(
+    beat_id: str, unplanned: Sequence[Unplanned], policy: Policy, p: BeatProblem
+) -> list[Shortfall]:
+    """Per tier: households that did not fit for lack of hours, and the hours to fit them."""
+    out = []
+    months = len({s.date.month for s in p.days}) or 12
+    for tier in policy.tier_codes:
+        rows = [u for u in unplanned if u.tier == tier and u.reason == "no_capacity"]
+        if not rows:
+            continue
+        hours = sum(u.est_minutes for u in rows) / 60
+        per_month = hours / months
+        label = policy.tier(tier).label
+        out.append(Shortfall(beat_id, tier, len(rows), round(hours, 1), (
+            f"{beat_id} {label}: {len(rows)} households (≈{hours:.0f} h) do not fit; about "
+            f"+{per_month:.1f} h per month (≈{per_month / 6:.1f} 専従日 a month at 6 h) would "
+            f"close it"
+        )))  # fmt: skip
+    return out
