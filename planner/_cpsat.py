@@ -28,12 +28,12 @@ class Solution:
 
     def __call__(self, var: Var) -> int:
         """Value of a variable (0 when the model has no solution)."""
-        return self.values.get(var.Index(), 0)
+        return self.values.get(var.index, 0)
 
     @property
     def ok(self) -> bool:
-        """True when a feasible (or optimal) solution was found."""
-        return self.status in ("OPTIMAL", "FEASIBLE")
+        """True when a feasible (or optimal) solution was found, or the start was kept."""
+        return self.status in ("OPTIMAL", "FEASIBLE", "HINT")
 
 
 class Model:
@@ -43,38 +43,39 @@ class Model:
         self._cp = cp_model.CpModel()
         self._terms: dict[str, list[tuple[int, Var]]] = defaultdict(list)
         self._vars: list[Var] = []
+        self._hints: dict[int, int] = {}
 
     def boolean(self, name: str) -> Var:
         """A new 0/1 variable."""
-        var = self._cp.NewBoolVar(name)
+        var = self._cp.new_bool_var(name)
         self._vars.append(var)
         return var
 
     def integer(self, lo: int, hi: int, name: str) -> Var:
         """A new integer variable in ``[lo, hi]``."""
-        var = self._cp.NewIntVar(lo, hi, name)
+        var = self._cp.new_int_var(lo, hi, name)
         self._vars.append(var)
         return var
 
     def at_most_one(self, variables: Sequence[Var]) -> None:
         """At most one of the booleans is true."""
         if len(variables) > 1:
-            self._cp.AddAtMostOne(variables)
+            self._cp.add_at_most_one(variables)
 
     def at_most(self, terms: Iterable[tuple[int, Var]], bound: int) -> None:
         """``sum(coef * var) <= bound``."""
         terms = list(terms)
         if terms:
-            self._cp.Add(sum(c * v for c, v in terms) <= bound)
+            self._cp.add(sum(c * v for c, v in terms) <= bound)
 
     def at_least(self, terms: Iterable[tuple[int, Var]], bound: int) -> None:
         """``sum(coef * var) >= bound``."""
         terms = list(terms)
-        self._cp.Add(sum(c * v for c, v in terms) >= bound)
+        self._cp.add(sum(c * v for c, v in terms) >= bound)
 
     def implies(self, a: Var, b: Var) -> None:
         """``a <= b`` for booleans (a true forces b true)."""
-        self._cp.AddImplication(a, b)
+        self._cp.add_implication(a, b)
 
     def reward(self, rule: str, coef: int, var: Var) -> None:
         """Add ``coef * var`` to the objective (maximised), booked under ``rule``."""
@@ -87,16 +88,21 @@ class Model:
 
     def hint(self, var: Var, value: int) -> None:
         """A starting value for the search."""
-        self._cp.AddHint(var, value)
+        self._cp.add_hint(var, value)
+        self._hints[var.index] = int(value)
 
-    def solve(self, *, time_limit_s: float, workers: int = 1, seed: int = 0) -> Solution:
+    def solve(
+        self, *, time_limit_s: float, workers: int = 1, seed: int = 0, keep_hint: bool = False
+    ) -> Solution:
         """Solve; with ``workers=1`` the search is deterministic for a given seed.
 
         With one worker the limit is CP-SAT's deterministic time (so the same input stops at the
         same point on any machine), with a wall-clock guard of three times the limit.
+        ``keep_hint``: when the search finds no solution in time, return the hinted values
+        (status ``HINT``); only for callers whose hints are feasible by construction.
         """
         terms = [t for ts in self._terms.values() for t in ts]
-        self._cp.Maximize(sum(c * v for c, v in terms) if terms else 0)
+        self._cp.maximize(sum(c * v for c, v in terms) if terms else 0)
         solver = cp_model.CpSolver()
         p = solver.parameters
         p.num_workers = max(1, workers)
@@ -106,13 +112,17 @@ class Model:
             p.max_time_in_seconds = max(0.1, 3 * time_limit_s)
         else:
             p.max_time_in_seconds = max(0.01, time_limit_s)
-        status = solver.Solve(self._cp)
-        name = solver.StatusName(status)
-        if name not in ("OPTIMAL", "FEASIBLE"):
-            return Solution(name, {}, 0.0, wall_s=solver.WallTime())
-        values = {v.Index(): int(solver.Value(v)) for v in self._vars}
+        status = solver.solve(self._cp)
+        name = solver.status_name(status)
+        if name in ("OPTIMAL", "FEASIBLE"):
+            values = {v.index: int(solver.value(v)) for v in self._vars}
+        elif keep_hint and name != "INFEASIBLE" and self._hints:
+            name = "HINT"
+            values = {v.index: self._hints.get(v.index, 0) for v in self._vars}
+        else:
+            return Solution(name, {}, 0.0, wall_s=solver.wall_time)
         by_rule = {
-            rule: float(sum(c * values[v.Index()] for c, v in ts))
+            rule: float(sum(c * values[v.index] for c, v in ts))
             for rule, ts in self._terms.items()
         }
-        return Solution(name, values, solver.ObjectiveValue(), by_rule, solver.WallTime())
+        return Solution(name, values, sum(by_rule.values()), by_rule, solver.wall_time)

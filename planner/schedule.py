@@ -413,6 +413,8 @@ class MonthModel:
 
     model: _cpsat.Model
     b: dict[tuple[int, int, str], _cpsat.Var]
+    over: dict[int, tuple[_cpsat.Var, list, int]] = field(default_factory=dict)
+    used: dict[tuple[int, int], _cpsat.Var] = field(default_factory=dict)
 
 
 def month_capacity(days: Sequence[DaySlot], reserve: float) -> dict[tuple[int, str], int]:
@@ -472,23 +474,26 @@ def add_each_unit_at_most_once(mm: MonthModel, units: Sequence[Unit]) -> None:
 
 
 def add_month_capacity(
-    mm: MonthModel, units: Sequence[Unit], capacity: Mapping[tuple[int, str], int],
-    slot_minutes: Mapping[tuple[int, str], float] | None = None,
-) -> None:  # fmt: skip
+    mm: MonthModel, est: Mapping[tuple[int, int, str], int], capacity: Mapping[tuple[int, str], int]
+) -> None:
     """Rule: estimated minutes (visits + travel) per month and slot group within usable hours.
 
-    ``slot_minutes`` (typical slot length per month and group) refines each unit's estimate to
-    the month: short winter slots carry fewer visits per trip.
+    ``est[(unit, month, group)]`` is the unit's estimate in tenths of a minute for that month's
+    typical slot length (short winter slots carry fewer visits per trip).
     """
-    by_id = {u.uid: u for u in units}
     load = defaultdict(list)
     for (uid, m, s), var in mm.b.items():
         g = SLOT_GROUP[s]
-        u = by_id[uid]
-        est = u.est_for(slot_minutes[(m, g)]) if slot_minutes else u.est_min
-        load[(m, g)].append((round(est * SCALE), var))
+        load[(m, g)].append((est[(uid, m, g)], var))
     for key, terms in load.items():
         mm.model.at_most(terms, capacity.get(key, 0) * SCALE)
+
+
+def month_estimates(p: BeatProblem) -> dict[tuple[int, int, str], int]:
+    """Each unit's estimated tenths of a minute per (month, group), for that month's slots."""
+    typical = typical_slot(p.days)
+    return {(u.uid, m, g): round(u.est_for(length) * SCALE)
+            for u in p.units for (m, g), length in typical.items()}  # fmt: skip
 
 
 def add_contact_value(
@@ -528,13 +533,14 @@ def add_level_load(
         over = mm.model.integer(0, sum(c for c, _ in terms) // SCALE + 1, f"over_{m}")  # minutes
         mm.model.at_most([*terms, (-SCALE, over)], share)
         mm.model.penalty("level_load", weight, over)
+        mm.over[m] = (over, terms, share)
 
 
 def add_cluster_months(mm: MonthModel, p: BeatProblem, weight: int) -> None:
     """Penalty: each extra month a cluster is visited in costs its walking once more."""
     clusters = {c.cluster_id: c for c in p.geography.clusters}
     unit_cluster = {u.uid: u.cluster for u in p.units}
-    used: dict[tuple[int, int], _cpsat.Var] = {}
+    used = mm.used
     for (uid, m, _s), var in mm.b.items():
         c = unit_cluster[uid]
         if (c, m) not in used:
@@ -554,6 +560,7 @@ def solve_months(
     values = month_values(p)
     longest = longest_slot(p.days)
     solo = {u.uid: u.solo_min for u in p.units}
+    est = month_estimates(p)
     mm = MonthModel(_cpsat.Model(), {})
     for key in values:
         uid, m, s = key
@@ -568,36 +575,55 @@ def solve_months(
         )
     w = params.weights
     add_each_unit_at_most_once(mm, p.units)
-    add_month_capacity(mm, p.units, capacity, typical_slot(p.days))
+    add_month_capacity(mm, est, capacity)
     add_contact_value(mm, values, urgent, w.early_urgent, w.early_all)
     add_level_load(mm, p.units, capacity, w.level_per_min)
     add_cluster_months(mm, p, w.travel_per_min)
-    _hint_months(mm, p, capacity, values)
-    sol = mm.model.solve(time_limit_s=time_limit_s, workers=params.workers, seed=params.seed)
-    chosen = {uid: (m, s) for (uid, m, s), var in mm.b.items() if sol.ok and sol(var)}
+    _hint_months(mm, p, capacity, values, est)
+    sol = mm.model.solve(
+        time_limit_s=time_limit_s, workers=params.workers, seed=params.seed, keep_hint=True
+    )
+    chosen = {uid: (m, s) for (uid, m, s), var in mm.b.items() if sol(var)}
     return chosen, sol.by_rule, {uid for uid, _m, _s in mm.b}
 
 
 def _hint_months(
     mm: MonthModel, p: BeatProblem, capacity: Mapping[tuple[int, str], int],
-    values: Mapping[tuple[int, int, str], int],
+    values: Mapping[tuple[int, int, str], int], est: Mapping[tuple[int, int, str], int],
 ) -> None:  # fmt: skip
-    """Greedy start: most valuable units first, each to the month/slot with most room left."""
+    """Greedy start, feasible by construction: most valuable units (per minute) first, each to
+    its best-valued slot kind in the month with most room left."""
     left = {k: v * SCALE for k, v in capacity.items()}
-    chosen = {}
-    order = sorted(p.units, key=lambda u: -max(
-        (values.get((u.uid, m, s), 0) for m in range(1, 13) for s in u.slots), default=0
-    ) / max(1.0, u.est_min))  # fmt: skip
-    for u in order:
-        need = round(u.est_min * SCALE)
-        options = [(left[(m, SLOT_GROUP[s])], -m, m, s) for (uid, m, s) in mm.b
-                   if uid == u.uid and left.get((m, SLOT_GROUP[s]), 0) >= need]  # fmt: skip
-        if options:
-            _, _, m, s = max(options)
-            left[(m, SLOT_GROUP[s])] -= need
+    options: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for uid, m, s in mm.b:
+        options[uid].append((m, s))
+    chosen: dict[int, tuple[int, str]] = {}
+
+    def density(u: Unit) -> float:
+        best = max((values[(u.uid, m, s)] for m, s in options[u.uid]), default=0)
+        return -best / max(1.0, u.est_min)
+
+    for u in sorted(p.units, key=lambda u: (density(u), u.uid)):
+        fits = [
+            (values[(u.uid, m, s)] // 50, left[(m, SLOT_GROUP[s])], -m, m, s)
+            for m, s in options[u.uid]
+            if left[(m, SLOT_GROUP[s])] >= est[(u.uid, m, SLOT_GROUP[s])]
+        ]
+        if fits:
+            *_, m, s = max(fits)
+            left[(m, SLOT_GROUP[s])] -= est[(u.uid, m, SLOT_GROUP[s])]
             chosen[u.uid] = (m, s)
-    for (uid, m, s), var in mm.b.items():
-        mm.model.hint(var, int(chosen.get(uid) == (m, s)))
+    # a complete start (auxiliary variables too) is accepted by CP-SAT without repair
+    value = {var.index: int(chosen.get(uid) == (m, s)) for (uid, m, s), var in mm.b.items()}
+    for var in mm.b.values():
+        mm.model.hint(var, value[var.index])
+    unit_cluster = {u.uid: u.cluster for u in p.units}
+    open_months = {(unit_cluster[uid], m) for uid, (m, _s) in chosen.items()}
+    for key, var in mm.used.items():
+        mm.model.hint(var, int(key in open_months))
+    for over, terms, share in mm.over.values():
+        load = sum(c * value[v.index] for c, v in terms)
+        mm.model.hint(over, max(0, -(-(load - share) // SCALE)))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -692,8 +718,10 @@ def solve_days(
     add_day_value(dm, p, units, slots, unit_slot)
     add_travel_cost(dm, p, slots, params.weights.travel_per_min)
     _hint_days(dm, p, units, unit_slot, slots)
-    sol = dm.model.solve(time_limit_s=time_limit_s, workers=params.workers, seed=params.seed)
-    placed = {uid: t for (uid, t), var in dm.a.items() if sol.ok and sol(var)}
+    sol = dm.model.solve(
+        time_limit_s=time_limit_s, workers=params.workers, seed=params.seed, keep_hint=True
+    )
+    placed = {uid: t for (uid, t), var in dm.a.items() if sol(var)}
     return placed, dm, sol
 
 

@@ -63,7 +63,8 @@ def test_rule_month_capacity_binds():
     for var in mm.b.values():
         mm.model.reward("contact", 10, var)
     sch.add_each_unit_at_most_once(mm, units)
-    sch.add_month_capacity(mm, units, {(1, "day"): 25})
+    est = {(u.uid, 1, "day"): 100 for u in units}  # tenths of a minute
+    sch.add_month_capacity(mm, est, {(1, "day"): 25})
     assert len(_chosen(mm)) == 2  # 2 x 10 min fit in 25, a third does not
 
 
@@ -84,7 +85,7 @@ def test_rule_level_load_spreads_months():
         mm.model.reward("contact", 100, var)
     cap = {(1, "day"): 100, (2, "day"): 100}
     sch.add_each_unit_at_most_once(mm, units)
-    sch.add_month_capacity(mm, units, cap)
+    sch.add_month_capacity(mm, {(u.uid, m, "day"): 100 for u in units for m in (1, 2)}, cap)
     sch.add_level_load(mm, units, cap, weight=5)
     months = Counter(m for v in _chosen(mm).values() for m, _ in v)
     assert months == {1: 2, 2: 2}

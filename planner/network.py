@@ -1,0 +1,691 @@
+"""Street network: load a graph, snap doors to streets, travel matrices between doors.
+
+Graphs are OSMnx-style :class:`networkx.MultiDiGraph` objects: graph attribute ``crs``
+(``"EPSG:4326"``), nodes with ``x`` (lon) and ``y`` (lat), edges in both directions with
+``length`` (metres), ``highway``, optional ``name`` and optional shapely ``geometry`` (a lon/lat
+LineString from the edge's ``u`` to its ``v``).  Distances are measured in a metric CRS (the UTM
+zone of the graph) and along the streets; nothing here optimises anything.
+
+A point (a door) reaches the network through the nearest street: straight to the street
+(``distance_m``), then along it to one of the street's two end nodes.  Travel between two points
+is the shorter of the four end-to-end combinations, or the walk along their common street when
+both lie on the same one; points at identical coordinates (units of one building) are 0 apart.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from itertools import groupby
+from pathlib import Path
+from typing import IO, Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import pyproj
+import shapely
+from shapely.geometry import LineString
+
+from planner._errors import InputError
+from planner.model import Mode
+
+SPEEDS_KMH: dict[Mode, float] = {Mode.WALK: 4.0, Mode.BIKE: 12.0, Mode.CAR: 20.0}
+"""Door-to-door speeds (domain.md: walking 4.0 km/h, bicycle 12 km/h, motorbike/car 20 km/h)."""
+
+UNREACHABLE = 10**9
+"""Sentinel in travel and distance matrices for a pair with no path between them."""
+
+DEFAULT_FAR_M = 60.0
+"""Points farther than this from every street are reported by :func:`far_from_street`."""
+
+EXCLUDED_HIGHWAYS = frozenset(
+    {
+        "abandoned",
+        "bus_guideway",
+        "construction",
+        "corridor",
+        "elevator",
+        "escape",
+        "no",
+        "platform",
+        "proposed",
+        "raceway",
+        "razed",
+    }
+)
+"""``highway`` values dropped by :func:`graph_from_osm` unless ``keep_highways`` says otherwise."""
+
+_GENERATOR = "junkai-planner"
+
+
+@dataclass(frozen=True, eq=False)
+class Snap:
+    """Where points meet the street network (one array entry per point).
+
+    Attributes
+    ----------
+    node
+        Nearest reachable graph node: the closer end node (along the street) of the nearest street.
+    distance_m
+        Perpendicular distance from the point to the nearest street, in metres.
+    access_m
+        Distance from the point to ``node``: ``distance_m`` plus the way along the street.
+    other_node
+        The other end node of the nearest street.
+    other_access_m
+        Distance from the point to ``other_node`` via the street.
+    edge
+        Index of the nearest street in the row order of :func:`edges_to_lines`.
+    along_m
+        Position of the foot of the perpendicular along that street, in metres from its ``u`` end.
+    """
+
+    node: np.ndarray
+    distance_m: np.ndarray
+    access_m: np.ndarray
+    other_node: np.ndarray
+    other_access_m: np.ndarray
+    edge: np.ndarray
+    along_m: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.node)
+
+
+# --------------------------------------------------------------------------- loading / saving
+
+
+def graph_from_osm(
+    path: str | Path,
+    *,
+    keep_highways: Collection[str] | None = None,
+    bidirectional: bool = True,
+    simplify: bool = True,
+    retain_all: bool = False,
+) -> nx.MultiDiGraph:
+    """Load the street graph of an OSM XML file (``.osm``, ``.xml``, optionally ``.gz``/``.bz2``).
+
+    The file is first reduced to streets: ways without a ``highway`` tag (buildings, land use),
+    ``area=yes`` ways, ways whose ``highway`` is excluded, references to nodes absent from the
+    file and ways left with fewer than two nodes are dropped.  The reduced file is then loaded
+    with :func:`osmnx.graph_from_xml`.
+
+    Parameters
+    ----------
+    path
+        The OSM XML file.
+    keep_highways
+        ``highway`` values to keep; by default every value except :data:`EXCLUDED_HIGHWAYS`.
+    bidirectional
+        Make every street two-way (officers walk or cycle; one-way rules are ignored).
+    simplify
+        Merge chains of interstitial nodes into one edge with a ``geometry`` (OSMnx simplify).
+    retain_all
+        Keep every connected piece; by default only the largest weakly connected component.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        The street graph in EPSG:4326.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, is not OSM XML, or holds no street.
+    """
+    path = Path(path)
+    root = _read_osm_root(path)
+    streets, n_ways = _streets_from_osm_root(root, keep_highways=keep_highways)
+    if n_ways == 0:
+        raise InputError(f"{path}: no streets (no way with a usable highway tag and 2+ nodes)")
+    with tempfile.TemporaryDirectory(prefix="planner-osm-") as tmp:
+        tmp_path = Path(tmp) / "streets.osm"
+        ET.ElementTree(streets).write(tmp_path, encoding="utf-8", xml_declaration=True)
+        try:
+            G = ox.graph_from_xml(
+                tmp_path, bidirectional=bidirectional, simplify=simplify, retain_all=retain_all
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise InputError(f"{path}: could not build a street graph: {exc}") from exc
+    if G.number_of_edges() == 0:
+        raise InputError(f"{path}: no streets left after loading")
+    return G
+
+
+def _open_text(path: Path) -> IO[str]:
+    if path.suffix == ".gz":
+        return gzip.open(path, mode="rt", encoding="utf-8")
+    if path.suffix == ".bz2":
+        return bz2.open(path, mode="rt", encoding="utf-8")
+    return path.open(encoding="utf-8")
+
+
+def _read_osm_root(path: Path) -> ET.Element:
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        with _open_text(path) as fh:
+            root = ET.parse(fh).getroot()
+    except (ET.ParseError, UnicodeDecodeError, OSError, EOFError) as exc:
+        raise InputError(f"{path}: not a readable OSM XML file: {exc}") from exc
+    if root.tag != "osm":
+        raise InputError(f"{path}: not an OSM XML file (root element <{root.tag}>, expected <osm>)")
+    return root
+
+
+def _valid_node(el: ET.Element) -> bool:
+    try:
+        int(el.get("id", ""))
+        float(el.get("lat", ""))
+        float(el.get("lon", ""))
+    except ValueError:
+        return False
+    return True
+
+
+def _keeps_way(tags: Mapping[str, str], keep_highways: Collection[str] | None) -> bool:
+    highway = tags.get("highway")
+    if highway is None or tags.get("area") == "yes":
+        return False
+    if keep_highways is not None:
+        return highway in keep_highways
+    return highway not in EXCLUDED_HIGHWAYS
+
+
+def _streets_from_osm_root(
+    root: ET.Element, *, keep_highways: Collection[str] | None
+) -> tuple[ET.Element, int]:
+    """A new ``<osm>`` root holding only street ways and the nodes they use."""
+    nodes = {el.get("id"): el for el in root.findall("node") if _valid_node(el)}
+    ways: list[ET.Element] = []
+    used: dict[str, None] = {}
+    for way in root.findall("way"):
+        tags = {t.get("k", ""): t.get("v", "") for t in way.findall("tag")}
+        if not _keeps_way(tags, keep_highways):
+            continue
+        try:
+            int(way.get("id", ""))
+        except ValueError:
+            continue
+        refs = [nd.get("ref") for nd in way.findall("nd") if nd.get("ref") in nodes]
+        refs = [ref for ref, _ in groupby(refs)]
+        if len(refs) < 2:
+            continue
+        new_way = ET.Element("way", {"id": way.get("id", "")})
+        for ref in refs:
+            ET.SubElement(new_way, "nd", {"ref": ref})
+            used[ref] = None
+        for k, v in tags.items():
+            ET.SubElement(new_way, "tag", {"k": k, "v": v})
+        ways.append(new_way)
+    out = ET.Element("osm", {"version": "0.6", "generator": _GENERATOR})
+    out.extend(nodes[ref] for ref in used)
+    out.extend(ways)
+    return out, len(ways)
+
+
+def graph_from_graphml(path: str | Path) -> nx.MultiDiGraph:
+    """Load a street graph saved by :func:`graph_to_graphml` (OSMnx GraphML).
+
+    Raises
+    ------
+    InputError
+        If the file is missing or not an OSMnx GraphML file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        return ox.load_graphml(path)
+    except (ET.ParseError, nx.NetworkXError, KeyError, ValueError, TypeError) as exc:
+        raise InputError(f"{path}: not a readable GraphML street graph: {exc}") from exc
+
+
+def graph_to_graphml(G: nx.MultiDiGraph, path: str | Path) -> None:
+    """Save a street graph as OSMnx GraphML (geometries as WKT, reloaded by OSMnx)."""
+    ox.save_graphml(G, Path(path))
+
+
+# --------------------------------------------------------------------------- projection
+
+
+def utm_crs_from_lonlat(lon: float, lat: float) -> pyproj.CRS:
+    """The WGS 84 / UTM zone CRS containing a lon/lat point (metres)."""
+    zone = int(np.floor((lon + 180.0) / 6.0)) % 60 + 1
+    return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def project_points(
+    lons: Iterable[float], lats: Iterable[float], *, crs: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Project lon/lat points to a metric CRS.
+
+    Parameters
+    ----------
+    lons, lats
+        Coordinates in EPSG:4326.
+    crs
+        Target CRS (anything :class:`pyproj.CRS` accepts); by default the UTM zone of the
+        points' mean.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Projected ``x`` and ``y`` (metres for a metric CRS).
+    """
+    lon = np.asarray(lons, dtype=float)
+    lat = np.asarray(lats, dtype=float)
+    if crs is None:
+        crs = utm_crs_from_lonlat(float(lon.mean()), float(lat.mean())) if len(lon) else 4326
+    transformer = pyproj.Transformer.from_crs(4326, crs, always_xy=True)
+    x, y = transformer.transform(lon, lat)
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
+def _metric_crs_of_graph(G: nx.MultiDiGraph) -> tuple[pyproj.CRS, pyproj.CRS]:
+    """The graph's own CRS and the metric CRS to measure it in."""
+    graph_crs = pyproj.CRS(G.graph.get("crs", "EPSG:4326"))
+    if not graph_crs.is_geographic:
+        return graph_crs, graph_crs
+    xs = np.fromiter((d["x"] for _, d in G.nodes(data=True)), dtype=float)
+    ys = np.fromiter((d["y"] for _, d in G.nodes(data=True)), dtype=float)
+    return graph_crs, utm_crs_from_lonlat(float(xs.mean()), float(ys.mean()))
+
+
+# --------------------------------------------------------------------------- edges as lines
+
+
+def _undirected_edges(G: nx.MultiDiGraph) -> list[tuple[Any, Any, Any, dict]]:
+    """One ``(u, v, key, data)`` per street: a two-way street's reverse edge is left out."""
+    seen: set[tuple] = set()
+    out = []
+    for u, v, k, d in G.edges(keys=True, data=True):
+        length = round(float(d.get("length", 0.0)), 2)
+        ident = (u, v, length) if _node_order(u, v) else (v, u, length)
+        if ident in seen:
+            continue
+        seen.add(ident)
+        out.append((u, v, k, d))
+    return out
+
+
+def _node_order(u: Any, v: Any) -> bool:
+    try:
+        return bool(u <= v)
+    except TypeError:
+        return str(u) <= str(v)
+
+
+def _flat(value: Any) -> Any:
+    if isinstance(value, list | tuple | set):
+        return ";".join(str(x) for x in value)
+    return value
+
+
+def edges_to_lines(G: nx.MultiDiGraph) -> gpd.GeoDataFrame:
+    """One line per street (a two-way street once), for maps and storage.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``u``, ``v``, ``key``, ``length`` (m), ``highway``, ``name`` and ``geometry``
+        (the edge's geometry, or the straight line from ``u`` to ``v``), in the graph's CRS.
+        List-valued attributes of simplified edges are joined with ``;``.
+    """
+    rows = []
+    for u, v, k, d in _undirected_edges(G):
+        geom = d.get("geometry")
+        if geom is None:
+            nu, nv = G.nodes[u], G.nodes[v]
+            geom = LineString([(nu["x"], nu["y"]), (nv["x"], nv["y"])])
+        rows.append(
+            {
+                "u": u,
+                "v": v,
+                "key": k,
+                "length": float(d.get("length", 0.0)),
+                "highway": _flat(d.get("highway", "")),
+                "name": _flat(d.get("name", "")),
+                "geometry": geom,
+            }
+        )
+    columns = ["u", "v", "key", "length", "highway", "name", "geometry"]
+    return gpd.GeoDataFrame(rows, columns=columns, geometry="geometry", crs=G.graph.get("crs"))
+
+
+# --------------------------------------------------------------------------- snapping
+
+
+@dataclass(frozen=True, eq=False)
+class _Streets:
+    lines: np.ndarray  # projected shapely LineStrings, u -> v
+    u: np.ndarray
+    v: np.ndarray
+    length: np.ndarray
+    tree: shapely.STRtree
+    graph_crs: pyproj.CRS
+    metric_crs: pyproj.CRS
+
+
+def _streets_of_graph(G: nx.MultiDiGraph) -> _Streets:
+    edges = _undirected_edges(G)
+    if not edges:
+        raise InputError("the street graph has no edges")
+    graph_crs, metric_crs = _metric_crs_of_graph(G)
+    lines = np.empty(len(edges), dtype=object)
+    for i, (u, v, _, d) in enumerate(edges):
+        geom = d.get("geometry")
+        if geom is None:
+            nu, nv = G.nodes[u], G.nodes[v]
+            geom = LineString([(nu["x"], nu["y"]), (nv["x"], nv["y"])])
+        lines[i] = geom
+    u = np.asarray([e[0] for e in edges])
+    v = np.asarray([e[1] for e in edges])
+    length = np.asarray([float(e[3].get("length", np.nan)) for e in edges])
+    if np.isnan(length).any():
+        raise InputError("the street graph has edges without a 'length' attribute")
+    if graph_crs != metric_crs:
+        transformer = pyproj.Transformer.from_crs(graph_crs, metric_crs, always_xy=True)
+
+        def to_metric(coords: np.ndarray) -> np.ndarray:
+            return np.column_stack(transformer.transform(coords[:, 0], coords[:, 1]))
+
+        lines = shapely.transform(lines, to_metric)
+    # orient every line from u to v (a user's geometry might be stored the other way round)
+    ux, uy = _node_xy(G, u, graph_crs, metric_crs)
+    start = shapely.get_coordinates(shapely.get_point(lines, 0))
+    end = shapely.get_coordinates(shapely.get_point(lines, -1))
+    flip = np.hypot(end[:, 0] - ux, end[:, 1] - uy) < np.hypot(start[:, 0] - ux, start[:, 1] - uy)
+    lines = np.where(flip, shapely.reverse(lines), lines)
+    return _Streets(lines, u, v, length, shapely.STRtree(lines), graph_crs, metric_crs)
+
+
+def _node_xy(
+    G: nx.MultiDiGraph, nodes: np.ndarray, graph_crs: pyproj.CRS, metric_crs: pyproj.CRS
+) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray([G.nodes[n]["x"] for n in nodes.tolist()], dtype=float)
+    y = np.asarray([G.nodes[n]["y"] for n in nodes.tolist()], dtype=float)
+    if graph_crs == metric_crs:
+        return x, y
+    transformer = pyproj.Transformer.from_crs(graph_crs, metric_crs, always_xy=True)
+    px, py = transformer.transform(x, y)
+    return np.asarray(px, dtype=float), np.asarray(py, dtype=float)
+
+
+def _snap_with(streets: _Streets, lons: Iterable[float], lats: Iterable[float]) -> Snap:
+    x, y = project_points(lons, lats, crs=streets.metric_crs)
+    n = len(x)
+    if n == 0:
+        empty_f = np.zeros(0, dtype=float)
+        empty_i = np.zeros(0, dtype=np.int64)
+        no_nodes = streets.u[:0]
+        return Snap(no_nodes, empty_f, empty_f, no_nodes, empty_f, empty_i, empty_f)
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise InputError("points to snap must have finite lon/lat coordinates")
+    points = shapely.points(x, y)
+    (src, hit), dist = streets.tree.query_nearest(points, return_distance=True, all_matches=True)
+    # ties (a point at a crossing): take the lowest street index, for determinism
+    order = np.lexsort((hit, src))
+    src, hit, dist = src[order], hit[order], dist[order]
+    first = np.r_[True, src[1:] != src[:-1]]
+    edge = np.empty(n, dtype=np.int64)
+    distance = np.empty(n, dtype=float)
+    edge[src[first]] = hit[first]
+    distance[src[first]] = dist[first]
+
+    lines = streets.lines[edge]
+    geom_len = shapely.length(lines)
+    length = streets.length[edge]
+    frac = np.divide(
+        shapely.line_locate_point(lines, points),
+        geom_len,
+        out=np.zeros(n, dtype=float),
+        where=geom_len > 0,
+    )
+    along = np.clip(frac, 0.0, 1.0) * length
+    near_u = along <= length - along
+    to_u = distance + along
+    to_v = distance + (length - along)
+    return Snap(
+        node=np.where(near_u, streets.u[edge], streets.v[edge]),
+        distance_m=distance,
+        access_m=np.where(near_u, to_u, to_v),
+        other_node=np.where(near_u, streets.v[edge], streets.u[edge]),
+        other_access_m=np.where(near_u, to_v, to_u),
+        edge=edge,
+        along_m=along,
+    )
+
+
+def snap_points(G: nx.MultiDiGraph, lons: Iterable[float], lats: Iterable[float]) -> Snap:
+    """Snap lon/lat points to the nearest street of a graph.
+
+    Parameters
+    ----------
+    G
+        Street graph (OSMnx style).
+    lons, lats
+        Points in EPSG:4326.
+
+    Returns
+    -------
+    Snap
+        Per point: nearest node via the street, perpendicular and access distances (metres).
+    """
+    return _snap_with(_streets_of_graph(G), lons, lats)
+
+
+def far_from_street(
+    G: nx.MultiDiGraph,
+    lons: Iterable[float],
+    lats: Iterable[float],
+    *,
+    threshold_m: float = DEFAULT_FAR_M,
+) -> list[int]:
+    """Indices of the points farther than ``threshold_m`` metres from every street."""
+    snap = snap_points(G, lons, lats)
+    return [int(i) for i in np.flatnonzero(snap.distance_m > threshold_m)]
+
+
+# --------------------------------------------------------------------------- matrices
+
+
+def _routing_graph(G: nx.MultiDiGraph) -> nx.DiGraph:
+    """A simple digraph with the shortest ``length`` of any parallel edges."""
+    H = nx.DiGraph()
+    H.add_nodes_from(G.nodes)
+    for u, v, d in G.edges(data=True):
+        w = float(d["length"])
+        if not H.has_edge(u, v) or H[u][v]["length"] > w:
+            H.add_edge(u, v, length=w)
+    return H
+
+
+def _node_distances(G: nx.MultiDiGraph, nodes: list[Any]) -> np.ndarray:
+    """Street metres between the given nodes (one Dijkstra per node), ``inf`` if unreachable."""
+    H = _routing_graph(G)
+    index = {n: i for i, n in enumerate(nodes)}
+    out = np.full((len(nodes), len(nodes)), np.inf)
+    for i, source in enumerate(nodes):
+        lengths = nx.single_source_dijkstra_path_length(H, source, weight="length")
+        for target, metres in lengths.items():
+            j = index.get(target)
+            if j is not None:
+                out[i, j] = metres
+    return out
+
+
+def _metres_between(snap: Snap, D: np.ndarray, ends: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Door-to-door metres between distinct snapped points (float, ``inf`` if unreachable)."""
+    access = (snap.access_m, snap.other_access_m)
+    best = np.full((len(snap), len(snap)), np.inf)
+    for p in (0, 1):
+        for q in (0, 1):
+            via = access[p][:, None] + D[np.ix_(ends[p], ends[q])] + access[q][None, :]
+            best = np.minimum(best, via)
+    same_street = snap.edge[:, None] == snap.edge[None, :]
+    along = (
+        snap.distance_m[:, None]
+        + np.abs(snap.along_m[:, None] - snap.along_m[None, :])
+        + snap.distance_m[None, :]
+    )
+    best = np.where(same_street, np.minimum(best, along), best)
+    np.fill_diagonal(best, 0.0)
+    return best
+
+
+def _street_metres(G: nx.MultiDiGraph, lons: Iterable[float], lats: Iterable[float]) -> np.ndarray:
+    """Float metres between points along the streets (shared by both matrix functions)."""
+    lon = np.asarray(lons, dtype=float)
+    lat = np.asarray(lats, dtype=float)
+    if lon.shape != lat.shape or lon.ndim != 1:
+        raise ValueError("lons and lats must be 1-d sequences of the same length")
+    if len(lon) == 0:
+        return np.zeros((0, 0), dtype=float)
+    # identical points (units of one building) are computed once and stay 0 apart
+    unique, inverse = np.unique(np.column_stack([lon, lat]), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    snap = snap_points(G, unique[:, 0], unique[:, 1])
+    n = len(snap)
+    end_nodes, end_index = np.unique(
+        np.concatenate([snap.node, snap.other_node]), return_inverse=True
+    )
+    D = _node_distances(G, end_nodes.tolist())
+    metres = _metres_between(snap, D, (end_index[:n], end_index[n:]))
+    return metres[np.ix_(inverse, inverse)]
+
+
+def _to_int(values: np.ndarray) -> np.ndarray:
+    finite = np.isfinite(values)
+    out = np.full(values.shape, UNREACHABLE, dtype=np.int64)
+    out[finite] = np.minimum(np.rint(values[finite]), UNREACHABLE).astype(np.int64)
+    return out
+
+
+def distance_matrix(G: nx.MultiDiGraph, lons: Iterable[float], lats: Iterable[float]) -> np.ndarray:
+    """Street distance in whole metres between every pair of points.
+
+    Each point is snapped to its nearest street (:func:`snap_points`); the distance from *i* to
+    *j* is the access to one end of *i*'s street, the shortest path between the ends, and the
+    access from an end of *j*'s street, whichever combination is shortest (or the walk along a
+    shared street).  One Dijkstra runs per distinct end node: only the rows needed.
+
+    Parameters
+    ----------
+    G
+        Street graph with ``length`` on every edge.
+    lons, lats
+        Points in EPSG:4326.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64`` array of shape ``(n, n)``, 0 on the diagonal and between identical points,
+        :data:`UNREACHABLE` where no path exists.
+    """
+    return _to_int(_street_metres(G, lons, lats))
+
+
+def distances_from(
+    G: nx.MultiDiGraph, origin: tuple[float, float], lons: Iterable[float], lats: Iterable[float]
+) -> np.ndarray:
+    """Street distance in whole metres from one origin to many points (one-to-many).
+
+    Two Dijkstra runs (from the ends of the origin's street) instead of one per point: this is
+    what the year plan needs to reach every cluster of a beat from its post.
+
+    Parameters
+    ----------
+    G
+        Street graph with ``length`` on every edge.
+    origin
+        ``(lon, lat)`` of the start, e.g. the post.
+    lons, lats
+        Points in EPSG:4326.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64`` array of length ``n``, :data:`UNREACHABLE` where no path exists.
+    """
+    lon = np.asarray(list(lons), dtype=float)
+    lat = np.asarray(list(lats), dtype=float)
+    if len(lon) == 0:
+        return np.zeros(0, dtype=np.int64)
+    snap = snap_points(G, np.r_[origin[0], lon], np.r_[origin[1], lat])
+    H = _routing_graph(G)
+    best = np.full(len(lon), np.inf)
+    for start, start_access in ((snap.node[0], snap.access_m[0]),
+                                (snap.other_node[0], snap.other_access_m[0])):  # fmt: skip
+        reach = nx.single_source_dijkstra_path_length(H, start, weight="length")
+        for ends, access in ((snap.node[1:], snap.access_m[1:]),
+                             (snap.other_node[1:], snap.other_access_m[1:])):  # fmt: skip
+            via = np.array([reach.get(e, np.inf) for e in ends.tolist()]) + access + start_access
+            best = np.minimum(best, via)
+    same = snap.edge[1:] == snap.edge[0]
+    along = snap.distance_m[0] + np.abs(snap.along_m[1:] - snap.along_m[0]) + snap.distance_m[1:]
+    best = np.where(same, np.minimum(best, along), best)
+    return _to_int(best)
+
+
+def speed_mps(mode: Mode | str, speeds_kmh: Mapping[Mode | str, float] | None = None) -> float:
+    """Speed of a travel mode in metres per second (``speeds_kmh`` overrides :data:`SPEEDS_KMH`)."""
+    speeds = dict(SPEEDS_KMH)
+    speeds.update({Mode(k): float(v) for k, v in (speeds_kmh or {}).items()})
+    kmh = speeds[Mode(mode)]
+    if not kmh > 0:
+        raise ValueError(f"speed of {Mode(mode).value} must be positive, got {kmh}")
+    return kmh / 3.6
+
+
+def travel_matrix(
+    G: nx.MultiDiGraph,
+    lons: Iterable[float],
+    lats: Iterable[float],
+    *,
+    mode: Mode | str = Mode.WALK,
+    speeds_kmh: Mapping[Mode | str, float] | None = None,
+) -> np.ndarray:
+    """Travel time in whole seconds between every pair of points.
+
+    The metres of :func:`distance_matrix` (unrounded) divided by the speed of ``mode``.
+
+    Parameters
+    ----------
+    G
+        Street graph with ``length`` on every edge.
+    lons, lats
+        Points in EPSG:4326.
+    mode
+        How the officer moves (:class:`planner.model.Mode`).
+    speeds_kmh
+        Speeds overriding :data:`SPEEDS_KMH`, by mode.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64`` array of shape ``(n, n)`` in seconds, :data:`UNREACHABLE` where no path exists.
+    """
+    speed = speed_mps(mode, speeds_kmh)
+    return _to_int(_street_metres(G, lons, lats) / speed)
+
+
+# --------------------------------------------------------------------------- connectivity
+
+
+def largest_component_share(G: nx.MultiDiGraph) -> float:
+    """Share of the nodes in the largest weakly connected component (0.0 for an empty graph)."""
+    if len(G) == 0:
+        return 0.0
+    return max(len(c) for c in nx.weakly_connected_components(G)) / len(G)
+
+
+def is_connected(G: nx.MultiDiGraph) -> bool:
+    """True when the graph has nodes and is weakly connected."""
+    return len(G) > 0 and nx.is_weakly_connected(G)

@@ -1,0 +1,315 @@
+"""Tests of planner.network on tiny hand-made graphs and a tiny OSM XML file (no network)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pyproj
+import pytest
+from shapely.geometry import LineString
+
+from planner._errors import InputError
+from planner import network
+from planner.model import Mode
+from planner.network import (
+    SPEEDS_KMH,
+    UNREACHABLE,
+    distance_matrix,
+    edges_to_lines,
+    far_from_street,
+    graph_from_graphml,
+    graph_from_osm,
+    graph_to_graphml,
+    is_connected,
+    largest_component_share,
+    project_points,
+    snap_points,
+    speed_mps,
+    travel_matrix,
+    utm_crs_from_lonlat,
+)
+
+# a local metric frame: UTM zone 54N around a point in Miyagi
+UTM = utm_crs_from_lonlat(140.87, 38.27)
+ORIGIN_X, ORIGIN_Y = pyproj.Transformer.from_crs(4326, UTM, always_xy=True).transform(140.87, 38.27)
+TO_LONLAT = pyproj.Transformer.from_crs(UTM, 4326, always_xy=True)
+
+
+def lonlat(x: float, y: float) -> tuple[float, float]:
+    """Lon/lat of a point ``x`` m east and ``y`` m north of the origin (in UTM metres)."""
+    lon, lat = TO_LONLAT.transform(ORIGIN_X + x, ORIGIN_Y + y)
+    return float(lon), float(lat)
+
+
+def points(*xy: tuple[float, float]) -> tuple[list[float], list[float]]:
+    lls = [lonlat(x, y) for x, y in xy]
+    return [p[0] for p in lls], [p[1] for p in lls]
+
+
+# nodes of the hand-made graph (metres) and its two-way streets with their lengths
+NODES = {1: (0, 0), 2: (100, 0), 3: (100, 200), 4: (400, 0), 5: (1000, 1000), 6: (1100, 1000)}
+STREETS = [(1, 2, 100.0), (2, 3, 200.0), (2, 4, 300.0), (5, 6, 100.0)]
+
+
+@pytest.fixture
+def small_graph() -> nx.MultiDiGraph:
+    """A ┬-shaped street 1-2-3 / 2-4 and a separate street 5-6 nobody can reach."""
+    G = nx.MultiDiGraph(crs="EPSG:4326")
+    for n, (x, y) in NODES.items():
+        lon, lat = lonlat(x, y)
+        G.add_node(n, x=lon, y=lat)
+    for u, v, length in STREETS:
+        G.add_edge(u, v, length=length, highway="residential", name="テスト通り")
+        G.add_edge(v, u, length=length, highway="residential", name="テスト通り")
+    return G
+
+
+# p1: 10 m north of street 1-2, 30 m from node 1      -> node 1 (access 40), other node 2 (80)
+# p2: 16 m east of street 2-3, 150 m from node 2      -> node 3 (access 66), other node 2 (166)
+# p3: 20 m south of street 1-2, 70 m from node 1      -> node 2 (access 50), other node 1 (90)
+# p4: 10 m north of the separate street 5-6           -> unreachable from the others
+# p5: the same door as p1 (another unit of one building)
+P = [(30, 10), (116, 150), (70, -20), (1050, 1010), (30, 10)]
+# street metres: p1-p2 via node 2 = 80 + 166; p1-p3 along their street = 10 + 40 + 20;
+# p2-p3 via node 2 = 166 + 50
+EXPECTED_M = np.array(
+    [
+        [0, 246, 70, UNREACHABLE, 0],
+        [246, 0, 216, UNREACHABLE, 246],
+        [70, 216, 0, UNREACHABLE, 70],
+        [UNREACHABLE, UNREACHABLE, UNREACHABLE, 0, UNREACHABLE],
+        [0, 246, 70, UNREACHABLE, 0],
+    ]
+)
+
+
+def test_snap_points_distance_node_and_access(small_graph):
+    lons, lats = points(*P[:3])
+    snap = snap_points(small_graph, lons, lats)
+    np.testing.assert_allclose(snap.distance_m, [10, 16, 20], atol=1e-6)
+    assert snap.node.tolist() == [1, 3, 2]
+    np.testing.assert_allclose(snap.access_m, [40, 66, 50], atol=1e-6)
+    assert snap.other_node.tolist() == [2, 2, 1]
+    np.testing.assert_allclose(snap.other_access_m, [80, 166, 90], atol=1e-6)
+    assert snap.edge[0] == snap.edge[2] != snap.edge[1]
+
+
+def test_snap_of_no_points_is_empty(small_graph):
+    snap = snap_points(small_graph, [], [])
+    assert len(snap) == 0
+    assert distance_matrix(small_graph, [], []).shape == (0, 0)
+
+
+def test_distance_matrix_by_hand(small_graph):
+    lons, lats = points(*P)
+    D = distance_matrix(small_graph, lons, lats)
+    assert D.dtype == np.int64
+    np.testing.assert_array_equal(D, EXPECTED_M)
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected_s"),
+    [
+        # 4 km/h = 10/9 m/s: 246 m -> 221.4 s, 70 m -> 63 s, 216 m -> 194.4 s
+        (Mode.WALK, [[0, 221, 63], [221, 0, 194], [63, 194, 0]]),
+        # 12 km/h = 10/3 m/s: 246 m -> 73.8 s, 70 m -> 21 s, 216 m -> 64.8 s
+        (Mode.BIKE, [[0, 74, 21], [74, 0, 65], [21, 65, 0]]),
+    ],
+)
+def test_travel_matrix_by_hand(small_graph, mode, expected_s):
+    lons, lats = points(*P[:3])
+    T = travel_matrix(small_graph, lons, lats, mode=mode)
+    np.testing.assert_array_equal(T, np.array(expected_s))
+
+
+def test_travel_matrix_unreachable_and_speed_override(small_graph):
+    lons, lats = points(*P)
+    T = travel_matrix(small_graph, lons, lats, mode="car", speeds_kmh={"car": 36.0})
+    assert T[0, 1] == 25  # 246 m at 10 m/s
+    assert T[0, 3] == T[3, 0] == UNREACHABLE
+    assert T[0, 4] == 0
+
+
+def test_speeds():
+    assert SPEEDS_KMH == {Mode.WALK: 4.0, Mode.BIKE: 12.0, Mode.CAR: 20.0}
+    assert speed_mps(Mode.BIKE) == pytest.approx(12 / 3.6)
+    with pytest.raises(ValueError, match="positive"):
+        speed_mps(Mode.WALK, {Mode.WALK: 0})
+
+
+def test_far_from_street(small_graph):
+    # 50 m from street 2-3 is near enough; 150 m from every street is not
+    lons, lats = points((50, 100), (250, 150), (30, 10))
+    assert far_from_street(small_graph, lons, lats) == [1]
+    assert far_from_street(small_graph, lons, lats, threshold_m=40.0) == [0, 1]
+
+
+def test_project_points_is_metric():
+    lons, lats = points((0, 0), (300, 400))
+    x, y = project_points(lons, lats)
+    assert np.hypot(x[1] - x[0], y[1] - y[0]) == pytest.approx(500, abs=1e-6)
+
+
+def test_connectivity_helpers(small_graph):
+    assert not is_connected(small_graph)
+    assert largest_component_share(small_graph) == pytest.approx(4 / 6)
+    small_graph.remove_nodes_from([5, 6])
+    assert is_connected(small_graph)
+    assert largest_component_share(nx.MultiDiGraph()) == 0.0
+
+
+def test_edges_to_lines_one_row_per_street(small_graph):
+    lines = edges_to_lines(small_graph)
+    assert len(lines) == len(STREETS)
+    assert sorted(lines["length"]) == sorted(s[2] for s in STREETS)
+    assert str(lines.crs) == "EPSG:4326"
+    assert set(lines.columns) >= {"u", "v", "length", "highway", "name", "geometry"}
+
+
+def test_snap_follows_edge_geometry():
+    """A bent street (geometry through a corner) is measured along its geometry."""
+    G = nx.MultiDiGraph(crs="EPSG:4326")
+    a, corner, b = lonlat(0, 0), lonlat(100, 0), lonlat(100, 100)
+    G.add_node(1, x=a[0], y=a[1])
+    G.add_node(2, x=b[0], y=b[1])
+    G.add_edge(1, 2, length=200.0, highway="residential", geometry=LineString([a, corner, b]))
+    G.add_edge(2, 1, length=200.0, highway="residential", geometry=LineString([b, corner, a]))
+    lons, lats = points((110, 80))  # 10 m east of the second leg, 180 m from node 1
+    snap = snap_points(G, lons, lats)
+    assert snap.node.tolist() == [2]
+    assert snap.distance_m[0] == pytest.approx(10, abs=1e-6)
+    assert snap.access_m[0] == pytest.approx(30, abs=1e-6)
+
+
+# --------------------------------------------------------------------------- OSM XML
+
+OSM_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="hand">
+  <node id="1" lat="38.2700" lon="140.8700"/>
+  <node id="2" lat="38.2700" lon="140.8712"/>
+  <node id="3" lat="38.2709" lon="140.8712"/>
+  <node id="4" lat="38.2709" lon="140.8724"/>
+  <node id="5" lat="38.2704" lon="140.8704"/>
+  <node id="6" lat="38.2705" lon="140.8706"/>
+  <node id="7" lat="38.2705" lon="140.8704"/>
+  <way id="10">
+    <nd ref="1"/><nd ref="2"/><nd ref="3"/>
+    <tag k="highway" v="residential"/><tag k="name" v="みどり通り"/>
+  </way>
+  <way id="11">
+    <nd ref="3"/><nd ref="4"/><nd ref="99"/>
+    <tag k="highway" v="footway"/>
+  </way>
+  <way id="12">
+    <nd ref="5"/><nd ref="6"/><nd ref="7"/><nd ref="5"/>
+    <tag k="building" v="yes"/>
+  </way>
+  <way id="13">
+    <nd ref="1"/><nd ref="5"/><nd ref="6"/><nd ref="1"/>
+    <tag k="highway" v="pedestrian"/><tag k="area" v="yes"/>
+  </way>
+  <way id="14">
+    <nd ref="98"/><nd ref="99"/>
+    <tag k="highway" v="service"/>
+  </way>
+  <way id="15">
+    <nd ref="4"/><nd ref="97"/>
+    <tag k="highway" v="service"/>
+  </way>
+  <relation id="20">
+    <member type="way" ref="12" role="outer"/><tag k="type" v="multipolygon"/>
+  </relation>
+</osm>
+"""
+
+
+@pytest.fixture
+def osm_file(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.osm"
+    path.write_text(OSM_XML, encoding="utf-8")
+    return path
+
+
+def test_graph_from_osm_keeps_only_streets(osm_file):
+    G = graph_from_osm(osm_file)
+    assert G.graph["crs"].lower() == "epsg:4326"
+    assert set(G.nodes) <= {1, 2, 3, 4}
+    assert {1, 4} <= set(G.nodes)
+    assert is_connected(G)
+    for _, _, d in G.edges(data=True):
+        assert "highway" in d
+        assert d["length"] > 0
+    lines = edges_to_lines(G)
+    expected = sum(lines["length"])  # streets 1-2-3 and 3-4: about 105 + 100 + 105 m
+    assert 280 < expected < 340
+    # both directions of every street
+    assert G.number_of_edges() == 2 * len(lines)
+
+
+def test_graph_from_osm_keep_highways(osm_file):
+    G = graph_from_osm(osm_file, keep_highways={"residential"}, simplify=False)
+    assert set(G.nodes) == {1, 2, 3}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("this is not xml <<<", "not a readable OSM XML"),
+        ('<?xml version="1.0"?><gpx version="1.1"></gpx>', "not an OSM XML file"),
+        (
+            '<osm version="0.6"><node id="1" lat="38.27" lon="140.87"/>'
+            '<node id="2" lat="38.28" lon="140.87"/>'
+            '<way id="3"><nd ref="1"/><nd ref="2"/><tag k="building" v="yes"/></way></osm>',
+            "no streets",
+        ),
+    ],
+)
+def test_graph_from_osm_bad_files(tmp_path, content, message):
+    path = tmp_path / "bad.osm"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        graph_from_osm(path)
+
+
+def test_graph_from_osm_missing_file(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        graph_from_osm(tmp_path / "nowhere.osm")
+
+
+def test_graphml_round_trip(tmp_path, small_graph):
+    geom_graph = small_graph.copy()
+    u, v = lonlat(0, 0), lonlat(100, 0)
+    geom_graph.edges[1, 2, 0]["geometry"] = LineString([u, v])
+    path = tmp_path / "streets.graphml"
+    graph_to_graphml(geom_graph, path)
+    G = graph_from_graphml(path)
+    assert G.number_of_nodes() == small_graph.number_of_nodes()
+    assert G.number_of_edges() == small_graph.number_of_edges()
+    for a, b, k, d in small_graph.edges(keys=True, data=True):
+        assert G.edges[a, b, k]["length"] == d["length"]
+    assert G.edges[1, 2, 0]["geometry"].equals(LineString([u, v]))
+    lons, lats = points(*P)
+    np.testing.assert_array_equal(distance_matrix(G, lons, lats), EXPECTED_M)
+
+
+def test_graph_from_graphml_errors(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        graph_from_graphml(tmp_path / "none.graphml")
+    bad = tmp_path / "bad.graphml"
+    bad.write_text("<graphml><unclosed>", encoding="utf-8")
+    with pytest.raises(InputError, match="GraphML"):
+        graph_from_graphml(bad)
+
+
+def test_distances_from_matches_the_matrix_row():
+    from planner.demo import build_demo
+
+    station, graph = build_demo(0)
+    post = station.posts[0]
+    pts = station.targets[::97]
+    lons, lats = [t.lon for t in pts], [t.lat for t in pts]
+    row = network.distances_from(graph, (post.lon, post.lat), lons, lats)
+    full = network.distance_matrix(graph, [post.lon, *lons], [post.lat, *lats])
+    assert row.tolist() == full[0, 1:].tolist()
