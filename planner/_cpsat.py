@@ -122,7 +122,6 @@ class Model:
         else:
             return Solution(name, {}, 0.0, wall_s=solver.wall_time)
         by_rule = {
-            rule: float(sum(c * values[v.index] for c, v in ts))
-            for rule, ts in self._terms.items()
+            rule: float(sum(c * values[v.index] for c, v in ts)) for rule, ts in self._terms.items()
         }
         return Solution(name, values, sum(by_rule.values()), by_rule, solver.wall_time)

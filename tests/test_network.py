@@ -10,8 +10,8 @@ import pyproj
 import pytest
 from shapely.geometry import LineString
 
-from planner._errors import InputError
 from planner import network
+from planner._errors import InputError
 from planner.model import Mode
 from planner.network import (
     SPEEDS_KMH,
