@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -65,26 +66,36 @@ def main(verbose: int) -> None:
     help="Folder to write demo.gpkg (and later the plan, forms, routes) into.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the town.")
-@click.option("--year", type=int, default=None, help="Plan year (default: see `planner info`).")
+@click.option("--year", type=int, default=None, help="Plan year (default: 2027, the demo's).")
+@click.option(
+    "--time-limit",
+    type=float,
+    default=8.0,
+    show_default=True,
+    help="Solver seconds per beat for the year plan.",
+)
 @_handle_errors
-def demo(out_dir: Path, seed: int, year: int | None) -> None:
-    """Build the demo station (a made-up town in Miyagi) and print its summary.
+def demo(out_dir: Path, seed: int, year: int | None, time_limit: float) -> None:
+    """Build the demo station (a made-up town in Miyagi), print its summary, plan its year.
 
     \b
     The town has one 交番 with three beats and one rural 駐在所 beat, about 3,000
     households and businesses, streets with a river, bridges and a rail line, and
-    officers with duty rosters.  Example:
+    officers with duty rosters.  Writes demo.gpkg and plan/ (plan.csv, forms…).
       planner demo --out demo/ --seed 0
     """  # fmt: skip
-    from planner.demo import build_demo
+    from planner.demo import DEMO_YEAR, build_demo
+    from planner.schedule import YearParams
     from planner.store import write_station
 
-    year = year or default_year()
+    year = year or DEMO_YEAR
     station, streets = build_demo(seed)
     db = out_dir / "demo.gpkg"
     write_station(station, db, streets=streets)
     click.echo(f"wrote {db} ({len(station.targets)} targets, {len(station.beats)} beats)")
     _print_summary(station, year)
+    click.echo(f"\n== year plan {year} ==")
+    run_plan(db, out_dir / "plan", year=year, params=YearParams(time_limit_s=time_limit))
 
 
 @main.command()
@@ -205,6 +216,194 @@ def _report_snapping(station, graph, threshold_m: float = 60.0) -> None:
         more = f" and {len(far) - 20} more" if len(far) > 20 else ""
         click.echo(f"warning: {len(far)} targets are over {threshold_m:g} m from any street: "
                    f"{ids}{more}", err=True)  # fmt: skip
+
+
+def _policy_of(station, policy_name: str | None):
+    from planner.policy import load_policy
+
+    return load_policy(policy_name or station.policy)
+
+
+def run_plan(
+    db: Path,
+    out_dir: Path,
+    *,
+    year: int,
+    beats=(),
+    policy_name=None,
+    params=None,
+    quiet: bool = False,
+):
+    """Plan a station's year and write every output; the shared core of `plan` and `demo`."""
+    from planner.planfiles import write_plan_outputs
+    from planner.schedule import YearParams, plan_year
+    from planner.store import read_station, read_streets
+    from planner.summary import format_loads
+
+    station = read_station(db)
+    policy = _policy_of(station, policy_name)
+    progress = None if quiet else (lambda msg: click.echo(msg, err=True))
+    plan = plan_year(
+        station,
+        policy,
+        year,
+        beats=list(beats) or None,
+        graph=read_streets(db),
+        params=params or YearParams(),
+        progress=progress,
+    )
+    written = write_plan_outputs(out_dir, plan, station, policy)
+    click.echo(
+        f"{policy.label} {year}年: {len(plan.visits)} visits planned, "
+        f"{len(plan.unplanned)} due targets unplanned, "
+        f"{len(plan.approvals(policy))} night visits need approval"
+    )
+    click.echo(format_loads(plan, policy))
+    reasons = Counter(u.reason for u in plan.unplanned)
+    for s in plan.shortfalls:
+        click.echo(f"warning: {s.message}", err=True)
+    if plan.shortfalls:
+        reserve = (params or YearParams()).reserve
+        click.echo(
+            f"note: the plan keeps {reserve:.0%} of each month's visit hours for revisits "
+            "of absent households (--reserve)",
+            err=True,
+        )
+    for reason in ("no_window", "unreachable", "no_officer"):
+        if reasons[reason]:
+            click.echo(
+                f"warning: {reasons[reason]} due targets unplanned ({reason}); see unplanned.csv",
+                err=True,
+            )
+    click.echo("wrote " + ", ".join(str(p) for p in written[:3]) + f" and {len(written) - 3} forms")
+    return plan
+
+
+@main.command()
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Station file (.gpkg).",
+)
+@click.option(
+    "--year",
+    type=int,
+    default=None,
+    help="Plan year (default: this year until June, next year from July).",
+)
+@click.option("--beat", "beats", multiple=True, help="Beat id to plan (repeatable; default all).")
+@click.option(
+    "--policy", "policy_name", help="miyagi, aomori or a policy TOML file (default: the station's)."
+)
+@click.option(
+    "--time-limit", type=float, default=20.0, show_default=True, help="Solver seconds per beat."
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Solver threads; 1 gives the same plan for the same input and seed.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Solver random seed.")
+@click.option(
+    "--reserve",
+    type=click.FloatRange(0, 0.9),
+    default=0.2,
+    show_default=True,
+    help="Share of each month's visit hours kept for revisits of absent households.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for plan.csv, unplanned.csv, approvals.csv, forms.",
+)
+@_handle_errors
+def plan(db, year, beats, policy_name, time_limit, workers, seed, reserve, out_dir) -> None:
+    """Plan the year: every due target to a month, a duty day and a slot (CP-SAT).
+
+    \b
+    Writes plan.csv, unplanned.csv (what does not fit, and why), approvals.csv
+    (night visits for the 地域課長) and form_<beat>_<year>.xlsx (年間実施計画・結果表),
+    and prints planned hours against the officers' visit hours per month.  A
+    shortfall is a warning (exit 0); bad input exits 2.  Example:
+      planner plan --db demo/demo.gpkg --year 2027 --out demo/plan
+    """  # fmt: skip
+    from planner.schedule import YearParams
+
+    params = YearParams(time_limit_s=time_limit, workers=workers, seed=seed, reserve=reserve)
+    run_plan(
+        db,
+        out_dir,
+        year=year or default_year(),
+        beats=beats,
+        policy_name=policy_name,
+        params=params,
+    )
+
+
+@main.command()
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Station file (.gpkg).",
+)
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="plan.csv (the planner's or a hand plan in the same columns).",
+)
+@click.option("--year", type=int, default=None, help="Plan year (default: from the plan's dates).")
+@click.option("--policy", "policy_name", help="Policy (default: the station's).")
+@_handle_errors
+def verify(db: Path, plan_path: Path, year, policy_name) -> None:
+    """Check a plan against the rules, independently of the solver, and score it.
+
+    \b
+    Rules: due set, exactly once, duty days, leave, slots and windows, capacity,
+    night approvals.  unplanned.csv and approvals.csv beside the plan are read
+    when present.  Exits 1 listing each violation by rule; prints walking minutes
+    and monthly load balance so a hand plan can be compared with the optimised one.
+      planner verify --db demo/demo.gpkg --plan demo/plan/plan.csv
+    """  # fmt: skip
+    from planner.planfiles import read_approval_ids, read_plan, read_unplanned
+    from planner.store import read_station, read_streets
+    from planner.verify import verify_plan
+
+    station = read_station(db)
+    policy = _policy_of(station, policy_name)
+    visits = read_plan(plan_path)
+    if year is None:
+        years = Counter(v.date.year for v in visits)
+        year = years.most_common(1)[0][0] if years else default_year()
+    folder = plan_path.parent
+    unplanned = read_unplanned(folder / "unplanned.csv") if (folder / "unplanned.csv").is_file() \
+        else None  # fmt: skip
+    approvals = read_approval_ids(folder / "approvals.csv") \
+        if (folder / "approvals.csv").is_file() else None  # fmt: skip
+    beats = sorted({v.beat_id for v in visits} | {u.beat_id for u in unplanned or []})
+    report = verify_plan(station, policy, year, visits, unplanned=unplanned, approvals=approvals,
+                         beats=[b for b in beats if b in {x.beat_id for x in station.beats}]
+                         or None, graph=read_streets(db))  # fmt: skip
+    sc = report.score
+    click.echo(
+        f"{plan_path}: {sc.visits} visits on {sc.days_used} officer-days; walking "
+        f"{sc.walk_minutes / 60:.1f} h ({sc.walk_minutes_per_visit:.1f} min per visit); "
+        f"monthly load CV {sc.monthly_load_cv:.2f}"
+    )
+    for v in report.violations:
+        click.echo(f"violation [{v.rule}] {v.target_id or '-'}: {v.message}", err=True)
+    if not report.ok:
+        counts = Counter(v.rule for v in report.violations)
+        click.echo("FAILED: " + ", ".join(f"{r} {n}" for r, n in sorted(counts.items())), err=True)
+        sys.exit(1)
+    click.echo("OK: the plan keeps every rule")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,14 +8,15 @@ addresses are owner-only.
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import date
 from pathlib import Path
 
 from planner import _validate as v
-from planner.model import Station
+from planner.forms import FormData, FormHeader, plan_form_data, write_form
+from planner.model import Station, TargetKind
 from planner.policy import Policy
-from planner.schedule import PlannedVisit, Unplanned
+from planner.schedule import PlannedVisit, Unplanned, YearPlan
 from planner.store import atomic_path
 
 PLAN_COLUMNS = ("target_id", "beat_id", "officer_id", "tier", "date", "month", "slot",
@@ -100,13 +101,66 @@ def read_plan(path: str | Path) -> list[PlannedVisit]:
     ]  # fmt: skip
 
 
+def read_approval_ids(path: str | Path) -> set[str]:
+    """Target ids listed in an approvals.csv."""
+    return {r["target_id"] for r in v.read_table(Path(path))}
+
+
 def read_unplanned(path: str | Path) -> list[Unplanned]:
     """Read unplanned.csv back."""
-    rows = v.read_table(Path(path)) if Path(path).stat().st_size else []
+    rows = v.read_table(Path(path))
     return [Unplanned(r["target_id"], r["beat_id"], r["tier"], r["reason"], r["message"])
             for r in rows]  # fmt: skip
 
 
-def plan_dates(visits: Sequence[PlannedVisit]) -> list[date]:
-    """Distinct dates of a plan, sorted."""
-    return sorted({x.date for x in visits})
+def write_plan_outputs(
+    out_dir: str | Path, plan: YearPlan, station: Station, policy: Policy
+) -> list[Path]:
+    """Write every file of a year plan into ``out_dir`` and return their paths.
+
+    ``plan.csv``, ``unplanned.csv``, ``approvals.csv`` (headers even when empty) and one
+    ``form_<beat>_<year>.xlsx`` (年間実施計画・結果表) per planned beat.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "plan.csv", out / "unplanned.csv", out / "approvals.csv"]
+    write_plan(written[0], plan.visits)
+    write_unplanned(written[1], plan.unplanned)
+    write_approvals(written[2], plan.approvals(policy), station, policy)
+    beats = sorted({load.beat_id for load in plan.loads})
+    for beat_id in beats:
+        path = out / f"form_{beat_id}_{plan.year}.xlsx"
+        header, data = plan_form(plan, station, policy, beat_id)
+        write_form(path, header, data)
+        written.append(path)
+    return written
+
+
+def plan_form(
+    plan: YearPlan, station: Station, policy: Policy, beat_id: str
+) -> tuple[FormHeader, FormData]:
+    """Header and figures of one beat's 年間実施計画・結果表 from a year plan.
+
+    対象数 (Ｂ) is this year's targets per tier: the planned and the unplanned due targets.
+    """
+    beat = station.beat(beat_id)
+    post = station.post_of(beat_id)
+    officers = "・".join(o.name for o in station.officers_of(beat_id))
+    header = FormHeader(plan.year, station.name, post.name, beat_id, beat.name, officers)
+    planned = Counter((v.tier, v.month) for v in plan.visits if v.beat_id == beat_id)
+    targets = Counter(v.tier for v in plan.visits if v.beat_id == beat_id)
+    targets.update(u.tier for u in plan.unplanned if u.beat_id == beat_id)
+    households = sum(t.kind is TargetKind.HOUSEHOLD for t in station.targets_of(beat_id))
+    data = plan_form_data(
+        policy.tiers,
+        dict(planned),
+        {code: targets.get(code, 0) for code in policy.tier_codes},
+        registry_households=beat.registry_households,
+        register_households=households,
+    )
+    unplanned = sum(u.beat_id == beat_id for u in plan.unplanned)
+    data.note = (
+        "対象数は当年の実施対象（重点対象は全数、一般対象は周期により当年に当たるもの及び未把握・仮カード）。"
+        + (f" 計画に入らなかった対象 {unplanned} 件は unplanned.csv を参照。" if unplanned else "")
+    )
+    return header, data

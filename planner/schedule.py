@@ -84,10 +84,10 @@ class Weights:
     contact_low: float = 0.7
     contact_high: float = 1.3
     night_factor: float = 0.8
-    early_urgent: float = 0.02
-    early_all: float = 0.005
+    early_urgent: float = 0.05
+    early_all: float = 0.001
     travel_per_min: int = 3
-    level_per_min: int = 1
+    level_per_min: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -800,6 +800,9 @@ def plan_beat(
         visits.extend(_visits_of_month(p, units, unit_slot, slots, placed, dm, sol))
         carry = [u for u in units if u.uid not in placed]
         say(f"{beat_id}: {month:2d}月 {len(placed)} units placed, {len(carry)} roll over")
+    if carry:
+        swept, carry = _sweep(p, carry, unit_slot, visits)
+        visits.extend(swept)
     unplanned = list(p.unplanned)
     planned_units = {u.uid for u in p.units if u.uid in chosen} - {u.uid for u in carry}
     longest = longest_slot(p.days)
@@ -831,6 +834,44 @@ def plan_beat(
                 )
             )
     return visits, unplanned, dict(rules)
+
+
+def _sweep(
+    p: BeatProblem, carry: Sequence[Unit], unit_slot: Mapping[int, str],
+    visits: Sequence[PlannedVisit],
+) -> tuple[list[PlannedVisit], list[Unit]]:  # fmt: skip
+    """Last pass for units left at the year's end: each, most valuable first, on the earliest
+    duty slot of the year with room for it as a trip of its own (visits + walk + hop + trip)."""
+    used: dict[tuple[str, date, str], int] = defaultdict(int)
+    for v in visits:
+        used[(v.officer_id, v.date, SLOT_GROUP[v.slot])] += v.est_minutes
+    out: list[PlannedVisit] = []
+    left: list[Unit] = []
+    value = {u.uid: sum(p.values[(i, False, unit_slot[u.uid])] for i in u.members) for u in carry}
+    for u in sorted(carry, key=lambda u: (-value[u.uid], u.uid)):
+        need = math.ceil(u.solo_min)
+        group = SLOT_GROUP[unit_slot[u.uid]]
+        room = (
+            s
+            for s in p.days
+            if s.group == group and used[(s.officer_id, s.date, group)] + need <= s.minutes
+        )
+        slot = next(room, None)  # fmt: skip
+        if slot is None:
+            left.append(u)
+            continue
+        used[(slot.officer_id, slot.date, group)] += need
+        travel = need - u.visit_min
+        given = 0
+        for k, i in enumerate(u.members):
+            t = p.due[i].target
+            upto = sum(p.due[j].target.visit_minutes for j in u.members[: k + 1])
+            share = travel * upto // u.visit_min - given
+            given += share
+            out.append(PlannedVisit(t.target_id, t.beat_id, slot.officer_id, t.tier, slot.date,
+                                    unit_slot[u.uid], p.due[i].reason.value,
+                                    t.visit_minutes + share))  # fmt: skip
+    return out, left
 
 
 def _visits_of_month(
@@ -924,7 +965,9 @@ def plan_year(
         plan.unplanned.extend(unplanned)
         plan.objective[beat_id] = rules
         plan.loads.extend(_loads(beat_id, problem, visits, params, policy))
-        plan.shortfalls.extend(shortfalls(beat_id, unplanned, policy, problem))
+        plan.shortfalls.extend(
+            shortfalls(beat_id, unplanned, policy, problem, allow_night=params.allow_night)
+        )
     plan.visits.sort(key=lambda v: (v.beat_id, v.date, v.officer_id, v.slot, v.target_id))
     plan.stats = {"due": len(all_due), "planned": len(plan.visits),
                   "unplanned": len(plan.unplanned)}  # fmt: skip
@@ -951,21 +994,37 @@ def _loads(
 
 
 def shortfalls(
-    beat_id: str, unplanned: Sequence[Unplanned], policy: Policy, p: BeatProblem
-) -> list[Shortfall]:
-    """Per tier: households that did not fit for lack of hours, and the hours to fit them."""
+    beat_id: str, unplanned: Sequence[Unplanned], policy: Policy, p: BeatProblem,
+    *, allow_night: bool = True,
+) -> list[Shortfall]:  # fmt: skip
+    """Per tier: households that did not fit for lack of hours, and the hours to fit them.
+
+    Households whose card allows only evening visits need evening hours: the message says how
+    many hours a month of each kind would close the gap.
+    """
     out = []
     months = len({s.date.month for s in p.days}) or 12
+    targets = {d.target.target_id: d.target for d in p.due}
     for tier in policy.tier_codes:
         rows = [u for u in unplanned if u.tier == tier and u.reason == "no_capacity"]
         if not rows:
             continue
-        hours = sum(u.est_minutes for u in rows) / 60
-        per_month = hours / months
+        need = {"day": 0.0, "eve": 0.0}
+        for u in rows:
+            slots = allowed_slots(targets[u.target_id], policy, allow_night)
+            need["day" if "day" in slots else "eve"] += u.est_minutes / 60
+        hours = sum(need.values())
+        parts = [
+            f"+{need[g] / months:.1f} h of {kind} visits"
+            for g, kind in (("day", "daytime"), ("eve", "evening"))
+            if need[g] / months >= 0.05
+        ] or [f"+{hours:.1f} h in the year"]
         label = policy.tier(tier).label
-        out.append(Shortfall(beat_id, tier, len(rows), round(hours, 1), (
-            f"{beat_id} {label}: {len(rows)} households (≈{hours:.0f} h) do not fit; about "
-            f"+{per_month:.1f} h per month (≈{per_month / 6:.1f} 専従日 a month at 6 h) would "
-            f"close it"
-        )))  # fmt: skip
+        message = (
+            f"{beat_id} {label}: {len(rows)} households (≈{hours:.0f} h) do not fit; "
+            f"{' and '.join(parts)} per month would close it (a 専従日 gives about 6 h)"
+        )
+        if need["eve"] > need["day"]:
+            message += "; evening-only households: more evening hours, not more days, help"
+        out.append(Shortfall(beat_id, tier, len(rows), round(hours, 1), message))
     return out

@@ -100,3 +100,30 @@ def _width(s: str) -> int:
 
 def _pad(s: str, width: int) -> str:
     return s + " " * (width - _width(s))
+
+
+def format_loads(plan, policy: Policy) -> str:
+    """Per beat and month: visit hours available and planned, and planned visits per tier.
+
+    ``plan`` is a :class:`planner.schedule.YearPlan`.
+    """
+    out = []
+    beats = list(dict.fromkeys(ld.beat_id for ld in plan.loads))
+    for beat_id in beats:
+        loads = [ld for ld in plan.loads if ld.beat_id == beat_id]
+        head = ["受持区 " + beat_id, *[f"{ld.month}月" for ld in loads], "計"]
+        rows = [
+            ["勤務内訪問h", *[f"{ld.capacity_min / 60:.0f}" for ld in loads],
+             f"{sum(ld.capacity_min for ld in loads) / 60:.0f}"],
+            ["計画h", *[f"{ld.planned_min / 60:.0f}" for ld in loads],
+             f"{sum(ld.planned_min for ld in loads) / 60:.0f}"],
+        ]  # fmt: skip
+        for code in policy.tier_codes:
+            counts = [ld.visits.get(code, 0) for ld in loads]
+            rows.append([policy.tier(code).label, *map(str, counts), str(sum(counts))])
+        widths = [max(_width(r[i]) for r in [head, *rows]) for i in range(len(head))]
+        for r in [head, *rows]:
+            out.append("  ".join(_pad(c, w) if i == 0 else c.rjust(w) for i, (c, w) in
+                                 enumerate(zip(r, widths, strict=True))))  # fmt: skip
+        out.append("")
+    return "\n".join(out)

@@ -229,7 +229,7 @@ def test_understaffed_beat_reports_shortfall():
     short_priority = sum(u.tier == "priority" and u.reason == "no_capacity" for u in plan.unplanned)
     assert planned_general == 0 or short_priority <= 2
     assert plan.shortfalls and all(s.hours > 0 for s in plan.shortfalls)
-    assert "h per month" in plan.shortfalls[0].message
+    assert "h of daytime visits per month" in plan.shortfalls[0].message
 
 
 def test_same_seed_same_plan(station):

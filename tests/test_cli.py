@@ -1,0 +1,150 @@
+"""The command line end to end: demo -> plan files -> verify, forms read back, bad input."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from click.testing import CliRunner
+
+from planner.cli import main
+from planner.forms import read_form
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(main, ["demo", "--out", str(out), "--time-limit", "2"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_demo_writes_a_station_file(demo_dir):
+    db = demo_dir / "demo.gpkg"
+    targets = gpd.read_file(db, layer="targets")
+    for layer in ("posts", "beats", "officers"):
+        assert len(gpd.read_file(db, layer=layer)) > 0
+    assert len(targets) >= 2500 and targets["beat_id"].nunique() >= 4
+    assert set(targets["tier"]) == {"priority", "general"}
+    assert set(targets["kind"]) == {"household", "business"}
+
+
+def test_demo_plan_passes_verify(demo_dir):
+    result = CliRunner().invoke(
+        main, ["verify", "--db", str(demo_dir / "demo.gpkg"), "--plan",
+               str(demo_dir / "plan" / "plan.csv")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.output
+
+
+def test_demo_plan_files_and_unplanned_reasons(demo_dir):
+    plan = _rows(demo_dir / "plan" / "plan.csv")
+    unplanned = _rows(demo_dir / "plan" / "unplanned.csv")
+    assert plan and unplanned  # the demo holds over-loaded beats
+    assert len({r["target_id"] for r in plan}) == len(plan)
+    assert not {r["target_id"] for r in plan} & {r["target_id"] for r in unplanned}
+    assert {r["reason"] for r in unplanned} <= {"no_capacity", "no_window", "unreachable"}
+    assert all(r["message"] for r in unplanned)
+    header = (demo_dir / "plan" / "approvals.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("target_id,beat_id,officer_id,date,slot")
+
+
+def test_form_totals_equal_plan_counts(demo_dir):
+    plan = _rows(demo_dir / "plan" / "plan.csv")
+    for beat in sorted({r["beat_id"] for r in plan}):
+        form = read_form(demo_dir / "plan" / f"form_{beat}_2027.xlsx")
+        counts = Counter((r["tier"], int(r["month"])) for r in plan if r["beat_id"] == beat)
+        for tier in ("priority", "general"):
+            months = form[("plan", tier)]
+            by_month = [months[i] for i in (*range(0, 6), *range(7, 13))]
+            assert [v or 0 for v in by_month] == [counts[(tier, m)] for m in range(1, 13)]
+            assert months[-1] == sum(counts[(tier, m)] for m in range(1, 13))
+
+
+def test_info_prints_every_beat(demo_dir):
+    result = CliRunner().invoke(main, ["info", "--db", str(demo_dir / "demo.gpkg"),
+                                       "--year", "2027"])  # fmt: skip
+    assert result.exit_code == 0
+    for beat in ("K1-1", "K1-2", "K1-3", "C1"):
+        assert beat in result.output
+
+
+def test_verify_names_the_broken_rule(demo_dir, tmp_path):
+    rows = (demo_dir / "plan" / "plan.csv").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "plan.csv").write_text("\n".join([*rows, rows[1]]) + "\n", encoding="utf-8")
+    shutil.copy(demo_dir / "plan" / "unplanned.csv", tmp_path / "unplanned.csv")
+    result = CliRunner().invoke(main, ["verify", "--db", str(demo_dir / "demo.gpkg"),
+                                       "--plan", str(tmp_path / "plan.csv")])  # fmt: skip
+    assert result.exit_code == 1
+    assert "[exactly_once]" in result.output
+
+
+@pytest.fixture
+def sample_db(tmp_path) -> Path:
+    db = tmp_path / "station.gpkg"
+    result = CliRunner().invoke(main, [
+        "import", "--db", str(db), "--station", "緑ケ丘警察署", "--policy", "miyagi",
+        "--posts", str(DATA / "posts.csv"), "--beats", str(DATA / "beats.csv"),
+        "--officers", str(DATA / "officers.csv"), "--officer-days", str(DATA / "officer_days.csv"),
+        str(DATA / "targets.csv"),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def test_plan_on_the_sample_register(sample_db, tmp_path):
+    out = tmp_path / "plan"
+    result = CliRunner().invoke(main, ["plan", "--db", str(sample_db), "--year", "2027",
+                                       "--time-limit", "2", "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (out / "form_K1-1_2027.xlsx").is_file() and (out / "form_C1_2027.xlsx").is_file()
+    verify = CliRunner().invoke(main, ["verify", "--db", str(sample_db),
+                                       "--plan", str(out / "plan.csv")])  # fmt: skip
+    assert verify.exit_code == 0, verify.output
+
+
+def test_understaffed_roster_warns_but_succeeds(sample_db, tmp_path):
+    # on leave from 2 January on: one 当番 cannot hold the beat's year
+    leave = tmp_path / "leave.csv"
+    days = [date(2027, 1, 2) + timedelta(days=i) for i in range(364)]
+    leave.write_text("officer_id,date,kind\n" + "".join(f"O1,{d},leave\n" for d in days),
+                     encoding="utf-8")  # fmt: skip
+    result = CliRunner().invoke(main, ["import", "--db", str(sample_db), "--officer-days",
+                                       str(leave)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "plan"
+    args = ["plan", "--db", str(sample_db), "--year", "2027", "--beat", "K1-1", "--time-limit",
+            "2", "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.output
+    unplanned = _rows(out / "unplanned.csv")
+    assert unplanned and all(r["beat_id"] == "K1-1" for r in unplanned)
+    assert "no_capacity" in {r["reason"] for r in unplanned}
+    assert "h of daytime visits" in result.output and "would close it" in result.output
+
+
+def test_plan_unknown_beat_is_bad_input(sample_db, tmp_path):
+    result = CliRunner().invoke(main, ["plan", "--db", str(sample_db), "--beat", "Z9",
+                                       "--out", str(tmp_path)])  # fmt: skip
+    assert result.exit_code == 2 and "Z9" in result.output
+
+
+@pytest.mark.parametrize("command", ["demo", "info", "import", "plan", "verify"])
+def test_help_has_an_example(command):
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0
+    assert f"planner {command}" in result.output
