@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import holidays
@@ -1078,4 +1078,46 @@ def build_demo(seed: int = 0) -> tuple[Station, nx.MultiDiGraph]:
         officers=officers,
         officer_days=_officer_days(officers),
     )
+    return station, graph
+
+
+def build_scaled_beat(
+    n_targets: int, *, seed: int = 0, per_officer: int = 1000
+) -> tuple[Station, nx.MultiDiGraph]:
+    """One 交番 beat of about ``n_targets`` targets on the demo town's streets (benchmarks).
+
+    The demo station's targets are pooled into one beat ``S1`` of the 交番; for fewer targets
+    than the town holds, the ones nearest the post are kept (a compact beat); for more, apartment
+    and house records are repeated with new ids at the same doors (a denser town).  One officer
+    per ``per_officer`` targets, on staggered 当番 rotations.
+    """
+    base, graph = build_demo(seed)
+    post = next(p for p in base.posts if p.kind is PostKind.KOBAN)
+    pool = sorted(
+        base.targets, key=lambda t: ((t.lon - post.lon) ** 2 + (t.lat - post.lat) ** 2, t.target_id)
+    )
+    targets: list[Target] = []
+    copy = 0
+    while len(targets) < n_targets:
+        for t in pool[: n_targets - len(targets)]:
+            suffix = f"-{copy}" if copy else ""
+            targets.append(
+                replace(
+                    t,
+                    target_id=t.target_id + suffix,
+                    beat_id="S1",
+                    building_id=t.building_id + suffix if t.building_id else "",
+                    address=t.address + (f" 別棟{copy}" if copy else ""),
+                )
+            )
+        copy += 1
+    officers = [
+        Officer(f"S{k + 1:02d}", "S1", f"巡査 {k + 1}", "koban3", (2 * k + k // 3) % 6, Mode.BIKE)
+        for k in range(max(1, math.ceil(n_targets / per_officer)))
+    ]
+    beat = Beat("S1", post.post_id, "ベンチマーク受持区", registry_households=n_targets)
+    station = Station(
+        name=base.name, policy=base.policy, posts=[post], beats=[beat], targets=targets,
+        officers=officers, officer_days=[],
+    )  # fmt: skip
     return station, graph

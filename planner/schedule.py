@@ -86,7 +86,7 @@ class Weights:
     night_factor: float = 0.8
     early_urgent: float = 0.05
     early_all: float = 0.001
-    travel_per_min: int = 3
+    travel_per_min: int = 10
     level_per_min: int = 3
 
 
@@ -415,6 +415,7 @@ class MonthModel:
     b: dict[tuple[int, int, str], _cpsat.Var]
     over: dict[int, tuple[_cpsat.Var, list, int]] = field(default_factory=dict)
     used: dict[tuple[int, int], _cpsat.Var] = field(default_factory=dict)
+    nb_used: dict[tuple[int, int], _cpsat.Var] = field(default_factory=dict)
 
 
 def month_capacity(days: Sequence[DaySlot], reserve: float) -> dict[tuple[int, str], int]:
@@ -551,6 +552,20 @@ def add_cluster_months(mm: MonthModel, p: BeatProblem, weight: int) -> None:
         mm.model.implies(var, used[(c, m)])
 
 
+def add_neighbourhood_months(mm: MonthModel, p: BeatProblem, weight: int) -> None:
+    """Penalty: each month a neighbourhood is visited in costs its trip from the post, so a
+    month's work sits in few neighbourhoods and its days can share trips."""
+    trips = {n.neighbourhood_id: n.trip_min for n in p.geography.neighbourhoods}
+    unit_nb = {u.uid: u.neighbourhood for u in p.units}
+    for (uid, m, _s), var in mm.b.items():
+        n = unit_nb[uid]
+        if (n, m) not in mm.nb_used:
+            mm.nb_used[(n, m)] = mm.model.boolean(f"n_{n}_{m}")
+            mm.model.penalty("neighbourhood_split", round(weight * trips[n]) or 1,
+                             mm.nb_used[(n, m)])  # fmt: skip
+        mm.model.implies(var, mm.nb_used[(n, m)])
+
+
 def solve_months(
     p: BeatProblem, params: YearParams, time_limit_s: float
 ) -> tuple[dict[int, tuple[int, str]], dict[str, float], set[int]]:
@@ -579,12 +594,14 @@ def solve_months(
     add_contact_value(mm, values, urgent, w.early_urgent, w.early_all)
     add_level_load(mm, p.units, capacity, w.level_per_min)
     add_cluster_months(mm, p, w.travel_per_min)
+    add_neighbourhood_months(mm, p, w.travel_per_min)
     _hint_months(mm, p, capacity, values, est)
     sol = mm.model.solve(
         time_limit_s=time_limit_s, workers=params.workers, seed=params.seed, keep_hint=True
     )
     chosen = {uid: (m, s) for (uid, m, s), var in mm.b.items() if sol(var)}
-    return chosen, sol.by_rule, {uid for uid, _m, _s in mm.b}
+    by_rule = dict(sol.by_rule, status=sol.status, wall_s=sol.wall_s)
+    return chosen, by_rule, {uid for uid, _m, _s in mm.b}
 
 
 def _hint_months(
@@ -592,12 +609,14 @@ def _hint_months(
     values: Mapping[tuple[int, int, str], int], est: Mapping[tuple[int, int, str], int],
 ) -> None:  # fmt: skip
     """Greedy start, feasible by construction: most valuable units (per minute) first, each to
-    its best-valued slot kind in the month with most room left."""
+    its best-valued slot kind, in a month where its neighbourhood is already visited if one has
+    room, else in the month with most room left."""
     left = {k: v * SCALE for k, v in capacity.items()}
     options: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for uid, m, s in mm.b:
         options[uid].append((m, s))
     chosen: dict[int, tuple[int, str]] = {}
+    open_nb: set[tuple[int, int]] = set()
 
     def density(u: Unit) -> float:
         best = max((values[(u.uid, m, s)] for m, s in options[u.uid]), default=0)
@@ -605,14 +624,16 @@ def _hint_months(
 
     for u in sorted(p.units, key=lambda u: (density(u), u.uid)):
         fits = [
-            (values[(u.uid, m, s)] // 50, left[(m, SLOT_GROUP[s])], -m, m, s)
+            (values[(u.uid, m, s)] // 50, (u.neighbourhood, m) in open_nb,
+             left[(m, SLOT_GROUP[s])], -m, m, s)
             for m, s in options[u.uid]
             if left[(m, SLOT_GROUP[s])] >= est[(u.uid, m, SLOT_GROUP[s])]
-        ]
+        ]  # fmt: skip
         if fits:
             *_, m, s = max(fits)
             left[(m, SLOT_GROUP[s])] -= est[(u.uid, m, SLOT_GROUP[s])]
             chosen[u.uid] = (m, s)
+            open_nb.add((u.neighbourhood, m))
     # a complete start (auxiliary variables too) is accepted by CP-SAT without repair
     value = {var.index: int(chosen.get(uid) == (m, s)) for (uid, m, s), var in mm.b.items()}
     for var in mm.b.values():
@@ -621,6 +642,10 @@ def _hint_months(
     open_months = {(unit_cluster[uid], m) for uid, (m, _s) in chosen.items()}
     for key, var in mm.used.items():
         mm.model.hint(var, int(key in open_months))
+    unit_nb = {u.uid: u.neighbourhood for u in p.units}
+    open_nb = {(unit_nb[uid], m) for uid, (m, _s) in chosen.items()}
+    for key, var in mm.nb_used.items():
+        mm.model.hint(var, int(key in open_nb))
     for over, terms, share in mm.over.values():
         load = sum(c * value[v.index] for c, v in terms)
         mm.model.hint(over, max(0, -(-(load - share) // SCALE)))
@@ -686,11 +711,19 @@ def add_day_value(
     dm: DayModel, p: BeatProblem, units: Sequence[Unit], slots: Sequence[DaySlot],
     unit_slot: Mapping[int, str],
 ) -> None:  # fmt: skip
-    """Reward: contact value on that day (weekday or weekend) of the unit's slot."""
+    """Reward: placing the unit at all (the month model chose it; not placing it postpones it),
+    then the contact value on that day (weekday or weekend) of the unit's slot.
+
+    The placing reward is three times the unit's weekday value, so travel never keeps a
+    visit out of a month that has room for it; travel only decides which day.
+    """
     by_id = {u.uid: u for u in units}
     for (uid, t), var in dm.a.items():
         s = slots[t]
-        value = sum(p.values[(i, s.weekend, unit_slot[uid])] for i in by_id[uid].members)
+        members = by_id[uid].members
+        value = sum(p.values[(i, s.weekend, unit_slot[uid])] for i in members)
+        dm.model.reward("place", 3 * sum(p.values[(i, False, unit_slot[uid])] for i in members),
+                        var)  # fmt: skip
         dm.model.reward("contact", value, var)
 
 
@@ -780,6 +813,7 @@ def plan_beat(
     say(f"{beat_id}: month model, {len(p.units)} units of {len(p.due)} due targets")
     month_limit = 0.4 * params.time_limit_s
     chosen, by_rule, placeable = solve_months(p, params, month_limit)
+    say(f"{beat_id}: month model {by_rule.pop('status')} in {by_rule.pop('wall_s'):.1f} s")
     day_limit = 0.6 * params.time_limit_s / 12
     by_month: dict[int, list[Unit]] = defaultdict(list)
     unit_slot = {uid: s for uid, (_m, s) in chosen.items()}

@@ -93,7 +93,7 @@ def test_rule_level_load_spreads_months():
 
 def _problem(units: list[sch.Unit], clusters, trips, days) -> sch.BeatProblem:
     geo = Geography(tuple(clusters), tuple(Neighbourhood(i, t) for i, t in enumerate(trips)))
-    values = {(i, we, s): 100 for u in units for i in u.members for we in (False, True)
+    values = {(i, we, s): 1000 for u in units for i in u.members for we in (False, True)
               for s in ("day", "evening", "night")}  # fmt: skip
     return sch.BeatProblem(None, [], days, geo, units, values, (1.0,) * 12, [])
 
