@@ -321,8 +321,14 @@ def run_plan(
     required=True,
     help="Folder for plan.csv, unplanned.csv, approvals.csv, forms.",
 )
+@click.option(
+    "--night/--no-night",
+    default=True,
+    show_default=True,
+    help="Allow night visits (they need the 地域課長's approval; listed in approvals.csv).",
+)
 @_handle_errors
-def plan(db, year, beats, policy_name, time_limit, workers, seed, reserve, out_dir) -> None:
+def plan(db, year, beats, policy_name, time_limit, workers, seed, reserve, out_dir, night) -> None:
     """Plan the year: every due target to a month, a duty day and a slot (CP-SAT).
 
     \b
@@ -334,7 +340,9 @@ def plan(db, year, beats, policy_name, time_limit, workers, seed, reserve, out_d
     """  # fmt: skip
     from planner.schedule import YearParams
 
-    params = YearParams(time_limit_s=time_limit, workers=workers, seed=seed, reserve=reserve)
+    params = YearParams(
+        time_limit_s=time_limit, workers=workers, seed=seed, reserve=reserve, allow_night=night
+    )
     run_plan(
         db,
         out_dir,

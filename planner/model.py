@@ -150,6 +150,7 @@ class Target:
     household_type: HouseholdType = HouseholdType.UNKNOWN
     visit_minutes: int = 10
     name: str = ""  # personal data: never logged, exported only on request
+    moved_out: date | None = None  # 転出: leaves the due set, stays in the register and history
 
     @property
     def never_met(self) -> bool:
@@ -209,6 +210,7 @@ class Visit:
     officer_id: str
     outcome: Outcome
     notes: str = ""
+    card_before: Card | None = None  # the card's state when the visit was recorded
 
 
 @dataclass(slots=True)

@@ -279,7 +279,8 @@ def due_targets(
     beats = beats or {}
     by_tier: dict[tuple[str, str], list[Target]] = {}
     for t in targets:
-        by_tier.setdefault((t.beat_id, t.tier), []).append(t)
+        if t.moved_out is None:  # 転出: out of the due set, kept in the register
+            by_tier.setdefault((t.beat_id, t.tier), []).append(t)
     due: list[DueTarget] = []
     for (beat_id, tier_code), members in by_tier.items():
         tier = policy.tier(tier_code)

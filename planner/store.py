@@ -56,7 +56,7 @@ FORMAT_VERSION = "1"
 CRS = "EPSG:4326"
 TARGET_COLUMNS = (
     "target_id", "beat_id", "kind", "tier", "reasons", "address", "building_id", "last_visit",
-    "card", "availability", "household_type", "visit_minutes", "lon", "lat", "name",
+    "card", "availability", "household_type", "visit_minutes", "lon", "lat", "name", "moved_out",
 )  # fmt: skip
 MAX_DISTANCE_KM = 50.0  # a target farther than this from every post is "far outside the station"
 
@@ -111,6 +111,7 @@ def targets_to_frame(targets: Sequence[Target]) -> gpd.GeoDataFrame:
             "lon": t.lon,
             "lat": t.lat,
             "name": t.name,
+            "moved_out": t.moved_out.isoformat() if t.moved_out else "",
         }
         for t in targets
     ]
@@ -139,9 +140,14 @@ def _targets_from_frame(frame: pd.DataFrame) -> list[Target]:
                 household_type=HouseholdType(r.household_type),
                 visit_minutes=int(r.visit_minutes),
                 name=_s(getattr(r, "name", "")),
+                moved_out=_opt_date(getattr(r, "moved_out", "")),
             )
         )
     return out
+
+
+def _opt_date(value: Any) -> date | None:
+    return date.fromisoformat(_s(value)) if _s(value) else None
 
 
 def _s(value: Any) -> str:
@@ -237,7 +243,8 @@ def read_station(path: str | Path) -> Station:
         for r in _read_table(path, "visits").itertuples(index=False):
             station.visits.append(
                 Visit(str(r.target_id), date.fromisoformat(r.date), str(r.officer_id),
-                      Outcome(r.outcome), _s(r.notes))
+                      Outcome(r.outcome), _s(r.notes),
+                      Card(r.card_before) if _s(getattr(r, "card_before", "")) else None)
             )  # fmt: skip
     return station
 
@@ -327,9 +334,10 @@ def _write_layers(station: Station, tmp: Path, streets: nx.MultiDiGraph | None) 
     ], ("officer_id", "date", "kind"))  # fmt: skip
     table("visits", [
         {"target_id": x.target_id, "date": x.date.isoformat(), "officer_id": x.officer_id,
-         "outcome": x.outcome.value, "notes": x.notes}
+         "outcome": x.outcome.value, "notes": x.notes,
+         "card_before": x.card_before.value if x.card_before else ""}
         for x in station.visits
-    ], ("target_id", "date", "officer_id", "outcome", "notes"))  # fmt: skip
+    ], ("target_id", "date", "officer_id", "outcome", "notes", "card_before"))  # fmt: skip
     if streets is not None:
         _write_streets(streets, tmp)
 
@@ -562,6 +570,7 @@ def targets_from_file(
         v.Column("household_type", v.choice(HouseholdType), required=False),
         v.Column("visit_minutes", v.integer(1, 240), required=False),
         v.Column("name", v.text, required=False, default=""),
+        v.Column("moved_out", v.iso_date(not_after=today), required=False),
     ]  # fmt: skip
 
     def semantic(r: dict) -> list[tuple[str, str]]:
@@ -620,7 +629,7 @@ def _target_from_row(r: dict[str, Any]) -> Target:
         lon=r["lon"], lat=r["lat"], tier=r["tier"], reasons=r["reasons"],
         building_id=r["building_id"], last_visit=r["last_visit"], card=card,
         availability=r["availability"], household_type=household_type, visit_minutes=minutes,
-        name=r["name"],
+        name=r["name"], moved_out=r["moved_out"],
     )  # fmt: skip
 
 
