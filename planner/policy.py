@@ -300,7 +300,10 @@ def due_targets(
                 continue
             chosen.append(DueTarget(t, reason, since, _urgency(reason, since, t)))
         if tier.level_cycle and freq > 1:
-            quota = math.ceil(len(members) / freq)
+            # targets already interviewed this year (a re-plan) count toward the year's share
+            done = sum(1 for t in rest if t.last_visit and t.last_visit.year >= year)
+            quota = math.ceil(len(members) / freq) - done
+            rest = [t for t in rest if not (t.last_visit and t.last_visit.year >= year)]
             rest.sort(key=lambda t: (t.last_visit or date.min, t.target_id))
             for t in rest[: max(0, quota - len(chosen))]:
                 since = _years_since(t.last_visit, year)

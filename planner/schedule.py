@@ -75,6 +75,9 @@ class Weights:
         split over months (month model).
     level_per_min
         Points per minute of a month's load above its even share of the year.
+    keep
+        Points per target for staying in the month (or on the day) of the plan being re-planned,
+        so that officers' printed monthly counts stay true where possible.
     """
 
     tier_points: tuple[int, ...] = (1000, 150, 60)
@@ -88,6 +91,7 @@ class Weights:
     early_all: float = 0.001
     travel_per_min: int = 10
     level_per_min: int = 3
+    keep: int = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +113,8 @@ class YearParams:
     allow_night: bool = True
     speeds_kmh: Mapping[str, float] | None = None
     start: date | None = None  # plan only from this date (re-plans)
+    keep: Mapping[str, date] = field(default_factory=dict)  # target -> date in the old plan
+    keep_mode: str = "month"  # re-plans: "day", "month" or "none"
     weights: Weights = field(default_factory=Weights)
 
 
@@ -566,6 +572,20 @@ def add_neighbourhood_months(mm: MonthModel, p: BeatProblem, weight: int) -> Non
         mm.model.implies(var, mm.nb_used[(n, m)])
 
 
+def add_keep_months(mm: MonthModel, p: BeatProblem, keep: Mapping[str, date], weight: int) -> None:
+    """Reward (re-plans): targets staying in the month the previous plan gave them."""
+    if not keep:
+        return
+    members = {u.uid: u.members for u in p.units}
+    for (uid, m, _s), var in mm.b.items():
+        stay = sum(
+            1
+            for i in members[uid]
+            if (d := keep.get(p.due[i].target.target_id)) is not None and d.month == m
+        )
+        mm.model.reward("keep", weight * stay, var)
+
+
 def solve_months(
     p: BeatProblem, params: YearParams, time_limit_s: float
 ) -> tuple[dict[int, tuple[int, str]], dict[str, float], set[int]]:
@@ -595,6 +615,8 @@ def solve_months(
     add_level_load(mm, p.units, capacity, w.level_per_min)
     add_cluster_months(mm, p, w.travel_per_min)
     add_neighbourhood_months(mm, p, w.travel_per_min)
+    if params.keep_mode in ("month", "day"):
+        add_keep_months(mm, p, params.keep, w.keep)
     _hint_months(mm, p, capacity, values, est)
     sol = mm.model.solve(
         time_limit_s=time_limit_s, workers=params.workers, seed=params.seed, keep_hint=True
@@ -734,6 +756,17 @@ def add_travel_cost(dm: DayModel, p: BeatProblem, slots: Sequence[DaySlot], weig
             dm.model.penalty("travel", max(1, round(weight * coef / SCALE)), var)
 
 
+def add_keep_days(
+    dm: DayModel, p: BeatProblem, units: Sequence[Unit], slots: Sequence[DaySlot],
+    keep: Mapping[str, date], weight: int,
+) -> None:  # fmt: skip
+    """Reward (re-plans with keep=day): targets staying on the date the previous plan gave."""
+    members = {u.uid: u.members for u in units}
+    for (uid, t), var in dm.a.items():
+        stay = sum(1 for i in members[uid] if keep.get(p.due[i].target.target_id) == slots[t].date)
+        dm.model.reward("keep", weight * stay, var)
+
+
 def solve_days(
     p: BeatProblem, units: Sequence[Unit], unit_slot: Mapping[int, str],
     slots: Sequence[DaySlot], params: YearParams, time_limit_s: float,
@@ -750,6 +783,8 @@ def solve_days(
     add_day_capacity(dm, p, units, slots)
     add_day_value(dm, p, units, slots, unit_slot)
     add_travel_cost(dm, p, slots, params.weights.travel_per_min)
+    if params.keep_mode == "day":
+        add_keep_days(dm, p, units, slots, params.keep, params.weights.keep)
     _hint_days(dm, p, units, unit_slot, slots)
     sol = dm.model.solve(
         time_limit_s=time_limit_s, workers=params.workers, seed=params.seed, keep_hint=True

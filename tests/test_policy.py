@@ -142,3 +142,14 @@ def test_aomori_due_set_uses_beat_frequency():
     beats = {"A": Beat("A", "P", "", frequency_years=1), "B": Beat("B", "P", "", frequency_years=3)}
     due = {d.target.target_id: d.reason for d in due_targets(targets, AOMORI, 2027, beats)}
     assert due == {"T001": DueReason.YEARLY, "T003": DueReason.NEVER_MET}
+
+
+def test_replan_due_set_counts_this_years_interviews():
+    # 9 general targets, 3 of them interviewed already this year: no more are topped up
+    targets = [_t(i, "general", date(2026, 1 + i, 1)) for i in range(6)]
+    targets += [_t(10 + i, "general", date(2027, 2, 1 + i)) for i in range(3)]
+    due = due_targets(targets, MIYAGI, 2027)
+    assert due == []
+    # with one interviewed this year, two more are due, oldest first
+    due = due_targets(targets[:7], MIYAGI, 2027)
+    assert [d.target.target_id for d in due] == ["T000", "T001"]

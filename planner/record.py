@@ -1,0 +1,230 @@
+"""Recording what happened at each door: parse an outcomes file, update the register.
+
+An outcome row is one visit: ``visited`` (面接: card made or updated), ``absent`` (不在: CR名刺 or
+パトロールカード left), ``refused``, ``moved_out`` (転出), ``new`` (新規: a household found and
+interviewed, with its coordinates) or ``provisional`` (仮カード from a nameplate or meter).
+Every row is checked before anything changes; recording the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from planner import _validate as v
+from planner._errors import RowError
+from planner.model import (
+    Availability,
+    Card,
+    HouseholdType,
+    Outcome,
+    Station,
+    Target,
+    TargetKind,
+    Visit,
+)
+from planner.policy import Policy, classify
+
+NEW_TARGET_COLUMNS = ("beat_id", "kind", "address", "lon", "lat")
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeRow:
+    """One parsed row of an outcomes file (``new_target`` only for ``new``)."""
+
+    row: int
+    visit: Visit
+    new_target: Target | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+    """What recording a file changed."""
+
+    added: int
+    already_recorded: int
+    new_targets: int
+    updated_targets: int
+
+
+def outcomes_from_file(
+    path: str | Path, station: Station, policy: Policy, *, year: int, today: date | None = None
+) -> list[OutcomeRow]:
+    """Parse and check an outcomes CSV against the station.
+
+    Raises
+    ------
+    RowError
+        Naming row and column of every problem: unknown target or officer, a date outside
+        ``year`` or in the future, an unknown outcome, a ``new`` row without coordinates,
+        address or beat, or whose id is already another target.
+    """
+    path = Path(path)
+    today = today or date.today()
+    targets = {t.target_id for t in station.targets}
+    officers = {o.officer_id for o in station.officers}
+    beats = {b.beat_id for b in station.beats}
+    recorded = {_key(x) for x in station.visits}
+
+    def in_year(raw: str) -> date:
+        day = v.iso_date(not_after=today)(raw)
+        if day.year != year:
+            raise ValueError(f"{day} is not in {year}")
+        return day
+
+    cols = [
+        v.Column("target_id", v.nonempty),
+        v.Column("date", in_year),
+        v.Column("officer_id", v.nonempty),
+        v.Column("outcome", v.choice(Outcome)),
+        v.Column("notes", v.text, required=False, default=""),
+        v.Column("beat_id", v.text, required=False, default=""),
+        v.Column("kind", v.choice(TargetKind), required=False),
+        v.Column("address", v.text, required=False, default=""),
+        v.Column("lon", v.number(-180, 180, "longitude"), required=False),
+        v.Column("lat", v.number(-90, 90, "latitude"), required=False),
+        v.Column("building_id", v.text, required=False, default=""),
+        v.Column("reasons", v.codes, required=False, default=()),
+        v.Column("availability", v.choice(Availability), required=False,
+                 default=Availability.UNKNOWN),
+        v.Column("household_type", v.choice(HouseholdType), required=False),
+        v.Column("visit_minutes", v.integer(1, 240), required=False, default=15),
+        v.Column("name", v.text, required=False, default=""),
+    ]  # fmt: skip
+
+    def check(r: dict[str, Any]) -> list[tuple[str, str]]:
+        out = []
+        if r["officer_id"] not in officers:
+            out.append(("officer_id", f"unknown officer {r['officer_id']!r}"))
+        if r["outcome"] is not Outcome.NEW:
+            if r["target_id"] not in targets:
+                out.append(("target_id", f"unknown target {r['target_id']!r}"))
+            return out
+        for col in NEW_TARGET_COLUMNS:
+            if r[col] in (None, ""):
+                out.append((col, f"a new target needs {col}"))
+        if r["beat_id"] and r["beat_id"] not in beats:
+            out.append(("beat_id", f"unknown beat {r['beat_id']!r}"))
+        visit_key = (r["target_id"], r["date"], r["officer_id"], Outcome.NEW.value)
+        if r["target_id"] in targets and visit_key not in recorded:
+            out.append(("target_id", f"{r['target_id']!r} is already a target: give a new id"))
+        if r["kind"] is not None and r["reasons"]:
+            try:
+                classify(r["kind"], r["reasons"], policy)
+            except Exception as exc:  # InputError: unknown or wrong-kind code
+                out.append(("reasons", str(exc)))
+        return out
+
+    rows = v.check_rows(path, v.read_table(path), cols, row_checks=[check])
+    parsed = [_outcome_row(i, r, policy) for i, r in enumerate(rows, start=2)]
+    check_unique_new_ids(str(path), parsed)
+    return parsed
+
+
+def _outcome_row(row: int, r: dict[str, Any], policy: Policy) -> OutcomeRow:
+    visit = Visit(r["target_id"], r["date"], r["officer_id"], r["outcome"], r["notes"])
+    if r["outcome"] is not Outcome.NEW:
+        return OutcomeRow(row, visit)
+    kind: TargetKind = r["kind"]
+    household = r["household_type"] or (
+        HouseholdType.BUSINESS if kind is TargetKind.BUSINESS else HouseholdType.UNKNOWN
+    )
+    target = Target(
+        target_id=r["target_id"], beat_id=r["beat_id"], kind=kind, address=r["address"],
+        lon=r["lon"], lat=r["lat"], tier=classify(kind, r["reasons"], policy),
+        reasons=r["reasons"], building_id=r["building_id"], last_visit=r["date"], card=Card.FULL,
+        availability=r["availability"], household_type=household,
+        visit_minutes=r["visit_minutes"], name=r["name"],
+    )  # fmt: skip
+    return OutcomeRow(row, visit, target)
+
+
+def _key(x: Visit) -> tuple:
+    return (x.target_id, x.date, x.officer_id, x.outcome.value)
+
+
+def apply_outcomes(station: Station, rows: Sequence[OutcomeRow]) -> RecordResult:
+    """Add the visits to the station and update its targets (in date order); idempotent.
+
+    ``visited`` and ``new``: last visit and a full card; ``provisional``: a 仮カード where there
+    was none; ``moved_out``: the target leaves the due set (``moved_out`` date) but stays.
+    Each visit keeps the card's state before it (``card_before``) for the monthly form.
+    """
+    recorded = {_key(x) for x in station.visits}
+    by_id = {t.target_id: i for i, t in enumerate(station.targets)}
+    added = already = created = 0
+    touched: set[str] = set()
+    for r in sorted(rows, key=lambda r: (r.visit.date, r.row)):
+        if _key(r.visit) in recorded:
+            already += 1
+            continue
+        recorded.add(_key(r.visit))
+        if r.new_target is not None:
+            by_id[r.new_target.target_id] = len(station.targets)
+            station.targets.append(r.new_target)
+            station.visits.append(replace(r.visit, card_before=Card.NONE))
+            created += 1
+            added += 1
+            continue
+        i = by_id[r.visit.target_id]
+        before = station.targets[i]
+        station.targets[i] = _updated(before, r.visit)
+        if station.targets[i] != before:
+            touched.add(before.target_id)
+        station.visits.append(replace(r.visit, card_before=before.card))
+        added += 1
+    return RecordResult(added, already, created, len(touched))
+
+
+def _updated(t: Target, x: Visit) -> Target:
+    if x.outcome is Outcome.VISITED:
+        last = max(t.last_visit, x.date) if t.last_visit else x.date
+        return replace(t, last_visit=last, card=Card.FULL)
+    if x.outcome is Outcome.PROVISIONAL and t.card is Card.NONE:
+        return replace(t, card=Card.PROVISIONAL)
+    if x.outcome is Outcome.MOVED_OUT and t.moved_out is None:
+        return replace(t, moved_out=x.date)
+    return t
+
+
+def check_unique_new_ids(path: str, rows: Sequence[OutcomeRow]) -> None:
+    """Two different ``new`` rows may not create the same target id."""
+    first: dict[str, OutcomeRow] = {}
+    problems = []
+    for r in rows:
+        if r.new_target is None:
+            continue
+        other = first.setdefault(r.visit.target_id, r)
+        if other is not r and _key(other.visit) != _key(r.visit):
+            problems.append(
+                (
+                    r.row,
+                    "target_id",
+                    f"new id {r.visit.target_id!r} also created on row {other.row}",
+                )
+            )
+    if problems:
+        raise RowError(path, problems)
+
+
+def record_outcomes(
+    db: str | Path, path: str | Path, *, year: int | None = None, today: date | None = None
+) -> RecordResult:
+    """Check an outcomes file and record it into a station file in one atomic write.
+
+    On any bad row nothing is written (the station file stays byte-identical).
+    """
+    from planner.policy import load_policy
+    from planner.store import read_station, write_station
+
+    today = today or date.today()
+    station = read_station(db)
+    policy = load_policy(station.policy)
+    rows = outcomes_from_file(path, station, policy, year=year or today.year, today=today)
+    result = apply_outcomes(station, rows)
+    if result.added:
+        write_station(station, db)
+    return result

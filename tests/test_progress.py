@@ -1,0 +1,75 @@
+"""Monthly result rows of the form against a small case counted by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import tiny_station
+
+from planner.forms import form_values
+from planner.policy import load_policy
+from planner.progress import at_risk, result_form
+from planner.record import apply_outcomes, outcomes_from_file
+
+DATA = Path(__file__).parent / "data"
+MIYAGI = load_policy("miyagi")
+
+
+@pytest.fixture
+def recorded():
+    station = tiny_station()  # T000/T003/T006/T009 重点; the other eight 一般, never met
+    rows = outcomes_from_file(DATA / "outcomes_small.csv", station, MIYAGI, year=2027,
+                              today=date(2027, 4, 1))  # fmt: skip
+    apply_outcomes(station, rows)
+    return station
+
+
+def _form(station, upto=date(2027, 3, 31)):
+    year_targets = [f"T{i:03d}" for i in range(12)]
+    planned = [("priority", 1), ("general", 2), ("general", 2), ("general", 3)]
+    data = result_form(station, MIYAGI, 2027, "B1", year_targets, planned, upto=upto)
+    return form_values(data)
+
+
+def months(values, *ms):
+    index = {m: m - 1 if m <= 6 else m for m in range(1, 13)}
+    return [values[index[m]] for m in ms]
+
+
+def test_result_rows_counted_by_hand(recorded):
+    v = _form(recorded)
+    assert months(v[("targets", "priority")], 1, 2, 3) == [4, 4, 4]
+    assert months(v[("targets", "general")], 1, 2, 3) == [8, 8, 9]  # N001 found in March
+    # 実施数: first interview of the year only (T000's second visit in Feb is not counted)
+    assert months(v[("done", "priority")], 1, 2, 3) == [1, 0, 0]
+    assert months(v[("done", "general")], 1, 2, 3) == [0, 1, 2]
+    assert months(v[("not_done", "priority")], 1, 2, 3) == [3, 3, 3]
+    assert months(v[("not_done", "general")], 1, 2, 3) == [8, 7, 6]
+    assert months(v[("new", "general")], 1, 2, 3) == [0, 1, 1]  # T001 met; N001 found
+    assert months(v[("prov_made", "general")], 1, 2, 3) == [0, 1, 0]
+    assert months(v[("prov_resolved", "general")], 1, 2, 3) == [0, 0, 1]
+    assert months(v[("prov_total", "general")], 1, 2, 3) == [0, 1, 0]
+    assert months(v[("moved", "general")], 1, 2, 3) == [0, 0, 1]
+    assert months(v[("cr_card", "total")], 1, 2, 3) == [1, 0, 0]
+    assert months(v[("patrol_card", "total")], 1, 2, 3) == [1, 0, 0]
+    assert months(v[("plan", "general")], 1, 2, 3) == [None, 2, 1]
+    # later months stay blank
+    assert months(v[("done", "general")], 4, 12) == [None, None]
+
+
+def test_rates(recorded):
+    v = _form(recorded)
+    b, a = 4 + 9, 3 + 6
+    assert months(v[("rate", "total")], 3) == [round((b - a) / b * 100, 1)]
+    d, c = 12, 14  # households less the moved-out one plus the new one; 住基 of the beat
+    assert months(v[("grasp", "total")], 3) == [round(d / c * 100, 1)]
+
+
+def test_at_risk_lists_repeated_absence_and_missed_dates(recorded):
+    planned = {"T003": date(2027, 2, 1), "T005": date(2027, 6, 1)}
+    rows = at_risk(recorded, 2027, [f"T{i:03d}" for i in range(12)], planned,
+                   upto=date(2027, 3, 31))  # fmt: skip
+    assert [r.target_id for r in rows] == ["T003"]
+    # T001 was absent twice but then met: not at risk
