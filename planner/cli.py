@@ -6,6 +6,7 @@ Exit codes: 0 done (warnings included), 2 bad input (message names file, row and
 
 from __future__ import annotations
 
+import calendar
 import functools
 import logging
 import sys
@@ -70,7 +71,7 @@ def main(verbose: int) -> None:
 @click.option(
     "--time-limit",
     type=float,
-    default=8.0,
+    default=5.0,
     show_default=True,
     help="Solver seconds per beat for the year plan.",
 )
@@ -81,7 +82,9 @@ def demo(out_dir: Path, seed: int, year: int | None, time_limit: float) -> None:
     \b
     The town has one 交番 with three beats and one rural 駐在所 beat, about 3,000
     households and businesses, streets with a river, bridges and a rail line, and
-    officers with duty rosters.  Writes demo.gpkg and plan/ (plan.csv, forms…).
+    officers with duty rosters.  Writes demo.gpkg and plan/ (plan.csv, forms…),
+    then simulates January–March in the field, records the outcomes, writes the
+    March results (progress/) and re-plans the rest of the year (replan/).
       planner demo --out demo/ --seed 0
     """  # fmt: skip
     from planner.demo import DEMO_YEAR, build_demo
@@ -95,7 +98,43 @@ def demo(out_dir: Path, seed: int, year: int | None, time_limit: float) -> None:
     click.echo(f"wrote {db} ({len(station.targets)} targets, {len(station.beats)} beats)")
     _print_summary(station, year)
     click.echo(f"\n== year plan {year} ==")
-    run_plan(db, out_dir / "plan", year=year, params=YearParams(time_limit_s=time_limit))
+    params = YearParams(time_limit_s=time_limit)
+    plan = run_plan(db, out_dir / "plan", year=year, params=params)
+    _demo_months(db, out_dir, plan, year, seed, params)
+
+
+def _demo_months(db: Path, out_dir: Path, plan, year: int, seed: int, params) -> None:
+    """The first quarter in the field: simulated outcomes, recorded, the March form, a re-plan."""
+    from datetime import date
+
+    from planner.planfiles import write_outcomes, write_plan_outputs
+    from planner.record import record_outcomes
+    from planner.replan import replan_year
+    from planner.reports import write_progress_outputs
+    from planner.simulate import simulate_outcomes
+    from planner.store import read_station, read_streets
+
+    upto, start = date(year, 3, 31), date(year, 4, 1)
+    station = read_station(db)
+    policy = _policy_of(station, None)
+    rows = simulate_outcomes(station, plan.visits, upto, seed=seed)
+    outcomes = out_dir / f"outcomes_{year}-01_03.csv"
+    write_outcomes(outcomes, rows)
+    click.echo(f"\n== January–March in the field (simulated): {outcomes} ==")
+    r = record_outcomes(db, outcomes, year=year, today=upto)
+    click.echo(f"recorded {r.added} visits, {r.new_targets} new households")
+    station = read_station(db)
+    written = write_progress_outputs(out_dir / "progress", station, policy, year, upto,
+                                     visits=plan.visits, unplanned=plan.unplanned)  # fmt: skip
+    click.echo("progress: " + ", ".join(str(p) for p in written))
+    click.echo(f"\n== re-plan from {start} ==")
+    new, kept = replan_year(station, policy, year, plan.visits, start, graph=read_streets(db),
+                            params=params)  # fmt: skip
+    new.visits = sorted(
+        kept + new.visits, key=lambda v: (v.beat_id, v.date, v.officer_id, v.slot, v.target_id)
+    )
+    written = write_plan_outputs(out_dir / "replan", new, station, policy)
+    _report_plan(new, policy, params, written)
 
 
 @main.command()
@@ -238,7 +277,6 @@ def run_plan(
     from planner.planfiles import write_plan_outputs
     from planner.schedule import YearParams, plan_year
     from planner.store import read_station, read_streets
-    from planner.summary import format_loads
 
     station = read_station(db)
     policy = _policy_of(station, policy_name)
@@ -253,6 +291,15 @@ def run_plan(
         progress=progress,
     )
     written = write_plan_outputs(out_dir, plan, station, policy)
+    _report_plan(plan, policy, params or YearParams(), written)
+    return plan
+
+
+def _report_plan(plan, policy, params, written) -> None:
+    """Print a plan's summary, monthly loads, shortfalls and what was written."""
+    from planner.summary import format_loads
+
+    year = plan.year
     click.echo(
         f"{policy.label} {year}年: {len(plan.visits)} visits planned, "
         f"{len(plan.unplanned)} due targets unplanned, "
@@ -263,7 +310,7 @@ def run_plan(
     for s in plan.shortfalls:
         click.echo(f"warning: {s.message}", err=True)
     if plan.shortfalls:
-        reserve = (params or YearParams()).reserve
+        reserve = params.reserve
         click.echo(
             f"note: the plan keeps {reserve:.0%} of each month's visit hours for revisits "
             "of absent households (--reserve)",
@@ -276,7 +323,6 @@ def run_plan(
                 err=True,
             )
     click.echo("wrote " + ", ".join(str(p) for p in written[:3]) + f" and {len(written) - 3} forms")
-    return plan
 
 
 @main.command()
@@ -369,8 +415,15 @@ def plan(db, year, beats, policy_name, time_limit, workers, seed, reserve, out_d
 )
 @click.option("--year", type=int, default=None, help="Plan year (default: from the plan's dates).")
 @click.option("--policy", "policy_name", help="Policy (default: the station's).")
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="A re-plan's first day: rows before it are history and not checked.",
+)
 @_handle_errors
-def verify(db: Path, plan_path: Path, year, policy_name) -> None:
+def verify(db: Path, plan_path: Path, year, policy_name, start) -> None:
     """Check a plan against the rules, independently of the solver, and score it.
 
     \b
@@ -379,6 +432,7 @@ def verify(db: Path, plan_path: Path, year, policy_name) -> None:
     when present.  Exits 1 listing each violation by rule; prints walking minutes
     and monthly load balance so a hand plan can be compared with the optimised one.
       planner verify --db demo/demo.gpkg --plan demo/plan/plan.csv
+      planner verify --db demo/demo.gpkg --plan demo/replan/plan.csv --from 2027-04-01
     """  # fmt: skip
     from planner.planfiles import read_approval_ids, read_plan, read_unplanned
     from planner.store import read_station, read_streets
@@ -387,6 +441,9 @@ def verify(db: Path, plan_path: Path, year, policy_name) -> None:
     station = read_station(db)
     policy = _policy_of(station, policy_name)
     visits = read_plan(plan_path)
+    start = start.date() if start else None
+    if start is not None:
+        visits = [v for v in visits if v.date >= start]
     if year is None:
         years = Counter(v.date.year for v in visits)
         year = years.most_common(1)[0][0] if years else default_year()
@@ -398,7 +455,7 @@ def verify(db: Path, plan_path: Path, year, policy_name) -> None:
     beats = sorted({v.beat_id for v in visits} | {u.beat_id for u in unplanned or []})
     report = verify_plan(station, policy, year, visits, unplanned=unplanned, approvals=approvals,
                          beats=[b for b in beats if b in {x.beat_id for x in station.beats}]
-                         or None, graph=read_streets(db))  # fmt: skip
+                         or None, graph=read_streets(db), start=start)  # fmt: skip
     sc = report.score
     click.echo(
         f"{plan_path}: {sc.visits} visits on {sc.days_used} officer-days; walking "
@@ -412,6 +469,165 @@ def verify(db: Path, plan_path: Path, year, policy_name) -> None:
         click.echo("FAILED: " + ", ".join(f"{r} {n}" for r, n in sorted(counts.items())), err=True)
         sys.exit(1)
     click.echo("OK: the plan keeps every rule")
+
+
+DB_OPTION = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), required=True,
+                         help="Station file (.gpkg).")  # fmt: skip
+
+
+@main.command()
+@DB_OPTION
+@click.option("--year", type=int, default=None, help="Year of the visits (default: this year).")
+@click.argument("outcomes", type=click.Path(dir_okay=False, path_type=Path))
+@_handle_errors
+def record(db: Path, year: int | None, outcomes: Path) -> None:
+    """Record visit outcomes (面接・不在・拒否・転出・新規・仮カード) into the station file.
+
+    \b
+    Columns: target_id, date, officer_id, outcome (visited | absent | refused |
+    moved_out | new | provisional), notes; new households also need beat_id, kind,
+    address, lon, lat.  Every row is checked first; recording the same file twice
+    changes nothing.  Example:
+      planner record --db demo/demo.gpkg --year 2027 outcomes_2027-03.csv
+    """  # fmt: skip
+    from planner.record import record_outcomes
+
+    r = record_outcomes(db, outcomes, year=year)
+    click.echo(f"{outcomes}: {r.added} visits recorded ({r.already_recorded} already there), "
+               f"{r.new_targets} new targets, {r.updated_targets} targets updated")  # fmt: skip
+
+
+def _read_plan_dir(plan_path: Path | None):
+    from planner.planfiles import read_plan, read_unplanned
+
+    if plan_path is None:
+        return None, None
+    unplanned_path = plan_path.parent / "unplanned.csv"
+    unplanned = read_unplanned(unplanned_path) if unplanned_path.is_file() else None
+    return read_plan(plan_path), unplanned
+
+
+@main.command()
+@DB_OPTION
+@click.option("--year", type=int, required=True, help="Year of the form.")
+@click.option(
+    "--month",
+    type=click.IntRange(1, 12),
+    default=None,
+    help="Results up to the end of this month (default: last month with visits).",
+)
+@click.option("--beat", "beats", multiple=True, help="Beat id (repeatable; default all).")
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The year's plan.csv (実施計画 rows and 対象数; unplanned.csv beside it).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the forms and the progress page.",
+)
+@_handle_errors
+def progress(db, year, month, beats, plan_path, out_dir) -> None:
+    """Fill the result rows of the 年間実施計画・結果表 and write the monthly review page.
+
+    \b
+    実施数 counts the first interview of the year only; 未実施数, 新規把握数,
+    仮カード, 転出数, CR名刺・パトロールカード, 実施率 and 把握率 as the directive
+    defines them.  The page (HTML, offline) shows planned vs done per tier and the
+    targets at risk.  Example:
+      planner progress --db demo/demo.gpkg --year 2027 --month 3 \\
+        --plan demo/plan/plan.csv --out demo/progress
+    """  # fmt: skip
+    from datetime import date
+
+    from planner.reports import write_progress_outputs
+    from planner.store import read_station
+
+    station = read_station(db)
+    policy = _policy_of(station, None)
+    visits, unplanned = _read_plan_dir(plan_path)
+    if month is None:
+        months = [x.date.month for x in station.visits if x.date.year == year]
+        month = max(months, default=1)
+    upto = date(year, month, calendar.monthrange(year, month)[1])
+    written = write_progress_outputs(out_dir, station, policy, year, upto, visits=visits,
+                                     unplanned=unplanned, beats=list(beats) or None)  # fmt: skip
+    click.echo("wrote " + ", ".join(str(p) for p in written))
+
+
+@main.command()
+@DB_OPTION
+@click.option("--year", type=int, required=True, help="Plan year.")
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    required=True,
+    help="First day to re-plan (everything before it stays).",
+)
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The plan to re-plan (default: OUT/plan.csv).",
+)
+@click.option(
+    "--keep",
+    type=click.Choice(["day", "month", "none"]),
+    default="month",
+    show_default=True,
+    help="How much of the old future plan stays where it was.",
+)
+@click.option("--beat", "beats", multiple=True, help="Beat id (repeatable; default all).")
+@click.option(
+    "--time-limit", type=float, default=20.0, show_default=True, help="Solver seconds per beat."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the re-plan (plan.csv, forms…).",
+)
+@_handle_errors
+def replan(db, year, start, plan_path, keep, beats, time_limit, out_dir) -> None:
+    """Re-plan the rest of the year from a date, absent and new households included.
+
+    \b
+    Visits before --from stay as they were; every still-due target is planned again
+    over the remaining duty days.  Says whether the year goal is still reachable
+    and, if not, the shortfall in hours per month.  Example:
+      planner replan --db demo/demo.gpkg --year 2027 --from 2027-04-01 \\
+        --plan demo/plan/plan.csv --out demo/replan
+    """  # fmt: skip
+    from planner.planfiles import write_plan_outputs
+    from planner.replan import kept_share, replan_year
+    from planner.schedule import YearParams
+    from planner.store import read_station, read_streets
+
+    station = read_station(db)
+    policy = _policy_of(station, None)
+    old, _ = _read_plan_dir(plan_path or out_dir / "plan.csv")
+    params = YearParams(time_limit_s=time_limit)
+    plan, kept = replan_year(station, policy, year, old, start.date(), keep=keep,
+                             beats=list(beats) or None, graph=read_streets(db), params=params,
+                             progress=lambda msg: click.echo(msg, err=True))  # fmt: skip
+    share = kept_share(old, plan.visits, start.date())
+    plan.visits = sorted(
+        kept + plan.visits, key=lambda v: (v.beat_id, v.date, v.officer_id, v.slot, v.target_id)
+    )
+    written = write_plan_outputs(out_dir, plan, station, policy)
+    _report_plan(plan, policy, params, written)
+    click.echo(f"kept {len(kept)} visits before {start.date()}; {share:.0%} of the old plan's "
+               f"later visits stay in their month")  # fmt: skip
+    if plan.shortfalls:
+        click.echo("the year goal is NOT reachable with these hours (see the warnings)")
+    else:
+        click.echo("the year goal is still reachable")
 
 
 if __name__ == "__main__":  # pragma: no cover

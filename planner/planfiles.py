@@ -67,6 +67,12 @@ def write_approvals(
     _write_csv(Path(path), APPROVAL_COLUMNS, rows, private=True)
 
 
+def write_outcomes(path: str | Path, rows: Sequence[dict[str, str]]) -> None:
+    """Write an outcomes CSV (the columns ``planner record`` reads); owner-only."""
+    columns = list(rows[0]) if rows else ["target_id", "date", "officer_id", "outcome", "notes"]
+    _write_csv(Path(path), columns, ([r[c] for c in columns] for r in rows), private=True)
+
+
 def read_plan(path: str | Path) -> list[PlannedVisit]:
     """Read a plan.csv (the planner's or a hand-written one in the same columns).
 

@@ -71,6 +71,11 @@ class Policy:
     reasons: Mapping[str, Reason]
     slots: tuple[Slot, ...]
     month_factors: tuple[float, ...] = (1.0,) * 12
+    no_visit_days: frozenset[tuple[int, int]] = frozenset()  # (month, day): e.g. 年末年始
+
+    def visits_allowed(self, day: date) -> bool:
+        """False on the calendar days the policy keeps free of visits (年末年始)."""
+        return (day.month, day.day) not in self.no_visit_days
 
     def tier(self, code: str) -> Tier:
         """The tier with this code (``KeyError`` if the policy has none)."""
@@ -187,6 +192,16 @@ def policy_from_dict(raw: Mapping, *, source: str = "policy") -> Policy:
         or not all(isinstance(f, int | float) and 0 <= f <= 2 for f in factors)
     ):
         raise InputError(f"{source}: 'capacity.month_factors' must be 12 numbers in [0, 2]")
+    no_visit = set()
+    for i, raw_day in enumerate(raw.get("calendar", {}).get("no_visit_days", [])):
+        try:
+            month, day = (int(x) for x in str(raw_day).split("-"))
+            date(2024, month, day)  # a leap year accepts 02-29
+        except ValueError:
+            raise InputError(
+                f"{source}: 'calendar.no_visit_days[{i}]' must be MM-DD, got {raw_day!r}"
+            ) from None
+        no_visit.add((month, day))
     return Policy(
         name=str(need(raw, "name", "")),
         label=str(raw.get("label", raw["name"])),
@@ -195,6 +210,7 @@ def policy_from_dict(raw: Mapping, *, source: str = "policy") -> Policy:
         reasons=reasons,
         slots=tuple(slots),
         month_factors=tuple(float(f) for f in factors),
+        no_visit_days=frozenset(no_visit),
     )
 
 

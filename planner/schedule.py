@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from statistics import median
@@ -252,13 +252,17 @@ def duty_slots(
     month_factors: Sequence[float],
     *,
     start: date | None = None,
+    no_visit_days: Collection[tuple[int, int]] = (),
 ) -> list[DaySlot]:
-    """Capacities of every duty day of the officers, per slot group, net of month factors."""
+    """Capacities of every duty day of the officers, per slot group, net of month factors.
+
+    Days before ``start`` and the policy's ``no_visit_days`` (年末年始) have none.
+    """
     holidays = japanese_holidays(year)
     out = []
     for o in officers:
         for d in duty_calendar(o, year, officer_days=officer_days):
-            if start and d.date < start:
+            if (start and d.date < start) or (d.date.month, d.date.day) in no_visit_days:
                 continue
             out.extend(_day_slots(d, month_factors, d.date.weekday() >= 5 or d.date in holidays))
     return sorted(out, key=lambda s: (s.date, s.officer_id, s.group))
@@ -311,7 +315,8 @@ def build_problem(
     """Prepare one beat: duty slots, windows, values, aggregation into units."""
     absence = absence or load_absence()
     w = params.weights
-    days = duty_slots(officers, year, officer_days, policy.month_factors, start=params.start)
+    days = duty_slots(officers, year, officer_days, policy.month_factors, start=params.start,
+                      no_visit_days=policy.no_visit_days)  # fmt: skip
     mode = officers[0].mode if officers else Mode.WALK
     geography = build_geography(
         [d.target.lon for d in due], [d.target.lat for d in due], post, graph=graph, mode=mode,

@@ -89,7 +89,7 @@ WINDOWS: Mapping[Availability, frozenset[str]] = {
 
 RULES: tuple[str, ...] = (
     "known_target", "beat", "officer", "exactly_once", "due", "due_missing", "year", "duty_day",
-    "leave", "slot", "window", "capacity", "approval", "tier", "unplanned",
+    "leave", "no_visit_day", "slot", "window", "capacity", "approval", "tier", "unplanned",
 )  # fmt: skip
 """Every rule id a :class:`Violation` can carry, in the order they are reported."""
 
@@ -328,6 +328,16 @@ def _check_leave(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Violatio
     return out
 
 
+def _check_no_visit_day(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Violation]:
+    """No visits on the days the policy keeps free (年末年始)."""
+    free = ctx.policy.no_visit_days
+    return [
+        Violation("no_visit_day", v.target_id, f"{v.date} is a day without visits (年末年始)")
+        for v in visits
+        if (v.date.month, v.date.day) in free
+    ]
+
+
 def _check_slot(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Violation]:
     """The slot is a policy slot with a slot group."""
     codes = {s.code for s in ctx.policy.slots}
@@ -426,7 +436,8 @@ def _check_unplanned(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Viol
 
 _CHECKS: tuple[Callable[[Sequence[PlannedVisit], _Context], list[Violation]], ...] = (
     _check_known_target, _check_beat, _check_officer, _check_exactly_once, _check_due,
-    _check_due_missing, _check_year, _check_duty_day, _check_leave, _check_slot, _check_window,
+    _check_due_missing, _check_year, _check_duty_day, _check_leave, _check_no_visit_day,
+    _check_slot, _check_window,
     _check_capacity, _check_approval, _check_tier, _check_unplanned,
 )  # fmt: skip
 

@@ -13,7 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from planner.cli import main
+from planner.demo import build_demo
 from planner.forms import read_form
+from planner.store import write_station
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -41,13 +43,41 @@ def test_demo_writes_a_station_file(demo_dir):
     assert set(targets["kind"]) == {"household", "business"}
 
 
-def test_demo_plan_passes_verify(demo_dir):
+def test_demo_plan_passes_verify(demo_dir, tmp_path):
+    # the demo records three months of outcomes into demo.gpkg after planning: check the
+    # year plan against the station as it was when planned (same seed, same town)
+    station, streets = build_demo(0)
+    fresh = tmp_path / "fresh.gpkg"
+    write_station(station, fresh, streets=streets)
     result = CliRunner().invoke(
-        main, ["verify", "--db", str(demo_dir / "demo.gpkg"), "--plan",
-               str(demo_dir / "plan" / "plan.csv")],
-    )  # fmt: skip
+        main, ["verify", "--db", str(fresh), "--plan", str(demo_dir / "plan" / "plan.csv")]
+    )
     assert result.exit_code == 0, result.output
     assert "OK" in result.output
+
+
+def test_demo_records_progress_and_replans(demo_dir):
+    outcomes = _rows(demo_dir / "outcomes_2027-01_03.csv")
+    assert {r["outcome"] for r in outcomes} >= {"visited", "absent"}
+    assert (demo_dir / "progress" / "progress_2027-03.html").is_file()
+    form = read_form(demo_dir / "progress" / "form_K1-1_2027.xlsx")
+    visited = {r["target_id"] for r in outcomes if r["outcome"] in ("visited", "new")}
+    k11 = {r["target_id"] for r in _rows(demo_dir / "plan" / "plan.csv") if r["beat_id"] == "K1-1"}
+    done = sum(v or 0 for v in form[("done", "total")][:3])  # January to March
+    assert done == len(visited & k11) + sum(
+        1 for r in outcomes if r["outcome"] == "new" and r["beat_id"] == "K1-1"
+    )
+    result = CliRunner().invoke(main, [
+        "verify", "--db", str(demo_dir / "demo.gpkg"), "--plan",
+        str(demo_dir / "replan" / "plan.csv"), "--from", "2027-04-01",
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    replanned = _rows(demo_dir / "replan" / "plan.csv")
+    absent = {r["target_id"] for r in outcomes if r["outcome"] == "absent"} - visited
+    later = {r["target_id"] for r in replanned if r["date"] >= "2027-04-01"}
+    unplanned = {r["target_id"] for r in _rows(demo_dir / "replan" / "unplanned.csv")}
+    moved = {r["target_id"] for r in outcomes if r["outcome"] == "moved_out"}
+    assert absent - moved <= later | unplanned  # nobody absent is lost
 
 
 def test_demo_plan_files_and_unplanned_reasons(demo_dir):
@@ -117,9 +147,9 @@ def test_plan_on_the_sample_register(sample_db, tmp_path):
 
 
 def test_understaffed_roster_warns_but_succeeds(sample_db, tmp_path):
-    # on leave from 2 January on: one 当番 cannot hold the beat's year
+    # on leave from 5 January on: one 当番 (4 January; 1–3 January have no visits) is all
     leave = tmp_path / "leave.csv"
-    days = [date(2027, 1, 2) + timedelta(days=i) for i in range(364)]
+    days = [date(2027, 1, 5) + timedelta(days=i) for i in range(361)]
     leave.write_text("officer_id,date,kind\n" + "".join(f"O1,{d},leave\n" for d in days),
                      encoding="utf-8")  # fmt: skip
     result = CliRunner().invoke(main, ["import", "--db", str(sample_db), "--officer-days",

@@ -274,3 +274,9 @@ def test_slot_too_short_for_the_trip_is_no_window():
     assert not plan.visits
     assert {u.reason for u in plan.unplanned} == {"no_window"}
     assert "long enough" in plan.unplanned[0].message
+
+
+def test_no_visits_at_new_year(station):
+    plan = sch.plan_year(station, MIYAGI, 2027, params=FAST)
+    assert not [v for v in plan.visits if (v.date.month, v.date.day) in MIYAGI.no_visit_days]
+    assert (1, 1) in MIYAGI.no_visit_days and (12, 31) in MIYAGI.no_visit_days

@@ -254,7 +254,11 @@ def test_evening_slot_on_a_day_without_evening_minutes(aomori: Policy) -> None:
     # koban3 日勤: 30 day minutes, no evening minutes; the night slot shares the evening group
     never_met = target("A1", "standard", last_visit=None, card=Card.NONE)
     st = station([never_met], pattern="koban3", policy="aomori")
-    nikkin = next(d.date for d in duty_calendar(st.officers[0], YEAR) if d.duty is DutyType.NIKKIN)
+    nikkin = next(
+        d.date
+        for d in duty_calendar(st.officers[0], YEAR)
+        if d.duty is DutyType.NIKKIN and d.date.day > 3  # not a 年末年始 day
+    )
     assert verify_plan(st, aomori, YEAR, [visit("A1", nikkin, tier="standard")]).ok
     for slot in ("evening", "night"):
         plan = [visit("A1", nikkin, slot, tier="standard")]
@@ -487,3 +491,12 @@ def test_verify_scores_the_plan(miyagi: Policy) -> None:
         station(REGISTER), good_plan(), year=YEAR, month_factors=miyagi.month_factors
     )
     assert report.score.walk_minutes > 0
+
+
+def test_no_visits_at_new_year():
+    from conftest import tiny_station
+
+    station = tiny_station(3)
+    visit = PlannedVisit("T000", "B1", "O1", "priority", date(2027, 12, 29), "day", "yearly", 10)
+    rules = {v.rule for v in verify_plan(station, load_policy("miyagi"), 2027, [visit]).violations}
+    assert "no_visit_day" in rules

@@ -1,0 +1,169 @@
+"""The monthly progress outputs: result forms (xlsx) and the supervisor's review page (HTML).
+
+The page is one self-contained file (charts as inline PNG, no scripts, no outside links): it
+opens on an offline 交番 PC and prints.  It lists addresses of targets at risk, so it is written
+owner-only.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from planner._fonts import install_web_font
+from planner.forms import FormHeader, form_values, write_form
+from planner.model import Station
+from planner.policy import Policy, due_targets
+from planner.progress import AtRisk, at_risk, first_interviews, result_form, year_visits
+from planner.schedule import PlannedVisit, Unplanned
+from planner.store import atomic_path
+
+
+def year_targets_of(
+    station: Station,
+    policy: Policy,
+    year: int,
+    visits: Sequence[PlannedVisit] | None,
+    unplanned: Sequence[Unplanned] | None,
+) -> list[str]:
+    """Ids of the year's targets (対象数 Ｂ): the plan's, or without a plan today's due set
+    plus the targets already interviewed this year."""
+    if visits is not None:
+        return sorted({v.target_id for v in visits} | {u.target_id for u in unplanned or []})
+    beats = {b.beat_id: b for b in station.beats}
+    due = {d.target.target_id for d in due_targets(station.targets, policy, year, beats)}
+    met = set(first_interviews(year_visits(station, year)))
+    return sorted(due | met)
+
+
+def write_progress_outputs(
+    out_dir: str | Path,
+    station: Station,
+    policy: Policy,
+    year: int,
+    upto: date,
+    *,
+    visits: Sequence[PlannedVisit] | None = None,
+    unplanned: Sequence[Unplanned] | None = None,
+    beats: Sequence[str] | None = None,
+) -> list[Path]:
+    """Write ``form_<beat>_<year>.xlsx`` with result rows and ``progress_<year>-<MM>.html``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    wanted = list(beats) if beats else [b.beat_id for b in station.beats]
+    targets = year_targets_of(station, policy, year, visits, unplanned)
+    planned_dates = {v.target_id: v.date for v in visits or []}
+    written: list[Path] = []
+    sections = []
+    for beat_id in wanted:
+        mine = [v for v in visits or [] if v.beat_id == beat_id]
+        data = result_form(station, policy, year, beat_id, targets,
+                           [(v.tier, v.month) for v in mine], upto=upto)  # fmt: skip
+        beat = station.beat(beat_id)
+        officers = "・".join(o.name for o in station.officers_of(beat_id))
+        header = FormHeader(year, station.name, station.post_of(beat_id).name, beat_id,
+                            beat.name, officers)  # fmt: skip
+        path = out / f"form_{beat_id}_{year}.xlsx"
+        write_form(path, header, data)
+        written.append(path)
+        risks = [r for r in at_risk(station, year, targets, planned_dates, upto=upto)
+                 if r.beat_id == beat_id]  # fmt: skip
+        sections.append(_section(station, policy, beat_id, form_values(data), risks, upto))
+    page = out / f"progress_{year}-{upto.month:02d}.html"
+    _write_page(page, station, year, upto, sections)
+    written.append(page)
+    return written
+
+
+def _chart(policy: Policy, values: dict, upto: date) -> str:
+    """Cumulative planned vs done per tier, as an inline PNG (data URI)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib_fontja  # noqa: F401  (sets IPAexGothic for Japanese labels)
+
+    index = [m - 1 if m <= 6 else m for m in range(1, 13)]
+    fig, ax = plt.subplots(figsize=(6.4, 2.8), dpi=100)
+    for k, code in enumerate(policy.tier_codes):
+        plan = [values[("plan", code)][i] or 0 for i in index]
+        done = [values[("done", code)][i] for i in index]
+        color = f"C{k}"
+        ax.plot(range(1, 13), _running(plan), color=color, linestyle="--",
+                label=f"{policy.tier(code).label} 計画")  # fmt: skip
+        months = [m for m in range(1, 13) if done[m - 1] is not None]
+        ax.plot(months, _running([done[m - 1] for m in months]), color=color, marker="o",
+                label=f"{policy.tier(code).label} 実施")  # fmt: skip
+    ax.axvline(upto.month, color="grey", linewidth=0.8)
+    ax.set_xticks(range(1, 13), [f"{m}月" for m in range(1, 13)])
+    ax.set_ylabel("累計件数")
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _running(values: Sequence[int]) -> list[int]:
+    out, total = [], 0
+    for v in values:
+        total += v
+        out.append(total)
+    return out
+
+
+def _section(
+    station: Station, policy: Policy, beat_id: str, values: dict, risks: Sequence[AtRisk],
+    upto: date,
+) -> str:  # fmt: skip
+    e = html.escape
+    m = upto.month - 1 if upto.month <= 6 else upto.month
+    months = [k - 1 if k <= 6 else k for k in range(1, upto.month + 1)]
+    rows = []
+    for code in (*policy.tier_codes, "total"):
+        label = policy.tier(code).label if code != "total" else "計"
+        planned = sum(values[("plan", code)][i] or 0 for i in months)
+        done = sum(values[("done", code)][i] or 0 for i in months)
+        rows.append(
+            f"<tr><td>{e(label)}</td><td>{values[('targets', code)][m] or 0}</td>"
+            f"<td>{planned}</td><td>{done}</td><td>{values[('not_done', code)][m] or 0}</td></tr>"
+        )
+    address = {t.target_id: t.address for t in station.targets}
+    risk_rows = "".join(
+        f"<tr><td>{e(r.target_id)}</td><td>{e(policy.tier(r.tier).label)}</td>"
+        f"<td>{e(address.get(r.target_id, ''))}</td><td>{e(r.why)}</td></tr>"
+        for r in risks[:50]
+    )
+    rate = values[("rate", "total")][m]
+    return (
+        f"<h2>受持区 {e(beat_id)} {e(station.beat(beat_id).name)}</h2>"
+        f"<p>実施率 {rate if rate is not None else '-'} %（{upto.month}月末）</p>"
+        f"<img alt='計画と実施の累計' src='{_chart(policy, values, upto)}'>"
+        "<table><tr><th>区分</th><th>対象数</th><th>計画（累計）</th><th>実施（累計）</th>"
+        "<th>未実施数</th></tr>"
+        + "".join(rows) + "</table>"
+        f"<h3>要注意の対象（{len(risks)}件）</h3>"
+        "<table><tr><th>ID</th><th>区分</th><th>住所</th><th>理由</th></tr>"
+        + risk_rows + "</table>"
+    )  # fmt: skip
+
+
+def _write_page(path: Path, station: Station, year: int, upto: date, sections: list[str]) -> None:
+    e = html.escape
+    text = (
+        "<!doctype html><html lang='ja'><head><meta charset='utf-8'>"
+        f"<title>巡回連絡 進捗 {year}年{upto.month}月</title><style>"
+        + install_web_font(path.parent)
+        + "body{font-family:'IPAexGothic','Meiryo','MS Gothic',sans-serif;margin:2em}"
+        "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #999;"
+        "padding:2px 8px;font-size:90%}img{max-width:100%}</style></head><body>"
+        f"<h1>巡回連絡 進捗状況 {e(station.name)} {year}年{upto.month}月末</h1>"
+        + "".join(sections) + "</body></html>"
+    )  # fmt: skip
+    with atomic_path(path, private=True) as tmp:
+        tmp.write_text(text, encoding="utf-8")
