@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from planner._fonts import install_web_font
+from planner._fonts import EMBEDDED_FAMILY, embedded_font_css, japanese_font_path
 from planner.forms import FormHeader, form_values, write_form
 from planner.model import Station
 from planner.policy import Policy, due_targets
@@ -82,30 +82,30 @@ def write_progress_outputs(
 def _chart(policy: Policy, values: dict, upto: date) -> str:
     """Cumulative planned vs done per tier, as an inline PNG (data URI)."""
     import matplotlib
+    from matplotlib import font_manager
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import matplotlib_fontja  # noqa: F401  (sets IPAexGothic for Japanese labels)
-
+    font_manager.fontManager.addfont(str(japanese_font_path()))
     index = [m - 1 if m <= 6 else m for m in range(1, 13)]
-    fig, ax = plt.subplots(figsize=(6.4, 2.8), dpi=100)
-    for k, code in enumerate(policy.tier_codes):
-        plan = [values[("plan", code)][i] or 0 for i in index]
-        done = [values[("done", code)][i] for i in index]
-        color = f"C{k}"
-        ax.plot(range(1, 13), _running(plan), color=color, linestyle="--",
-                label=f"{policy.tier(code).label} 計画")  # fmt: skip
-        months = [m for m in range(1, 13) if done[m - 1] is not None]
-        ax.plot(months, _running([done[m - 1] for m in months]), color=color, marker="o",
-                label=f"{policy.tier(code).label} 実施")  # fmt: skip
-    ax.axvline(upto.month, color="grey", linewidth=0.8)
-    ax.set_xticks(range(1, 13), [f"{m}月" for m in range(1, 13)])
-    ax.set_ylabel("累計件数")
-    ax.legend(fontsize=8, ncol=2)
-    fig.tight_layout()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
+    with matplotlib.rc_context({"font.family": "IPAexGothic"}):
+        fig = Figure(figsize=(6.4, 2.8), dpi=100)
+        ax = fig.subplots()
+        for k, code in enumerate(policy.tier_codes):
+            plan = [values[("plan", code)][i] or 0 for i in index]
+            done = [values[("done", code)][i] for i in index]
+            label = policy.tier(code).label
+            ax.plot(range(1, 13), _running(plan), color=f"C{k}", linestyle="--",
+                    label=f"{label} 計画")  # fmt: skip
+            months = [m for m in range(1, 13) if done[m - 1] is not None]
+            ax.plot(months, _running([done[m - 1] for m in months]), color=f"C{k}", marker="o",
+                    label=f"{label} 実施")  # fmt: skip
+        ax.axvline(upto.month, color="grey", linewidth=0.8)
+        ax.set_xticks(range(1, 13), [f"{m}月" for m in range(1, 13)])
+        ax.set_ylabel("累計件数")
+        ax.legend(fontsize=8, ncol=2)
+        fig.tight_layout()
+        fig.savefig(buf, format="png")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -158,12 +158,14 @@ def _write_page(path: Path, station: Station, year: int, upto: date, sections: l
     text = (
         "<!doctype html><html lang='ja'><head><meta charset='utf-8'>"
         f"<title>巡回連絡 進捗 {year}年{upto.month}月</title><style>"
-        + install_web_font(path.parent)
-        + "body{font-family:'IPAexGothic','Meiryo','MS Gothic',sans-serif;margin:2em}"
+        "@FONT@"
+        f"body{{font-family:'IPAexGothic','Meiryo','MS Gothic',{EMBEDDED_FAMILY},sans-serif;"
+        "margin:2em}"
         "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #999;"
         "padding:2px 8px;font-size:90%}img{max-width:100%}</style></head><body>"
         f"<h1>巡回連絡 進捗状況 {e(station.name)} {year}年{upto.month}月末</h1>"
         + "".join(sections) + "</body></html>"
     )  # fmt: skip
+    text = text.replace("@FONT@", embedded_font_css(text), 1)
     with atomic_path(path, private=True) as tmp:
         tmp.write_text(text, encoding="utf-8")

@@ -739,3 +739,54 @@ def score_plan(
         monthly_load_cv=_cv([minutes[m] for m in sorted(active)]),
         months=months,
     )
+
+
+# --------------------------------------------------------------------------- day routes
+
+
+def _minutes_of(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+def verify_route_rows(
+    rows: Sequence[Mapping[str, object]],
+    mandatory: Iterable[str],
+    shift: tuple[int, int],
+    *,
+    dropped: Iterable[str] = (),
+) -> list[Violation]:
+    """Check a day route as written to ``route_<beat>_<date>.csv``, apart from the router.
+
+    Rules: ``route_mandatory`` (every mandatory door visited once, or reported dropped),
+    ``route_twice`` (no door twice), ``route_window`` (each arrival inside the row's window),
+    ``route_shift`` (every visit between the shift's start and end), ``route_order`` (a door is
+    reached after leaving the previous one).
+    """
+    out: list[Violation] = []
+    seen: set[str] = set()
+    dropped = set(dropped)
+    last_depart = shift[0]
+    for r in rows:
+        tid = str(r["target_id"])
+        arrive, depart = _minutes_of(str(r["arrive"])), _minutes_of(str(r["depart"]))
+        lo, hi = (_minutes_of(x) for x in str(r["window"]).split("-"))
+        if tid in seen:
+            out.append(Violation("route_twice", tid, f"{tid} visited twice"))
+        seen.add(tid)
+        if not lo <= arrive <= hi:
+            out.append(
+                Violation("route_window", tid, f"arrives {r['arrive']} outside {r['window']}")
+            )
+        if arrive < shift[0] or depart > shift[1]:
+            out.append(
+                Violation("route_shift", tid, f"{r['arrive']}–{r['depart']} outside the shift")
+            )
+        if arrive < last_depart or depart < arrive:
+            out.append(Violation("route_order", tid, f"arrives {r['arrive']} before leaving the "
+                                                     "previous door"))  # fmt: skip
+        last_depart = depart
+    for tid in sorted(set(mandatory) - seen - dropped):
+        out.append(Violation("route_mandatory", tid, f"mandatory {tid} neither visited nor "
+                                                     "reported dropped"))  # fmt: skip
+    return out

@@ -73,3 +73,24 @@ def test_at_risk_lists_repeated_absence_and_missed_dates(recorded):
                    upto=date(2027, 3, 31))  # fmt: skip
     assert [r.target_id for r in rows] == ["T003"]
     # T001 was absent twice but then met: not at risk
+
+
+def test_progress_page_is_offline_and_owner_only(recorded, tmp_path):
+    import os
+    import stat
+
+    from planner.maps import assert_offline
+    from planner.reports import write_progress_outputs
+    from planner.schedule import PlannedVisit
+
+    plan = [PlannedVisit(f"T{i:03d}", "B1", "O1", "priority" if i % 3 == 0 else "general",
+                         date(2027, 1 + i % 6, 5), "day", "yearly", 15) for i in range(12)]  # fmt: skip
+    written = write_progress_outputs(tmp_path, recorded, MIYAGI, 2027, date(2027, 3, 31),
+                                     visits=plan, unplanned=[])  # fmt: skip
+    page = next(p for p in written if p.suffix == ".html")
+    text = page.read_text(encoding="utf-8")
+    assert assert_offline(text) == []
+    assert "受持区 B1" in text and "data:image/png;base64," in text and "@font-face" in text
+    assert "T006" in text and "T003" not in text  # planned 5 Jan, not met; T003 is for April
+    assert stat.S_IMODE(os.stat(page).st_mode) == 0o600
+    assert any(p.name == "form_B1_2027.xlsx" for p in written)
