@@ -100,7 +100,56 @@ def demo(out_dir: Path, seed: int, year: int | None, time_limit: float) -> None:
     click.echo(f"\n== year plan {year} ==")
     params = YearParams(time_limit_s=time_limit)
     plan = run_plan(db, out_dir / "plan", year=year, params=params)
+    _demo_routes(db, out_dir / "routes", plan)
+    _demo_compare(db, out_dir / "compare", year)
     _demo_months(db, out_dir, plan, year, seed, params)
+
+
+def _demo_compare(db: Path, out_dir: Path, year: int) -> None:
+    """A short comparison for the chief: as is, one officer fewer, a two-week campaign."""
+    from datetime import date
+
+    from planner.reports import write_comparison
+    from planner.scenarios import compare, scenario_from_dict
+    from planner.schedule import YearParams
+    from planner.store import read_station, read_streets
+
+    station = read_station(db)
+    policy = _policy_of(station, None)
+    post = station.posts[0]
+    scenarios = [
+        scenario_from_dict({"name": "現状"}),
+        scenario_from_dict({"name": "一人減", "remove_officers": [station.officers[2].officer_id]}),
+        scenario_from_dict({"name": "重点警戒", "campaign": {
+            "center": [post.lon - 0.0025, post.lat + 0.0013], "radius_m": 150,
+            "start": date(year, 5, 10), "days": 14, "kinds": ["household"]}}),
+    ]  # fmt: skip
+    click.echo(f"\n== scenarios: {', '.join(s.name for s in scenarios)} ==")
+    outcomes = compare(station, policy, scenarios, year, graph=read_streets(db),
+                       params=YearParams(time_limit_s=2.0))  # fmt: skip
+    written = write_comparison(out_dir, outcomes, policy, year, station.name)
+    _print_comparison(outcomes, policy)
+    click.echo("wrote " + ", ".join(str(p) for p in written))
+
+
+def _demo_routes(db: Path, out_dir: Path, plan) -> None:
+    """Route sheets (csv, html, pdf) for each beat's first duty day with planned visits."""
+    from planner.patrol import patrol_routes
+    from planner.planfiles import write_route_outputs
+    from planner.store import read_station, read_streets
+
+    station = read_station(db)
+    policy = _policy_of(station, None)
+    graph = read_streets(db)
+    patrols = []
+    for beat in station.beats:
+        dates = sorted({v.date for v in plan.visits if v.beat_id == beat.beat_id})
+        if dates:
+            patrols += patrol_routes(station, policy, plan.visits, dates[0],
+                                     beats=[beat.beat_id], graph=graph)  # fmt: skip
+    written = write_route_outputs(out_dir, patrols, station, policy, graph=graph)
+    click.echo(f"\n== route sheets for each beat's first duty day: {len(written)} files in "
+               f"{out_dir} ==")  # fmt: skip
 
 
 def _demo_months(db: Path, out_dir: Path, plan, year: int, seed: int, params) -> None:
@@ -628,6 +677,198 @@ def replan(db, year, start, plan_path, keep, beats, time_limit, out_dir) -> None
         click.echo("the year goal is NOT reachable with these hours (see the warnings)")
     else:
         click.echo("the year goal is still reachable")
+
+
+@main.command()
+@DB_OPTION
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The year's plan.csv (or give --targets).",
+)
+@click.option("--targets", "target_ids", help="Comma-separated target ids to visit, without a plan "
+              "(needs --beat).")  # fmt: skip
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Patrol date (default: each beat's busiest day of the plan).",
+)
+@click.option("--beat", "beats", multiple=True, help="Beat id (repeatable; default all on duty).")
+@click.option(
+    "--slot",
+    type=click.Choice(["day", "evening", "night"]),
+    default="day",
+    show_default=True,
+    help="Slot of a --targets route.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["walk", "bike", "car"]),
+    default=None,
+    help="How the officer moves (default: the officer's).",
+)
+@click.option("--with-names", is_flag=True, help="Print residents' names on the sheet and map.")
+@click.option("--tiles", default=None, help="A tile URL for the map background (off by default: "
+              "household locations must not go to tile servers).")  # fmt: skip
+@click.option(
+    "--time-limit", type=float, default=3.0, show_default=True, help="Solver seconds per route."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for route_<beat>_<date>.csv / .html / .pdf.",
+)
+@_handle_errors
+def route(
+    db, plan_path, target_ids, day, beats, slot, mode, with_names, tiles, time_limit, out_dir
+) -> None:
+    """Order a duty day's visits on the streets: CSV, offline map and printed A4 sheet.
+
+    \b
+    Starts and ends at the post, keeps each household's window and the officer's
+    visit minutes for that duty, keeps one building's households together, and
+    fills spare minutes with absent households to retry and due targets nearby.
+    A day whose planned doors do not fit says which drop and by how many minutes.
+      planner route --db demo/demo.gpkg --plan demo/plan/plan.csv --date 2027-04-05 \\
+        --beat K1-1 --out demo/routes
+      planner route --db demo/demo.gpkg --targets T00001,T00002 --beat K1-1 \\
+        --date 2027-04-05 --out demo/routes
+    """  # fmt: skip
+    from planner.routes import RouteParams
+
+    params = RouteParams(time_limit_s=time_limit)
+    patrols, station, policy, graph = _route_patrols(
+        db, plan_path, target_ids, day.date() if day else None, beats, slot, mode, params
+    )
+    from planner.planfiles import write_route_outputs
+
+    written = write_route_outputs(out_dir, patrols, station, policy, graph=graph,
+                                  with_names=with_names, tiles=tiles)  # fmt: skip
+    for p in patrols:
+        r = p.route
+        click.echo(f"{p.beat_id} {r.date} {r.slot} {r.officer_id}: {len(r.stops)} doors "
+                   f"({sum(s.optional for s in r.stops)} extra), {r.total_m / 1000:.1f} km, "
+                   f"{r.total_min} min")  # fmt: skip
+        if r.dropped_mandatory:
+            click.echo(f"warning: {p.beat_id} {r.date}: {len(r.dropped_mandatory)} planned doors "
+                       f"do not fit ({', '.join(r.dropped_mandatory)}); the day overruns by "
+                       f"about {r.overrun_min} min", err=True)  # fmt: skip
+    click.echo(f"wrote {len(written)} files to {out_dir}")
+
+
+def _route_patrols(db, plan_path, target_ids, day, beats, slot, mode, params):
+    """The routes the `route` command writes (a plan's day, or a plain list of ids)."""
+    from planner.patrol import PatrolRoute, absent_to_retry, busiest_day, patrol_routes, shift_for
+    from planner.planfiles import read_plan
+    from planner.routes import route_day, route_from_ids
+    from planner.store import read_station, read_streets
+
+    station = read_station(db)
+    policy = _policy_of(station, None)
+    graph = read_streets(db)
+    if target_ids:
+        if len(beats) != 1 or day is None:
+            raise InputError("--targets needs one --beat and a --date")
+        stops, officer_id, slot = route_from_ids(
+            station, [t.strip() for t in target_ids.split(",") if t.strip()], day, beats[0],
+            policy, slot=slot, retry=absent_to_retry(station, beats[0], day), params=params,
+        )  # fmt: skip
+        officer = next((o for o in station.officers if o.officer_id == officer_id), None)
+        if officer is None:
+            raise InputError(f"beat {beats[0]} has no officer")
+        shift = shift_for(station, policy, officer_id, day, slot, params)
+        post = station.post_of(beats[0])
+        r = route_day(stops, (post.lon, post.lat), shift=shift, graph=graph,
+                      mode=mode or officer.mode.value, params=params, officer_id=officer_id,
+                      day=day, slot=slot)  # fmt: skip
+        mandatory = tuple(s.target_id for s in stops if s.mandatory)
+        return [PatrolRoute(beats[0], r, shift, mandatory)], station, policy, graph
+    if plan_path is None:
+        raise InputError("give --plan (a plan.csv) or --targets")
+    visits = read_plan(plan_path)
+    wanted = list(beats) or sorted({v.beat_id for v in visits})
+    patrols = []
+    for beat_id in [b.beat_id for b in station.beats if b.beat_id in wanted]:
+        when = day or busiest_day(visits, beat_id)
+        if day and not any(v.beat_id == beat_id and v.date == day for v in visits):
+            continue
+        patrols += patrol_routes(station, policy, visits, when, beats=[beat_id], graph=graph,
+                                 mode=mode, params=params)  # fmt: skip
+    if not patrols:
+        raise InputError(f"no planned visits on {day} for beat(s) {', '.join(wanted)}")
+    return patrols, station, policy, graph
+
+
+@main.group()
+def scenario() -> None:
+    """What-if studies for the 署長 and 地域課長: staffing, frequencies, campaigns, seasons."""
+
+
+@scenario.command(name="compare")
+@DB_OPTION
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))  # fmt: skip
+@click.option("--year", type=int, required=True, help="Plan year.")
+@click.option(
+    "--time-limit",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Solver seconds per beat and scenario.",
+)
+@click.option(
+    "--processes", type=int, default=None, help="Parallel processes (default: the machine's cores)."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for comparison.csv, comparison_months.csv, .html.",
+)
+@_handle_errors
+def scenario_compare(db, files, year, time_limit, processes, out_dir) -> None:
+    """Plan the station under each scenario file and compare them side by side.
+
+    \b
+    Each TOML file changes the base without editing it: officers added or removed,
+    leave, visit hours, duty pattern, 専従日 per month, policy and frequencies, a
+    campaign, seasonal capacity, transport mode, a beat boundary (keys in
+    planner/scenarios.py and data/scenarios/).  Example:
+      planner scenario compare --db demo/demo.gpkg data/scenarios/base.toml \\
+        data/scenarios/one_officer_fewer.toml data/scenarios/campaign.toml \\
+        --year 2027 --out demo/compare
+    """  # fmt: skip
+    from planner.reports import write_comparison
+    from planner.scenarios import compare, load_scenario
+    from planner.schedule import YearParams
+    from planner.store import read_station, read_streets
+
+    scenarios = [load_scenario(f) for f in files]
+    station = read_station(db)
+    policy = _policy_of(station, None)
+    click.echo(f"planning {len(scenarios)} scenarios ...", err=True)
+    outcomes = compare(station, policy, scenarios, year, graph=read_streets(db),
+                       params=YearParams(time_limit_s=time_limit), processes=processes)  # fmt: skip
+    written = write_comparison(out_dir, outcomes, policy, year, station.name)
+    _print_comparison(outcomes, policy)
+    click.echo("wrote " + ", ".join(str(p) for p in written))
+
+
+def _print_comparison(outcomes, policy) -> None:
+    for o in outcomes:
+        rates = ", ".join(f"{policy.tier(c).label if c in policy.tier_codes else c} "
+                          f"{100 * r:.0f}%" for c, r in o.rate.items())  # fmt: skip
+        extra = (f", campaign {o.campaign_in_window}/{o.campaign_targets} in its window"
+                 if o.campaign_targets else "")  # fmt: skip
+        click.echo(f"{o.name}: {rates}; {o.unplanned} unplanned ({o.overdue_at_year_end} overdue "
+                   f"at year end), {o.approvals} night approvals, {o.walk_km} km, "
+                   f"{o.officer_hours} visit hours{extra}")  # fmt: skip
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -44,14 +44,20 @@ def absent_to_retry(station: Station, beat_id: str, before: date) -> list[str]:
 def shift_for(
     station: Station, policy: Policy, officer_id: str, day: date, slot: str, params: RouteParams
 ) -> tuple[int, int]:
-    """``(start, end)`` minutes of an officer's visits in one slot of one day."""
+    """``(start, end)`` minutes of an officer's visits in one slot of one day.
+
+    The officer starts at the usual time of the slot (``params``), or earlier when the day's
+    visit minutes need it (a 専従日 starts in the morning), never before the slot opens.
+    """
     start, end = slot_window(policy, slot, params)
+    opens = policy.slot(slot).start.hour * 60 + policy.slot(slot).start.minute
     officer = next((o for o in station.officers if o.officer_id == officer_id), None)
     if officer is None:
         raise InputError(f"unknown officer {officer_id!r}")
     slots = duty_slots([officer], day.year, station.officer_days, policy.month_factors,
                        no_visit_days=policy.no_visit_days)  # fmt: skip
     minutes = sum(s.minutes for s in slots if s.date == day and s.group == SLOT_GROUP[slot])
+    start = max(opens, min(start, end - minutes))
     return start, min(end, start + minutes)
 
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from datetime import date
 from pathlib import Path
+
+import networkx as nx
 
 from planner import _validate as v
 from planner.forms import FormData, FormHeader, plan_form_data, write_form
 from planner.model import Station, TargetKind
+from planner.patrol import PatrolRoute
 from planner.policy import Policy
 from planner.schedule import PlannedVisit, Unplanned, YearPlan
 from planner.store import atomic_path
@@ -170,3 +174,72 @@ def plan_form(
         + (f" 計画に入らなかった対象 {unplanned} 件は unplanned.csv を参照。" if unplanned else "")
     )
     return header, data
+
+
+def route_stem(beat_id: str, day: date, slot: str, first: bool) -> str:
+    """File stem of a route: ``route_<beat>_<date>`` for the day's main slot, else ``_<slot>``."""
+    return f"route_{beat_id}_{day.isoformat()}" + ("" if first else f"_{slot}")
+
+
+def write_route_outputs(
+    out_dir: str | Path,
+    patrols: Sequence[PatrolRoute],
+    station: Station,
+    policy: Policy,
+    *,
+    graph: nx.MultiDiGraph | None = None,
+    with_names: bool = False,
+    tiles: str | None = None,
+) -> list[Path]:
+    """Write ``route_<beat>_<date>.csv`` / ``.html`` / ``.pdf`` for each routed officer-slot.
+
+    The map and sheet hold addresses (names only ``with_names``): owner-only files.
+    """
+    from planner.maps import route_map, write_route_map
+    from planner.routes import ROW_COLUMNS, hhmm
+    from planner.sheets import SheetHeader, route_sheet
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    targets = {t.target_id: t for t in station.targets}
+    tiers = {t.code: t.label for t in policy.tiers}
+    streets = _beat_streets(graph, station, patrols)
+    written: list[Path] = []
+    seen: set[str] = set()
+    for p in patrols:
+        r = p.route
+        stem = route_stem(p.beat_id, r.date, r.slot, first=p.beat_id not in seen)
+        seen.add(p.beat_id)
+        csv_path = out / f"{stem}.csv"
+        _write_csv(csv_path, ROW_COLUMNS, ([row[c] for c in ROW_COLUMNS] for row in r.to_rows()),
+                   private=False)  # fmt: skip
+        post = station.post_of(p.beat_id)
+        m = route_map(r, streets=streets, post=(post.lon, post.lat), targets=targets,
+                      tier_labels=tiers, tiles=tiles, with_names=with_names)  # fmt: skip
+        write_route_map(out / f"{stem}.html", m)
+        officer = next((o.name for o in station.officers if o.officer_id == r.officer_id), "")
+        header = SheetHeader(
+            date=r.date, beat_id=p.beat_id, beat_name=station.beat(p.beat_id).name,
+            officer=officer, shift=f"{hhmm(p.shift[0])}–{hhmm(p.shift[1])}", mode=r.mode,
+            station=station.name,
+        )  # fmt: skip
+        route_sheet(out / f"{stem}.pdf", r, streets=streets, post=(post.lon, post.lat),
+                    targets=targets, header=header, tier_labels=tiers,
+                    with_names=with_names)  # fmt: skip
+        written += [csv_path, out / f"{stem}.html", out / f"{stem}.pdf"]
+    return written
+
+
+def _beat_streets(graph, station: Station, patrols: Sequence[PatrolRoute]):
+    """The streets around the routed beats (the basemap), not the whole town."""
+    if graph is None:
+        return None
+    from planner.network import edges_to_lines
+
+    lines = edges_to_lines(graph)
+    points = [(s.lon, s.lat) for p in patrols for s in p.route.stops]
+    points += [(station.post_of(p.beat_id).lon, station.post_of(p.beat_id).lat) for p in patrols]
+    lons, lats = zip(*points, strict=True)
+    pad = 0.004  # about 400 m around the doors
+    box = (min(lons) - pad, min(lats) - pad, max(lons) + pad, max(lats) + pad)
+    return lines.cx[box[0] : box[2], box[1] : box[3]]

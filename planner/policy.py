@@ -250,6 +250,7 @@ class DueReason(StrEnum):
     PROVISIONAL = "provisional"  # 仮カード only
     OVERDUE = "overdue"  # last visit at least the tier's frequency ago
     CYCLE = "cycle"  # not yet overdue, brought forward to keep the cycle level
+    CAMPAIGN = "campaign"  # inside a visiting campaign ordered by the chief (Aomori 第4-3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +338,7 @@ _REASON_RANK = {
     DueReason.OVERDUE: 2,
     DueReason.YEARLY: 3,
     DueReason.CYCLE: 4,
+    DueReason.CAMPAIGN: 5,
 }
 
 

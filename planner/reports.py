@@ -169,3 +169,114 @@ def _write_page(path: Path, station: Station, year: int, upto: date, sections: l
     text = text.replace("@FONT@", embedded_font_css(text), 1)
     with atomic_path(path, private=True) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- scenario comparison
+
+
+def write_comparison(
+    out_dir: str | Path, outcomes: Sequence, policy: Policy, year: int, station_name: str
+) -> list[Path]:
+    """``comparison.csv`` (one row per scenario), ``comparison_months.csv`` (hours per scenario,
+    beat and month) and ``comparison.html`` (charts a chief can print; offline)."""
+    import csv
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    codes = sorted({c for o in outcomes for c in o.rate})
+    summary = out / "comparison.csv"
+    with (
+        atomic_path(summary, private=False) as tmp,
+        tmp.open("w", newline="", encoding="utf-8") as f,
+    ):
+        w = csv.writer(f)
+        w.writerow(["scenario", "policy", *[f"due_{c}" for c in codes],
+                    *[f"planned_{c}" for c in codes], *[f"rate_{c}" for c in codes],
+                    "unplanned", "overdue_at_year_end", "night_approvals", "walk_km",
+                    "officer_hours", "campaign_targets", "campaign_in_window"])  # fmt: skip
+        for o in outcomes:
+            w.writerow([o.name, o.policy, *[o.due.get(c, "") for c in codes],
+                        *[o.planned.get(c, "") for c in codes],
+                        *[f"{o.rate[c]:.3f}" if c in o.rate else "" for c in codes],
+                        o.unplanned, o.overdue_at_year_end, o.approvals, o.walk_km,
+                        o.officer_hours, o.campaign_targets, o.campaign_in_window])  # fmt: skip
+    months = out / "comparison_months.csv"
+    with (
+        atomic_path(months, private=False) as tmp,
+        tmp.open("w", newline="", encoding="utf-8") as f,
+    ):
+        w = csv.writer(f)
+        w.writerow(["scenario", "beat_id", "month", "hours_available", "hours_planned",
+                    "hours_needed"])  # fmt: skip
+        for o in outcomes:
+            for m in o.months:
+                w.writerow([o.name, m.beat_id, m.month, f"{m.hours_available:.1f}",
+                            f"{m.hours_planned:.1f}", f"{m.hours_needed:.1f}"])  # fmt: skip
+    page = out / "comparison.html"
+    _write_comparison_page(page, outcomes, policy, year, station_name)
+    return [summary, months, page]
+
+
+def _comparison_chart(outcomes: Sequence, policy: Policy) -> str:
+    import matplotlib
+    from matplotlib import font_manager
+    from matplotlib.figure import Figure
+
+    font_manager.fontManager.addfont(str(japanese_font_path()))
+    buf = io.BytesIO()
+    names = [o.name for o in outcomes]
+    with matplotlib.rc_context({"font.family": "IPAexGothic"}):
+        fig = Figure(figsize=(9, 3.2), dpi=100)
+        ax1, ax2 = fig.subplots(1, 2)
+        x = range(len(outcomes))
+        avail = [sum(m.hours_available for m in o.months) for o in outcomes]
+        need = [sum(m.hours_needed for m in o.months) for o in outcomes]
+        ax1.bar([i - 0.2 for i in x], avail, width=0.4, label="勤務内の訪問時間")
+        ax1.bar([i + 0.2 for i in x], need, width=0.4, label="必要な時間")
+        ax1.set_xticks(list(x), names, fontsize=8)
+        ax1.set_ylabel("時間（年）")
+        ax1.legend(fontsize=8)
+        width = 0.8 / max(1, len(policy.tier_codes))
+        for k, code in enumerate(policy.tier_codes):
+            ax2.bar([i + k * width - 0.4 + width / 2 for i in x],
+                    [100 * o.rate.get(code, 0) for o in outcomes], width=width,
+                    label=policy.tier(code).label)  # fmt: skip
+        ax2.set_xticks(list(x), names, fontsize=8)
+        ax2.set_ylabel("計画上の実施率 %")
+        ax2.set_ylim(0, 105)
+        ax2.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(buf, format="png")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _write_comparison_page(
+    path: Path, outcomes: Sequence, policy: Policy, year: int, station_name: str
+) -> None:
+    e = html.escape
+    head = ("<tr><th>シナリオ</th>"
+            + "".join(f"<th>{e(policy.tier(c).label)} 実施率</th>" for c in policy.tier_codes)
+            + "<th>計画外</th><th>年末の期限超過</th><th>夜間承認</th><th>移動 km</th>"
+            "<th>訪問時間 h</th></tr>")  # fmt: skip
+    rows = "".join(
+        f"<tr><td>{e(o.name)}</td>"
+        + "".join(f"<td>{100 * o.rate.get(c, 0):.0f} %</td>" for c in policy.tier_codes)
+        + f"<td>{o.unplanned}</td><td>{o.overdue_at_year_end}</td><td>{o.approvals}</td>"
+        f"<td>{o.walk_km}</td><td>{o.officer_hours}</td></tr>"
+        for o in outcomes
+    )
+    text = (
+        "<!doctype html><html lang='ja'><head><meta charset='utf-8'>"
+        f"<title>巡回連絡 シナリオ比較 {year}年</title><style>@FONT@"
+        f"body{{font-family:'IPAexGothic','Meiryo','MS Gothic',{EMBEDDED_FAMILY},sans-serif;"
+        "margin:2em}table{border-collapse:collapse}td,th{border:1px solid #999;"
+        "padding:2px 8px}img{max-width:100%}@page{size:A4 landscape}</style></head><body>"
+        f"<h1>巡回連絡 シナリオ比較 {e(station_name)} {year}年</h1>"
+        f"<img alt='時間と実施率' src='{_comparison_chart(outcomes, policy)}'>"
+        f"<table>{head}{rows}</table>"
+        "<p>実施率は計画上の値（対象のうち計画に入った割合）。必要な時間は計画した訪問と、"
+        "時間が足りず計画に入らなかった訪問の見積り時間の合計。</p></body></html>"
+    )  # fmt: skip
+    text = text.replace("@FONT@", embedded_font_css(text), 1)
+    with atomic_path(path, private=False) as tmp:
+        tmp.write_text(text, encoding="utf-8")

@@ -75,6 +75,8 @@ class Weights:
         split over months (month model).
     level_per_min
         Points per minute of a month's load above its even share of the year.
+    campaign
+        Extra points per campaign target: a campaign is planned before everything else.
     keep
         Points per target for staying in the month (or on the day) of the plan being re-planned,
         so that officers' printed monthly counts stay true where possible.
@@ -92,6 +94,21 @@ class Weights:
     travel_per_min: int = 10
     level_per_min: int = 3
     keep: int = 300
+    campaign: int = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """A visiting campaign: every listed target visited between ``start`` and ``end`` (inclusive),
+    before anything else (ordered by the chief after a serious crime, Aomori 第4-3)."""
+
+    target_ids: frozenset[str]
+    start: date
+    end: date
+
+    def covers(self, day: date) -> bool:
+        """True when ``day`` lies in the campaign's window."""
+        return self.start <= day <= self.end
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +132,7 @@ class YearParams:
     start: date | None = None  # plan only from this date (re-plans)
     keep: Mapping[str, date] = field(default_factory=dict)  # target -> date in the old plan
     keep_mode: str = "month"  # re-plans: "day", "month" or "none"
+    campaign: Campaign | None = None
     weights: Weights = field(default_factory=Weights)
 
 
@@ -221,6 +239,7 @@ class Unit:
     walk_min: float = 0.0  # its share of the walking between the cluster's doors
     hop_min: float = 0.0  # hop to its cluster (paid once per cluster and trip)
     trip_min: float = 0.0  # round trip post -> its neighbourhood
+    campaign: bool = False  # its targets must be visited in the campaign's window
 
     def est_for(self, slot_minutes: float) -> float:
         """Estimated minutes in slots of this length: visits, walking, and a share of the trip
@@ -295,6 +314,7 @@ def target_points(d: DueTarget, policy: Policy, w: Weights) -> int:
         DueReason.NEVER_MET: w.never_met_bonus,
         DueReason.PROVISIONAL: w.provisional_bonus,
         DueReason.OVERDUE: w.overdue_bonus,
+        DueReason.CAMPAIGN: w.campaign,
     }.get(d.reason, 0)
     return base + bonus
 
@@ -375,9 +395,12 @@ def _make_units(
             if not slots:
                 unplanned.append(_unplanned(d, "no_window", _no_window_message(d.target, groups)))
                 continue
-            buckets[(d.target.tier, d.reason in URGENT, slots)].append(i)
+            campaign = d.reason is DueReason.CAMPAIGN
+            buckets[(d.target.tier, d.reason in URGENT or campaign, campaign, slots)].append(i)
         cluster_visit = sum(due[i].target.visit_minutes for i in c.members) or 1
-        for (_tier, _urgent, slots), idx in sorted(buckets.items(), key=lambda kv: kv[1][0]):
+        for (_tier, _urgent, _campaign, slots), idx in sorted(
+            buckets.items(), key=lambda kv: kv[1][0]
+        ):
             idx.sort(key=lambda i: (due[i].target.building_id, due[i].urgency))
             # a unit should fit a typical slot of its windows with its trip, with room to spare
             room = min(typical[SLOT_GROUP[s]] for s in slots) - nb_trip[c.neighbourhood] - c.hop_min
@@ -391,7 +414,7 @@ def _make_units(
                 trip = nb_trip[c.neighbourhood]
                 solo = visit + walk + c.hop_min + trip
                 unit = Unit(len(units), c.cluster_id, c.neighbourhood, tuple(chunk), slots,
-                            visit, 0.0, solo, walk, c.hop_min, trip)  # fmt: skip
+                            visit, 0.0, solo, walk, c.hop_min, trip, _campaign)  # fmt: skip
                 units.append(replace(unit, est_min=unit.est_for(slot_len)))
     return units
 
@@ -601,9 +624,13 @@ def solve_months(
     longest = longest_slot(p.days)
     solo = {u.uid: u.solo_min for u in p.units}
     est = month_estimates(p)
+    campaign_units = {u.uid for u in p.units if u.campaign}
+    campaign_months = _campaign_months(params.campaign)
     mm = MonthModel(_cpsat.Model(), {})
     for key in values:
         uid, m, s = key
+        if uid in campaign_units and m not in campaign_months:
+            continue
         # a unit can only go to a month with a duty slot long enough for it
         if capacity.get((m, SLOT_GROUP[s]), 0) > 0 and solo[uid] <= longest[(m, SLOT_GROUP[s])]:
             mm.b[key] = mm.model.boolean(f"b_{uid}_{m}_{s}")
@@ -629,6 +656,14 @@ def solve_months(
     chosen = {uid: (m, s) for (uid, m, s), var in mm.b.items() if sol(var)}
     by_rule = dict(sol.by_rule, status=sol.status, wall_s=sol.wall_s)
     return chosen, by_rule, {uid for uid, _m, _s in mm.b}
+
+
+def _campaign_months(c: Campaign | None) -> set[int]:
+    """Months a campaign's window touches (its targets go to no other month)."""
+    if c is None:
+        return set()
+    last = c.end.month if c.end.year == c.start.year else 12
+    return set(range(c.start.month, last + 1))
 
 
 def _hint_months(
@@ -781,7 +816,8 @@ def solve_days(
     for u in units:
         group = SLOT_GROUP[unit_slot[u.uid]]
         for t, s in enumerate(slots):
-            if s.group == group and u.visit_min <= s.minutes:
+            in_window = not u.campaign or params.campaign is None or params.campaign.covers(s.date)
+            if s.group == group and u.visit_min <= s.minutes and in_window:
                 dm.a[(u.uid, t)] = dm.model.boolean(f"a_{u.uid}_{t}")
     add_each_unit_one_day(dm, units)
     add_trips(dm, units)
@@ -875,7 +911,7 @@ def plan_beat(
         carry = [u for u in units if u.uid not in placed]
         say(f"{beat_id}: {month:2d}月 {len(placed)} units placed, {len(carry)} roll over")
     if carry:
-        swept, carry = _sweep(p, carry, unit_slot, visits)
+        swept, carry = _sweep(p, carry, unit_slot, visits, params.campaign)
         visits.extend(swept)
     unplanned = list(p.unplanned)
     planned_units = {u.uid for u in p.units if u.uid in chosen} - {u.uid for u in carry}
@@ -901,6 +937,8 @@ def plan_beat(
                     f"visit and the trip: needs ≈{u.solo_min:.0f} min, longest slot {slot_max} min"
                 ),
             )
+        if u.campaign:
+            why = "the campaign's days have no room left for it"
         for i in u.members:
             unplanned.append(
                 _unplanned(
@@ -912,7 +950,7 @@ def plan_beat(
 
 def _sweep(
     p: BeatProblem, carry: Sequence[Unit], unit_slot: Mapping[int, str],
-    visits: Sequence[PlannedVisit],
+    visits: Sequence[PlannedVisit], campaign: Campaign | None = None,
 ) -> tuple[list[PlannedVisit], list[Unit]]:  # fmt: skip
     """Last pass for units left at the year's end: each, most valuable first, on the earliest
     duty slot of the year with room for it as a trip of its own (visits + walk + hop + trip)."""
@@ -928,7 +966,9 @@ def _sweep(
         room = (
             s
             for s in p.days
-            if s.group == group and used[(s.officer_id, s.date, group)] + need <= s.minutes
+            if s.group == group
+            and used[(s.officer_id, s.date, group)] + need <= s.minutes
+            and (not u.campaign or campaign is None or campaign.covers(s.date))
         )
         slot = next(room, None)  # fmt: skip
         if slot is None:
@@ -1024,7 +1064,8 @@ def plan_year(
 
         raise InputError(f"unknown beat(s): {', '.join(unknown)}")
     plan = YearPlan(year, policy.name)
-    all_due = due_targets(station.targets, policy, year, beat_map)
+    all_due = with_campaign(due_targets(station.targets, policy, year, beat_map), station,
+                            params.campaign, year)  # fmt: skip
     for beat_id in wanted:
         beat = beat_map[beat_id]
         due = [d for d in all_due if d.target.beat_id == beat_id]
@@ -1046,6 +1087,21 @@ def plan_year(
     plan.stats = {"due": len(all_due), "planned": len(plan.visits),
                   "unplanned": len(plan.unplanned)}  # fmt: skip
     return plan
+
+
+def with_campaign(
+    due: list[DueTarget], station: Station, campaign: Campaign | None, year: int
+) -> list[DueTarget]:
+    """The due set with every campaign target in it (reason ``campaign``), campaign first."""
+    if campaign is None:
+        return due
+    inside = campaign.target_ids
+    out = [d for d in due if d.target.target_id not in inside]
+    for t in station.targets:
+        if t.target_id in inside and t.moved_out is None:
+            since = (date(year, 1, 1) - t.last_visit).days / 365.25 if t.last_visit else math.inf
+            out.append(DueTarget(t, DueReason.CAMPAIGN, since, (-1, t.target_id)))
+    return sorted(out, key=lambda d: d.reason is not DueReason.CAMPAIGN)
 
 
 def _loads(

@@ -178,3 +178,47 @@ def test_help_has_an_example(command):
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0
     assert f"planner {command}" in result.output
+
+
+def test_demo_writes_first_day_route_sheets(demo_dir):
+    files = sorted(p.name for p in (demo_dir / "routes").iterdir())
+    for beat in ("K1-1", "K1-2", "K1-3", "C1"):
+        for ext in ("csv", "html", "pdf"):
+            assert any(f.startswith(f"route_{beat}_") and f.endswith(ext) for f in files), beat
+
+
+def test_route_on_each_beats_busiest_day(demo_dir, tmp_path):
+    from pypdf import PdfReader
+
+    from planner.maps import assert_offline
+    from planner.patrol import busiest_day, shift_for
+    from planner.planfiles import read_plan
+    from planner.policy import load_policy
+    from planner.routes import RouteParams
+    from planner.store import read_station
+    from planner.verify import verify_route_rows
+
+    plan_path = demo_dir / "plan" / "plan.csv"
+    result = CliRunner().invoke(main, ["route", "--db", str(demo_dir / "demo.gpkg"), "--plan",
+                                       str(plan_path), "--time-limit", "1", "--out",
+                                       str(tmp_path)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    station, policy = read_station(demo_dir / "demo.gpkg"), load_policy("miyagi")
+    visits = read_plan(plan_path)
+    for beat in ("K1-1", "K1-2", "K1-3", "C1"):
+        day = busiest_day(visits, beat)
+        stem = tmp_path / f"route_{beat}_{day.isoformat()}"
+        rows = _rows(stem.with_suffix(".csv"))
+        slot = Counter(v.slot for v in visits if v.beat_id == beat and v.date == day)
+        main_slot = max(slot, key=lambda s: (slot[s], s == "day"))
+        officer = next(v.officer_id for v in visits if v.beat_id == beat and v.date == day)
+        mandatory = [v.target_id for v in visits
+                     if v.beat_id == beat and v.date == day and v.slot == main_slot]  # fmt: skip
+        shift = shift_for(station, policy, officer, day, main_slot, RouteParams())
+        dropped = [w for w in result.output.split() if w.strip("(),") in mandatory]
+        assert verify_route_rows(rows, mandatory, shift, dropped=[d.strip("(),") for d in
+                                                                   dropped]) == []  # fmt: skip
+        html = stem.with_suffix(".html").read_text(encoding="utf-8")
+        assert assert_offline(html) == []
+        text = PdfReader(stem.with_suffix(".pdf")).pages[0].extract_text()
+        assert "巡回連絡" in text and beat in text

@@ -83,8 +83,9 @@ def test_progress_page_is_offline_and_owner_only(recorded, tmp_path):
     from planner.reports import write_progress_outputs
     from planner.schedule import PlannedVisit
 
-    plan = [PlannedVisit(f"T{i:03d}", "B1", "O1", "priority" if i % 3 == 0 else "general",
-                         date(2027, 1 + i % 6, 5), "day", "yearly", 15) for i in range(12)]  # fmt: skip
+    tier = ["priority" if i % 3 == 0 else "general" for i in range(12)]
+    plan = [PlannedVisit(f"T{i:03d}", "B1", "O1", tier[i], date(2027, 1 + i % 6, 5), "day",
+                         "yearly", 15) for i in range(12)]  # fmt: skip
     written = write_progress_outputs(tmp_path, recorded, MIYAGI, 2027, date(2027, 3, 31),
                                      visits=plan, unplanned=[])  # fmt: skip
     page = next(p for p in written if p.suffix == ".html")

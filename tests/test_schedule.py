@@ -280,3 +280,24 @@ def test_no_visits_at_new_year(station):
     plan = sch.plan_year(station, MIYAGI, 2027, params=FAST)
     assert not [v for v in plan.visits if (v.date.month, v.date.day) in MIYAGI.no_visit_days]
     assert (1, 1) in MIYAGI.no_visit_days and (12, 31) in MIYAGI.no_visit_days
+
+
+def test_campaign_targets_are_planned_inside_its_window():
+    station = tiny_station(30)
+    inside = frozenset(f"T{i:03d}" for i in range(10, 16))
+    campaign = sch.Campaign(inside, date(2027, 5, 10), date(2027, 5, 24))
+    plan = sch.plan_year(station, MIYAGI, 2027, params=replace(FAST, campaign=campaign))
+    _check(plan, station, MIYAGI)
+    visits = {v.target_id: v for v in plan.visits}
+    assert inside <= set(visits)
+    assert all(campaign.covers(visits[t].date) and visits[t].due_reason == "campaign"
+               for t in inside)  # fmt: skip
+
+
+def test_impossible_campaign_is_reported():
+    station = tiny_station(30)
+    inside = frozenset(t.target_id for t in station.targets)
+    campaign = sch.Campaign(inside, date(2027, 5, 10), date(2027, 5, 10))  # one day for 30 doors
+    plan = sch.plan_year(station, MIYAGI, 2027, params=replace(FAST, campaign=campaign))
+    assert plan.unplanned and all("campaign" in u.message for u in plan.unplanned)
+    assert all(v.date == date(2027, 5, 10) for v in plan.visits)

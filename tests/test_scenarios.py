@@ -1,0 +1,111 @@
+"""Scenario files: each kind changes the model input as it says, and moves the outputs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import tiny_station
+
+from planner._errors import InputError
+from planner.model import DutyType, Mode
+from planner.policy import load_policy
+from planner.scenarios import apply_scenario, compare, load_scenario, scenario_from_dict
+from planner.schedule import YearParams
+
+MIYAGI = load_policy("miyagi")
+DATA = Path(__file__).parent.parent / "data" / "scenarios"
+
+
+def _apply(raw, station=None):
+    station = station or tiny_station(30)
+    return apply_scenario(scenario_from_dict(raw), station, MIYAGI, 2027)
+
+
+def test_officers_removed_added_and_repatterned():
+    a = _apply({"remove_officers": ["O1"], "officers": [
+        {"officer_id": "N1", "beat_id": "B1", "pattern": "koban3", "phase": 2}]})  # fmt: skip
+    assert [(o.officer_id, o.pattern, o.phase) for o in a.station.officers] == [("N1", "koban3", 2)]
+    b = _apply({"duty_pattern": {"O1": "koban4"}, "mode": "bike",
+                "visit_hours": {"nikkin": 2.0}})  # fmt: skip
+    o = b.station.officers[0]
+    assert (o.pattern, o.mode, o.visit_hours["nikkin"]) == ("koban4", Mode.BIKE, 2.0)
+
+
+def test_leave_and_senju_days():
+    a = _apply({"leave": [{"officer_id": "O1", "from": date(2027, 6, 1), "to": date(2027, 6, 30)}],
+                "senju_per_month": 2})  # fmt: skip
+    leave = [d for d in a.station.officer_days if d.kind is DutyType.LEAVE]
+    senju = [d for d in a.station.officer_days if d.kind is DutyType.SENJU]
+    assert len(leave) == 30
+    # two a month on working weekdays, none in June (on leave all month)
+    assert len(senju) == 22 and all(d.date.weekday() < 5 and d.date.month != 6 for d in senju)
+
+
+def test_policy_frequency_season_and_reserve():
+    a = _apply({"policy": "aomori", "frequency": {"standard": 1}})
+    assert a.policy.name == "aomori" and {t.tier for t in a.station.targets} == {"standard"}
+    assert a.policy.tier("standard").frequency_years == 1
+    b = _apply({"frequency": {"general": 2, "beats": {"B1": 4}},
+                "month_factors": [0.5] * 12, "reserve": 0.1})  # fmt: skip
+    assert b.policy.tier("general").frequency_years == 2
+    assert b.station.beats[0].frequency_years == 4 and b.policy.tier("general").per_beat_frequency
+    assert b.policy.month_factors == (0.5,) * 12 and b.params.reserve == 0.1
+
+
+def test_campaign_and_boundary_change():
+    station = tiny_station(30)
+    t5 = station.targets[5]
+    a = _apply({"campaign": {"center": [t5.lon, t5.lat], "radius_m": 40, "start": date(2027, 5, 10),
+                             "days": 7}}, station)  # fmt: skip
+    c = a.params.campaign
+    assert (c.start, c.end) == (date(2027, 5, 10), date(2027, 5, 16))
+    assert c.target_ids == {"T004", "T005", "T006"}  # 34 m apart on the line
+    box = f"POLYGON (({t5.lon - 1e-5} 38, {t5.lon + 1e-5} 38, {t5.lon + 1e-5} 39, {t5.lon - 1e-5} 39, {t5.lon - 1e-5} 38))"  # noqa: E501
+    station.beats.append(replace(station.beats[0], beat_id="B2"))
+    b = _apply({"move_beat": [{"polygon_wkt": box, "to": "B2"}]}, station)
+    assert [t.target_id for t in b.station.targets if t.beat_id == "B2"] == ["T005"]
+    assert all(t.beat_id == "B1" for t in station.targets)  # the base is not changed
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [({"colour": "red"}, "colour"), ({"mode": "horse"}, "mode"),
+     ({"officers": [{"officer_id": "X", "beat_id": "B1"}]}, "officers[0].pattern"),
+     ({"frequency": {"general": 0}}, "frequency.general"),
+     ({"campaign": {"center": [1, 2], "radius_m": 5, "start": date(2027, 1, 1)}}, "campaign.days"),
+     ({"month_factors": [1, 2]}, "month_factors")],
+)  # fmt: skip
+def test_bad_scenarios_name_the_key(raw, key):
+    with pytest.raises(InputError, match=key.replace("[", r"\[").replace("]", r"\]")):
+        _apply(raw)
+
+
+def test_unknown_officer_is_an_error():
+    with pytest.raises(InputError, match="unknown officer 'Z9'"):
+        _apply({"remove_officers": ["Z9"]})
+
+
+def test_shipped_scenario_files_parse():
+    names = {load_scenario(p).name for p in DATA.glob("*.toml")}
+    assert {"現状", "一人減", "重点警戒"} <= names
+
+
+def test_outputs_move_the_expected_way():
+    station = tiny_station(300, spacing_deg=0.00003)
+    t = station.targets[100]
+    scenarios = [
+        scenario_from_dict({"name": "base"}),
+        scenario_from_dict({"name": "leave", "leave": [
+            {"officer_id": "O1", "from": date(2027, 3, 1), "to": date(2027, 12, 31)}]}),
+        scenario_from_dict({"name": "campaign", "campaign": {
+            "center": [t.lon, t.lat], "radius_m": 12, "start": date(2027, 6, 1), "days": 14}}),
+    ]  # fmt: skip
+    base, leave, campaign = compare(station, MIYAGI, scenarios, 2027,
+                                    params=YearParams(time_limit_s=2), processes=1)  # fmt: skip
+    assert leave.unplanned > base.unplanned
+    assert leave.officer_hours < base.officer_hours
+    assert campaign.campaign_targets > 0
+    assert campaign.campaign_in_window == campaign.campaign_targets
