@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import tempfile
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -72,3 +77,35 @@ def tiny_station(
 @pytest.fixture
 def station() -> Station:
     return tiny_station()
+
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+    # the page must not need the network: send every host nowhere
+    "--proxy-server=127.0.0.1:9",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--enable-logging=stderr",  # page console messages and uncaught errors go to stderr
+    "--log-level=0",
+    "--window-size=1000,800",
+    "--virtual-time-budget=3000",
+]
+
+
+def chromium_screenshot(page: Path, shot: Path) -> subprocess.CompletedProcess:
+    """Render a local page with headless Chromium, the network closed (skip without Chromium)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed")
+    with tempfile.TemporaryDirectory() as profile:
+        return subprocess.run(
+            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}",
+             page.as_uri()],
+            check=True, capture_output=True, timeout=60, env={**os.environ, "HOME": profile},
+        )  # fmt: skip

@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 
 import networkx as nx
 import numpy as np
 import pytest
+from conftest import chromium_screenshot
 
 from planner.maps import assert_offline, route_map, route_map_html, street_lines, write_route_map
 from planner.model import Availability, Card, Target, TargetKind
@@ -185,39 +184,12 @@ def test_file_is_private(graph, route_and_targets, tmp_path):
     assert (path.stat().st_mode & 0o777) == 0o600
 
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-    # the page must not need the network: send every host nowhere
-    "--proxy-server=127.0.0.1:9",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-    "--enable-logging=stderr",  # page console messages and uncaught errors go to stderr
-    "--log-level=0",
-    "--window-size=1000,800",
-    "--virtual-time-budget=3000",
-]
-
-
 def test_renders_in_headless_chromium(graph, route_and_targets, tmp_path):
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("chromium is not installed")
     from PIL import Image
 
     page, shot = tmp_path / "route.html", tmp_path / "route.png"
     write_route_map(page, _map(graph, route_and_targets))
-    with tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run(
-            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}",
-             page.as_uri()],
-            check=True, capture_output=True, timeout=60, env={**os.environ, "HOME": profile},
-        )  # fmt: skip
+    done = chromium_screenshot(page, shot)
     console = [ln for ln in done.stderr.decode(errors="replace").splitlines() if "CONSOLE" in ln]
     assert not [ln for ln in console if "Uncaught" in ln or "Error" in ln], console
     pixels = np.asarray(Image.open(shot).convert("RGB")).reshape(-1, 3)

@@ -109,3 +109,27 @@ def test_outputs_move_the_expected_way():
     assert leave.officer_hours < base.officer_hours
     assert campaign.campaign_targets > 0
     assert campaign.campaign_in_window == campaign.campaign_targets
+
+
+def test_comparison_report_renders_offline(tmp_path):
+    import numpy as np
+    from conftest import chromium_screenshot
+    from PIL import Image
+
+    from planner.maps import assert_offline
+    from planner.reports import write_comparison
+
+    station = tiny_station(40)
+    scenarios = [scenario_from_dict({"name": "現状"}),
+                 scenario_from_dict({"name": "豪雪", "month_factors": [0.5] * 12})]  # fmt: skip
+    outcomes = compare(station, MIYAGI, scenarios, 2027, params=YearParams(time_limit_s=1),
+                       processes=1)  # fmt: skip
+    csv_path, months, page = write_comparison(tmp_path, outcomes, MIYAGI, 2027, station.name)
+    assert csv_path.read_text(encoding="utf-8").count("\n") == 3
+    assert months.read_text(encoding="utf-8").count("\n") == 1 + 2 * 12
+    text = page.read_text(encoding="utf-8")
+    assert assert_offline(text) == [] and "豪雪" in text and "data:image/png" in text
+    shot = tmp_path / "page.png"
+    chromium_screenshot(page, shot)
+    pixels = np.asarray(Image.open(shot).convert("RGB")).reshape(-1, 3)
+    assert (pixels < 200).any(axis=1).mean() > 0.01  # charts and table drawn
