@@ -804,6 +804,72 @@ def _route_patrols(db, plan_path, target_ids, day, beats, slot, mode, params):
     return patrols, station, policy, graph
 
 
+@main.command()
+@DB_OPTION
+@click.option("--year", type=int, required=True, help="Year to simulate.")
+@click.option("--policy", "policy_name", help="Policy (default: the station's).")
+@click.option("--strategy", type=click.Choice(["planner", "baseline"]), default="planner",
+              show_default=True, help="The planner, or hand planning (address order, fixed "
+              "doors a day, by day only).")  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the doors.")
+@click.option(
+    "--time-limit",
+    type=float,
+    default=3.0,
+    show_default=True,
+    help="Solver seconds per beat for each (re-)plan.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for summary.json and months.csv.",
+)
+@_handle_errors
+def simulate(db, year, policy_name, strategy, seed, time_limit, out_dir) -> None:
+    """Play a year of 巡回連絡 duty day by duty day and report what it cost and achieved.
+
+    \b
+    At each door somebody answers with the contact model's chance (household type,
+    weekday or weekend, slot; planner/contact.py); the officer walks each day's
+    doors from the post within the day's visit minutes.  Reports per month and at
+    year end: officer hours walking and visiting, km, first interviews and 実施率
+    per tier, what is left overdue or never met, night visits.  Example:
+      planner simulate --db demo/demo.gpkg --year 2027 --strategy baseline --out sim/b
+    """  # fmt: skip
+    import json
+
+    from planner.schedule import YearParams
+    from planner.simulator import SimParams, simulate_year
+    from planner.store import atomic_path, read_station, read_streets
+
+    station = read_station(db)
+    policy = _policy_of(station, policy_name)
+    params = SimParams(strategy=strategy, seed=seed, plan=YearParams(time_limit_s=time_limit))
+    result = simulate_year(station, policy, year, graph=read_streets(db), params=params,
+                           progress=lambda m: click.echo(m, err=True))  # fmt: skip
+    summary = result.summary()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out_dir / "summary.json", private=False) as tmp:
+        tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    rows = ["month,walk_hours,visit_hours,km,doors,interviews,first_interviews,absent"]
+    rows += [f"{m.month},{m.walk_min / 60:.1f},{m.visit_min / 60:.1f},{m.metres / 1000:.1f},"
+             f"{m.doors},{m.interviews},{m.first_interviews},{m.absent}"
+             for m in result.months]  # fmt: skip
+    with atomic_path(out_dir / "months.csv", private=False) as tmp:
+        tmp.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    click.echo("\n".join(rows))
+    rates = ", ".join(f"{policy.tier(t).label} {100 * r:.0f}%" for t, r in summary["rate"].items())
+    click.echo(
+        f"{strategy}: {summary['officer_hours']} officer hours, "
+        f"{summary['first_interviews']} first interviews "
+        f"({summary['hours_per_interview']} h each), {summary['km']} km; {rates}; "
+        f"{summary['overdue_left']} overdue and {summary['never_met_left']} never met left"
+    )
+    click.echo(f"wrote {out_dir / 'summary.json'}, {out_dir / 'months.csv'}")
+
+
 @main.group()
 def scenario() -> None:
     """What-if studies for the 署長 and 地域課長: staffing, frequencies, campaigns, seasons."""
