@@ -105,12 +105,13 @@ def machine() -> str:
             f"{platform.python_version()}, OR-Tools {ortools.__version__}")  # fmt: skip
 
 
-def write(section: str) -> None:
+def write(section: str, start: str = START, end: str = END) -> None:
+    """Replace this benchmark's section of RESULTS.md (between its markers), keep the rest."""
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    block = f"{START}\n{section}\n{END}"
-    if START in text:
-        head, rest = text.split(START, 1)
-        text = head + block + rest.split(END, 1)[1]
+    block = f"{start}\n{section}\n{end}"
+    if start in text:
+        head, rest = text.split(start, 1)
+        text = head + block + rest.split(end, 1)[1]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     RESULTS.write_text(text, encoding="utf-8")

@@ -34,7 +34,7 @@ import networkx as nx
 import numpy as np
 
 from planner.baseline import address_key
-from planner.contact import AbsenceTable, load_absence
+from planner.contact import ALLOWED_SLOTS, AbsenceTable, load_absence
 from planner.model import Card, Outcome, Station, Target, Visit
 from planner.network import distance_matrix, speed_mps
 from planner.policy import Policy, due_targets
@@ -56,6 +56,8 @@ class SimParams:
     plan: YearParams = field(default_factory=lambda: YearParams(time_limit_s=3.0))
     replan_monthly: bool = True
     baseline_doors_allowance: int = 5  # walking minutes per door a hand planner allows
+    max_extra: int = 15  # planner routes: optional doors offered after the planned ones
+    extra_min_chance: float = 0.5  # … only where somebody is likely home at that hour
 
 
 @dataclass(slots=True)
@@ -180,7 +182,7 @@ def simulate_year(
         agenda.start_month(month, met)
         for s in (s for s in slots if s.date.month == month):
             beat = officer_beat[s.officer_id]
-            doors = agenda.doors(s, beat, travel[beat])
+            doors = agenda.doors(s, beat, travel[beat], met)
             done = _walk(s, doors, st, travel[beat], speed[s.officer_id], rng, absence, params,
                          holidays, months[month - 1], met, due_ids)  # fmt: skip
             agenda.visited(s, done)
@@ -208,6 +210,13 @@ class _Agenda:
         self.queue: dict[str, list[str]] = defaultdict(list)
         for d in sorted(due0, key=lambda d: (address_key(d.target.address), d.target.target_id)):
             self.queue[d.target.beat_id].append(d.target.target_id)
+        self.due_by_beat: dict[str, list[str]] = defaultdict(list)
+        for d in due0:
+            self.due_by_beat[d.target.beat_id].append(d.target.target_id)
+        self.availability = {t.target_id: t.availability for t in station.targets}
+        self.household = {t.target_id: t.household_type for t in station.targets}
+        self.absence = load_absence()
+        self.holidays = japanese_holidays(year)
         minutes = [d.target.visit_minutes for d in due0] or [10]
         self.per_door = sum(minutes) / len(minutes) + params.baseline_doors_allowance
 
@@ -222,10 +231,27 @@ class _Agenda:
                 self.by_slot[(v.officer_id, v.date, SLOT_GROUP[v.slot])].append(v.target_id)
                 self.slot_kind[v.target_id] = v.slot
 
-    def doors(self, s: DaySlot, beat: str, travel: _Travel) -> list[tuple[str, str]]:
+    def doors(self, s: DaySlot, beat: str, travel: _Travel, met: set[str]) -> list[tuple[str, str]]:
         if self.p.strategy == "planner":
-            ids = self.by_slot.get((s.officer_id, s.date, s.group), [])
-            return [(t, self.slot_kind.get(t, "day")) for t in travel.nearest_order(ids)]
+            ids = [t for t in self.by_slot.get((s.officer_id, s.date, s.group), []) if t not in met]
+            planned = [(t, self.slot_kind.get(t, "day")) for t in travel.nearest_order(ids)]
+            return planned + self._extras(s, beat, travel, met, set(ids))
+        return self._baseline_doors(s, beat)
+
+    def _extras(self, s: DaySlot, beat: str, travel: _Travel, met: set[str], planned: set[str]):
+        """Optional stops of the planner's route: unmet due doors nearest the day's last door,
+        whose card allows the slot (absent households to retry among them), while time lasts."""
+        slot = "day" if s.group == "day" else "evening"
+        last = travel.nearest_order(list(planned))[-1:] or [None]
+        weekend = s.date.weekday() >= 5 or s.date in self.holidays
+        cands = [t for t in self.due_by_beat[beat] if t not in met and t not in planned
+                 and slot in ALLOWED_SLOTS[self.availability[t]]
+                 and self.absence.answer_chance(self.household[t], weekend=weekend, slot=slot)
+                 >= self.p.extra_min_chance]  # fmt: skip
+        cands.sort(key=lambda t: (travel.metres(last[0], t), t))
+        return [(t, slot) for t in cands[: self.p.max_extra]]
+
+    def _baseline_doors(self, s: DaySlot, beat: str) -> list[tuple[str, str]]:
         if s.group != "day":
             return []
         n = math.floor(s.minutes * (1 - self.p.plan.reserve) / self.per_door)
@@ -250,7 +276,7 @@ def _walk(
     here, used, out = None, 0.0, []
     for tid, slot in doors:
         k = by_id.get(tid)
-        if k is None or st.targets[k].moved_out is not None:
+        if k is None or st.targets[k].moved_out is not None or tid in met:
             continue
         t = st.targets[k]
         leg = travel.metres(here, tid)
