@@ -369,7 +369,7 @@ def run_scenario(applied: Applied, year: int, graph=None, progress=None) -> Outc
     walk_km = score.walk_minutes * 60 * (sum(speed) / len(speed)) / 1000
     needed: dict[tuple[str, int], float] = {}
     for u in plan.unplanned:
-        if u.reason == "no_capacity":
+        if u.reason in ("no_capacity", "no_officer"):
             key = (u.beat_id, 0)
             needed[key] = needed.get(key, 0.0) + u.est_minutes
     months = []

@@ -357,7 +357,9 @@ def build_problem(
     groups_with_capacity = {s.group for s in days}
     unplanned: list[Unplanned] = []
     if not officers:
-        unplanned = [_unplanned(d, "no_officer", "the beat has no officer") for d in due]
+        # hours it would take: visit minutes and, for want of routes, half as much again to travel
+        unplanned = [_unplanned(d, "no_officer", "the beat has no officer",
+                                1.5 * d.target.visit_minutes) for d in due]  # fmt: skip
         return BeatProblem(beat, due, days, geography, [], values, policy.month_factors, unplanned)
     units = _make_units(due, geography, policy, params, days, groups_with_capacity, unplanned)
     return BeatProblem(beat, due, days, geography, units, values, policy.month_factors, unplanned)
