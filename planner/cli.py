@@ -27,6 +27,14 @@ def default_year(today: date | None = None) -> int:
     return today.year if today.month <= 6 else today.year + 1
 
 
+DB_OPTION = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), required=True,
+                         help="Station file (.gpkg).")  # fmt: skip
+PLAN_YEAR_OPTION = click.option(
+    "--year", type=int, default=None,
+    help="Plan year (default: this year until June, next year from July).",
+)  # fmt: skip
+
+
 def _handle_errors(func):
     """Print user errors as one clear message with exit code 2, never a traceback."""
 
@@ -187,18 +195,8 @@ def _demo_months(db: Path, out_dir: Path, plan, year: int, seed: int, params) ->
 
 
 @main.command()
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="Station file (.gpkg).",
-)
-@click.option(
-    "--year",
-    type=int,
-    default=None,
-    help="Plan year (default: this year until June, next year from July).",
-)
+@DB_OPTION
+@PLAN_YEAR_OPTION
 @_handle_errors
 def info(db: Path, year: int | None) -> None:
     """Print a summary per beat: targets by tier and kind, due this year, officer hours.
@@ -375,18 +373,8 @@ def _report_plan(plan, policy, params, written) -> None:
 
 
 @main.command()
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="Station file (.gpkg).",
-)
-@click.option(
-    "--year",
-    type=int,
-    default=None,
-    help="Plan year (default: this year until June, next year from July).",
-)
+@DB_OPTION
+@PLAN_YEAR_OPTION
 @click.option("--beat", "beats", multiple=True, help="Beat id to plan (repeatable; default all).")
 @click.option(
     "--policy", "policy_name", help="miyagi, aomori or a policy TOML file (default: the station's)."
@@ -449,12 +437,7 @@ def plan(db, year, beats, policy_name, time_limit, workers, seed, reserve, out_d
 
 
 @main.command()
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="Station file (.gpkg).",
-)
+@DB_OPTION
 @click.option(
     "--plan",
     "plan_path",
@@ -518,10 +501,6 @@ def verify(db: Path, plan_path: Path, year, policy_name, start) -> None:
         click.echo("FAILED: " + ", ".join(f"{r} {n}" for r, n in sorted(counts.items())), err=True)
         sys.exit(1)
     click.echo("OK: the plan keeps every rule")
-
-
-DB_OPTION = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), required=True,
-                         help="Station file (.gpkg).")  # fmt: skip
 
 
 @main.command()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import math
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Collection, Iterable, Mapping
@@ -632,6 +633,22 @@ def distances_from(
     along = snap.distance_m[0] + np.abs(snap.along_m[1:] - snap.along_m[0]) + snap.distance_m[1:]
     best = np.where(same, np.minimum(best, along), best)
     return _to_int(best)
+
+
+EARTH_RADIUS_M = 6_371_008.8
+"""Mean Earth radius (metres) of the straight-line distances."""
+
+
+def straight_metres(lons: Iterable[float], lats: Iterable[float]) -> np.ndarray:
+    """Straight-line metres between every pair of points (local equirectangular projection,
+    exact to about 0.1 % over a beat); the fallback when a station has no street network."""
+    lon = np.radians(np.asarray(list(lons), dtype=float))
+    lat = np.radians(np.asarray(list(lats), dtype=float))
+    if lon.size == 0:
+        return np.zeros((0, 0))
+    x = EARTH_RADIUS_M * lon * math.cos(float(lat.mean()))
+    y = EARTH_RADIUS_M * lat
+    return np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
 
 
 def speed_mps(mode: Mode | str, speeds_kmh: Mapping[Mode | str, float] | None = None) -> float:

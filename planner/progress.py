@@ -19,7 +19,7 @@ Figures follow the Miyagi directive's notes (別記様式 注1–注7):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -180,12 +180,3 @@ def at_risk(
             t = by_id[tid]
             out.append(AtRisk(tid, t.beat_id, t.tier, "; ".join(why), absences[tid], when))
     return sorted(out, key=lambda r: (-r.absences, r.planned or date.max, r.target_id))
-
-
-def cumulative(counts: Sequence[int]) -> list[int]:
-    """Running totals."""
-    out, total = [], 0
-    for c in counts:
-        total += c
-        out.append(total)
-    return out

@@ -69,7 +69,6 @@ from planner.schedule import PlannedVisit
 DETOUR = 1.3
 """Street metres per straight-line metre where no street graph is given."""
 
-EARTH_RADIUS_M = 6_371_008.8
 RELAX_S = 8 * 3600
 """How far the shift end is relaxed to measure an overrun (seconds)."""
 
@@ -550,17 +549,6 @@ def solve_vrptw(
 # --------------------------------------------------------------------------- travel
 
 
-def _straight_metres(lons: Sequence[float], lats: Sequence[float]) -> np.ndarray:
-    """Straight-line metres between points (local equirectangular projection)."""
-    lon = np.radians(np.asarray(lons, dtype=float))
-    lat = np.radians(np.asarray(lats, dtype=float))
-    if lon.size == 0:
-        return np.zeros((0, 0))
-    x = EARTH_RADIUS_M * lon * math.cos(float(lat.mean()))
-    y = EARTH_RADIUS_M * lat
-    return np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
-
-
 def _travel(
     lons: Sequence[float],
     lats: Sequence[float],
@@ -576,7 +564,7 @@ def _travel(
         seconds = network.travel_matrix(graph, lons, lats, mode=mode, speeds_kmh=speeds_kmh)
         metres = network.distance_matrix(graph, lons, lats)
         return seconds, metres
-    metres_f = _straight_metres(lons, lats) * DETOUR
+    metres_f = network.straight_metres(lons, lats) * DETOUR
     speed = network.speed_mps(mode, speeds_kmh)
     return np.rint(metres_f / speed).astype(np.int64), np.rint(metres_f).astype(np.int64)
 
@@ -1154,7 +1142,9 @@ def _optional_stops(
     ref_lon = [s.lon for s in mandatory]
     ref_lat = [s.lat for s in mandatory]
     cand = [d.target for d in due]
-    dist = _straight_metres([*ref_lon, *(t.lon for t in cand)], [*ref_lat, *(t.lat for t in cand)])
+    dist = network.straight_metres(
+        [*ref_lon, *(t.lon for t in cand)], [*ref_lat, *(t.lat for t in cand)]
+    )
     nearest = dist[len(mandatory) :, : len(mandatory)].min(axis=1)
     for d, metres in zip(due, nearest, strict=True):
         if len(out) >= params.max_optional:

@@ -36,7 +36,7 @@ import numpy as np
 from planner.baseline import address_key
 from planner.contact import ALLOWED_SLOTS, AbsenceTable, load_absence
 from planner.model import Card, Outcome, Station, Target, Visit
-from planner.network import distance_matrix, speed_mps
+from planner.network import distance_matrix, speed_mps, straight_metres
 from planner.policy import Policy, due_targets
 from planner.roster import japanese_holidays
 from planner.schedule import SLOT_GROUP, DaySlot, YearParams, duty_slots, plan_year
@@ -124,9 +124,7 @@ class _Travel:
             m = distance_matrix(graph, lons, lats).astype(float)
             m[m >= 1e9] = np.nan
         else:
-            x = np.radians(np.asarray(lons) - post.lon) * math.cos(math.radians(post.lat))
-            y = np.radians(np.asarray(lats) - post.lat)
-            m = 6_371_000 * np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :]) * DETOUR
+            m = straight_metres(lons, lats) * DETOUR
         self.m = m
 
     def metres(self, a: str | None, b: str | None) -> float:

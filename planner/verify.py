@@ -64,7 +64,6 @@ from planner.roster import duty_calendar
 from planner.schedule import PlannedVisit, Unplanned
 
 __all__ = [
-    "EARTH_RADIUS_M",
     "RULES",
     "SLOT_GROUPS",
     "WINDOWS",
@@ -93,8 +92,6 @@ RULES: tuple[str, ...] = (
 )  # fmt: skip
 """Every rule id a :class:`Violation` can carry, in the order they are reported."""
 
-EARTH_RADIUS_M = 6_371_008.8
-"""Mean Earth radius used by the straight-line (equirectangular) distances."""
 
 _EPS = 1e-9
 
@@ -551,23 +548,12 @@ def verify_plan(
 # --------------------------------------------------------------------------- score
 
 
-def _straight_metres(lons: Sequence[float], lats: Sequence[float]) -> np.ndarray:
-    """Straight-line metres between points on a local equirectangular projection."""
-    lon = np.radians(np.asarray(lons, dtype=float))
-    lat = np.radians(np.asarray(lats, dtype=float))
-    if lon.size == 0:
-        return np.zeros((0, 0))
-    x = EARTH_RADIUS_M * lon * math.cos(float(lat.mean()))
-    y = EARTH_RADIUS_M * lat
-    return np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
-
-
 def _metres_matrix(
     lons: Sequence[float], lats: Sequence[float], graph: nx.MultiDiGraph | None, detour: float
 ) -> np.ndarray:
     """Metres between points: along the streets, or straight x ``detour`` (also where a street
     path is missing)."""
-    straight = _straight_metres(lons, lats) * detour
+    straight = network.straight_metres(lons, lats) * detour
     if graph is None:
         return straight
     street = network.distance_matrix(graph, lons, lats).astype(float)

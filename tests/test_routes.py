@@ -14,6 +14,7 @@ import pytest
 from planner import routes
 from planner._errors import InputError
 from planner.model import Availability
+from planner.network import straight_metres
 from planner.policy import load_policy
 from planner.routes import (
     ROW_COLUMNS,
@@ -350,7 +351,7 @@ def test_day_stops_from_a_plan(demo, miyagi):
     planned = {v.target_id for v in plan}
     for s in optional[1:]:
         assert s.reason == "due_nearby" and s.target_id not in planned
-        near = min(routes._straight_metres([s.lon, m.lon], [s.lat, m.lat])[0, 1] for m in mandatory)
+        near = min(straight_metres([s.lon, m.lon], [s.lat, m.lat])[0, 1] for m in mandatory)
         assert near <= params.optional_radius_m
         assert s.window[0] <= 17 * H  # can be visited in the day slot
     assert optional[0].penalty > max(s.penalty for s in optional[1:])
