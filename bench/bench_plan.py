@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import resource
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import machine, write
+
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "RESULTS.md"
-START, END = "<!-- bench_plan:start -->", "<!-- bench_plan:end -->"
 
 
 def one(n: int, time_limit: float) -> dict:
@@ -88,35 +87,6 @@ def table(rows: list[dict], time_limit: float) -> str:
     return "\n".join(lines) + f"\n\nTime limit {time_limit:g} s per beat (YearParams.time_limit_s)."
 
 
-def machine() -> str:
-    import ortools
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import os
-
-    return (f"{date.today().isoformat()}, {os.cpu_count()} cores ({cpu}), Python "
-            f"{platform.python_version()}, OR-Tools {ortools.__version__}")  # fmt: skip
-
-
-def write(section: str, start: str = START, end: str = END) -> None:
-    """Replace this benchmark's section of RESULTS.md (between its markers), keep the rest."""
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    block = f"{start}\n{section}\n{end}"
-    if start in text:
-        head, rest = text.split(start, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="500,1000,2000,4000,8000")
@@ -139,7 +109,7 @@ def main() -> None:
                + table(rows, args.time_limit))  # fmt: skip
     print(section)
     if not args.no_write:
-        write(section)
+        write(section, "bench_plan")
 
 
 if __name__ == "__main__":

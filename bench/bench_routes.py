@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import os
-import platform
 import statistics
 import sys
 import time
@@ -32,10 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import machine, write
+
 HERE = Path(__file__).resolve().parent
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
-RESULTS = HERE / "RESULTS.md"
-START, END = "<!-- bench_routes:start -->", "<!-- bench_routes:end -->"
 
 SOLOMON_FULL = ("C101", "C105", "C201", "C205", "R101", "R105", "R109", "R201", "R205",
                 "RC101", "RC105", "RC201")  # fmt: skip
@@ -362,33 +361,6 @@ def day_table(rows: list[dict], reference_s: float | None) -> str:
 # --------------------------------------------------------------------------- output
 
 
-def machine() -> str:
-    import ortools
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{date.today().isoformat()}, {os.cpu_count()} cores ({cpu}), Python "
-            f"{platform.python_version()}, OR-Tools {ortools.__version__}")  # fmt: skip
-
-
-def write(section: str) -> None:
-    """Replace this script's section of RESULTS.md (other sections stay as they are)."""
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    block = f"{START}\n{section}\n{END}"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
-
-
 def verdict(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
@@ -462,7 +434,7 @@ def main() -> None:
     ])  # fmt: skip
     print(section)
     if not args.no_write:
-        write(section)
+        write(section, "bench_routes")
 
 
 if __name__ == "__main__":

@@ -23,9 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_plan import machine, write  # shared table helpers
-
-START, END = "<!-- bench_sim:start -->", "<!-- bench_sim:end -->"
+from _results import machine, write
 
 
 def towns(quick: bool):
@@ -98,7 +96,7 @@ def main() -> None:
                f"{args.time_limit:g} s per re-plan.\n\n" + "\n".join(lines))  # fmt: skip
     print(section)
     if not args.no_write:
-        write(section, START, END)
+        write(section, "bench_sim")
 
 
 if __name__ == "__main__":
