@@ -7,6 +7,7 @@ Japanese renders even on a PC without Japanese fonts and without any network.
 from __future__ import annotations
 
 import base64
+import functools
 import importlib.util
 import io
 from pathlib import Path
@@ -24,6 +25,16 @@ def japanese_font_path() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("matplotlib-fontja is not installed (it ships the Japanese font)")
     return Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
+
+
+@functools.lru_cache(maxsize=1)
+def matplotlib_family() -> str:
+    """Register IPAexGothic with matplotlib's font manager (once per process) and return the
+    family name to put in ``rc_context({"font.family": ...})``; the global default is untouched."""
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(str(japanese_font_path()))
+    return "IPAexGothic"
 
 
 def embedded_font_css(page: str) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from planner._fonts import EMBEDDED_FAMILY, embedded_font_css, japanese_font_path
+from planner._fonts import EMBEDDED_FAMILY, embedded_font_css, matplotlib_family
 from planner.forms import FormHeader, form_values, write_form
 from planner.model import Station
 from planner.policy import Policy, due_targets
@@ -82,13 +82,11 @@ def write_progress_outputs(
 def _chart(policy: Policy, values: dict, upto: date) -> str:
     """Cumulative planned vs done per tier, as an inline PNG (data URI)."""
     import matplotlib
-    from matplotlib import font_manager
     from matplotlib.figure import Figure
 
-    font_manager.fontManager.addfont(str(japanese_font_path()))
     index = [m - 1 if m <= 6 else m for m in range(1, 13)]
     buf = io.BytesIO()
-    with matplotlib.rc_context({"font.family": "IPAexGothic"}):
+    with matplotlib.rc_context({"font.family": matplotlib_family()}):
         fig = Figure(figsize=(6.4, 2.8), dpi=100)
         ax = fig.subplots()
         for k, code in enumerate(policy.tier_codes):
@@ -219,13 +217,11 @@ def write_comparison(
 
 def _comparison_chart(outcomes: Sequence, policy: Policy) -> str:
     import matplotlib
-    from matplotlib import font_manager
     from matplotlib.figure import Figure
 
-    font_manager.fontManager.addfont(str(japanese_font_path()))
     buf = io.BytesIO()
     names = [o.name for o in outcomes]
-    with matplotlib.rc_context({"font.family": "IPAexGothic"}):
+    with matplotlib.rc_context({"font.family": matplotlib_family()}):
         fig = Figure(figsize=(9, 3.2), dpi=100)
         ax1, ax2 = fig.subplots(1, 2)
         x = range(len(outcomes))

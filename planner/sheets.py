@@ -27,11 +27,11 @@ import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties, fontManager
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Circle, Rectangle
 from matplotlib.textpath import TextToPath
 
-from planner._fonts import japanese_font_path
+from planner._fonts import matplotlib_family
 from planner.maps import (
     AVAILABILITY_JA,
     MODE_JA,
@@ -116,11 +116,9 @@ def date_ja(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日（{WEEKDAYS_JA[day.weekday()]}）"
 
 
-@functools.lru_cache(maxsize=1)
 def _font_ready() -> str:
-    """Register IPAexGothic with matplotlib's font manager (once) and return its family."""
-    fontManager.addfont(str(japanese_font_path()))
-    return FONT_FAMILY
+    """IPAexGothic registered with matplotlib (once per process); its family name."""
+    return matplotlib_family()
 
 
 @functools.lru_cache(maxsize=4096)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from dataclasses import dataclass
 from datetime import date
 
 import networkx as nx
@@ -16,42 +15,7 @@ from conftest import chromium_screenshot
 from planner.maps import assert_offline, route_map, route_map_html, street_lines, write_route_map
 from planner.model import Availability, Card, Target, TargetKind
 from planner.network import edges_to_lines
-
-try:  # the real dataclasses once planner/routes.py exists
-    from planner.routes import DayRoute, RouteStop
-except ImportError:  # pragma: no cover - stand-in with the same attribute names
-
-    @dataclass(frozen=True)
-    class RouteStop:  # type: ignore[no-redef]
-        seq: int
-        target_id: str
-        arrive: int
-        depart: int
-        wait_min: int
-        leg_m: int
-        lon: float
-        lat: float
-        window: tuple[int, int]
-        optional: bool
-        tier: str
-        address: str
-
-    @dataclass(frozen=True)
-    class DayRoute:  # type: ignore[no-redef]
-        officer_id: str
-        date: date
-        slot: str
-        start: int
-        end: int
-        mode: str
-        stops: list
-        dropped_mandatory: list
-        dropped_optional: list
-        overrun_min: int
-        total_m: int
-        total_min: int
-        path: list
-
+from planner.routes import DayRoute, RouteStop
 
 POST = (140.8700, 38.2700)
 STEP = 0.0012
