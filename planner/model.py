@@ -99,6 +99,23 @@ class Outcome(StrEnum):
     PROVISIONAL = "provisional"  # 仮カード without interview
 
 
+class OpinionKind(StrEnum):
+    """What a resident's opinion or request (意見・要望) heard at the door is about."""
+
+    REQUEST = "request"  # 要望
+    CONCERN = "concern"  # 不安・心配 (crime, traffic, neighbourhood)
+    COMPLAINT = "complaint"  # 警察活動に関する苦情: goes to headquarters at once (Aomori 第4-5)
+    OTHER = "other"  # その他
+
+
+OPINION_LABELS_JA: dict[OpinionKind, str] = {
+    OpinionKind.REQUEST: "要望",
+    OpinionKind.CONCERN: "不安・心配",
+    OpinionKind.COMPLAINT: "苦情",
+    OpinionKind.OTHER: "その他",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Post:
     """A 交番 or 駐在所: where beats' officers start and end their rounds."""
@@ -117,6 +134,8 @@ class Beat:
 
     ``registry_households`` is the 住民基本台帳世帯数 (C on the official form).
     ``frequency_years`` overrides the policy's frequency for this beat (Aomori: set by the chief).
+    ``incident_hours`` is the time per duty day lost to incidents and other calls: plans use each
+    duty day's visit hours net of it (Miyagi 第7-2).
     """
 
     beat_id: str
@@ -125,6 +144,7 @@ class Beat:
     registry_households: int | None = None
     frequency_years: int | None = None
     polygon: BaseGeometry | None = None
+    incident_hours: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +171,7 @@ class Target:
     visit_minutes: int = 10
     name: str = ""  # personal data: never logged, exported only on request
     moved_out: date | None = None  # 転出: leaves the due set, stays in the register and history
+    exempted: date | None = None  # 除外 by the chief's order: out of the due set from this date
 
     @property
     def never_met(self) -> bool:
@@ -211,6 +232,23 @@ class Visit:
     outcome: Outcome
     notes: str = ""
     card_before: Card | None = None  # the card's state when the visit was recorded
+    opinion: str = ""  # 意見・要望 heard at the door (free text)
+    opinion_kind: OpinionKind | None = None
+    action: str = ""  # 措置: what the officer did about the opinion
+    minutes_spent: int | None = None  # time at the door, when the officer recorded it
+
+
+@dataclass(frozen=True, slots=True)
+class Exemption:
+    """The chief's order that a target need not be visited (Miyagi 第5-1(1)), from ``date`` on.
+
+    The target stays in the register and its history; it leaves the due set.
+    """
+
+    target_id: str
+    ordered_by: str
+    date: date
+    reason: str
 
 
 @dataclass(slots=True)
@@ -225,6 +263,7 @@ class Station:
     officers: list[Officer] = field(default_factory=list)
     officer_days: list[OfficerDay] = field(default_factory=list)
     visits: list[Visit] = field(default_factory=list)
+    exemptions: list[Exemption] = field(default_factory=list)
 
     def beat(self, beat_id: str) -> Beat:
         """The beat with this id (``KeyError`` if absent)."""

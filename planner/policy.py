@@ -277,6 +277,7 @@ def due_targets(
 ) -> list[DueTarget]:
     """The targets due in ``year`` under ``policy``, most urgent first.
 
+    Moved-out targets and targets exempted by the chief in ``year`` or earlier are never due.
     A target of a tier with frequency *F* years is due when it was never interviewed (no card or
     only a 仮カード) or its last visit was in year ``year - F`` or earlier.  A tier with
     ``level_cycle`` (Miyagi 一般対象) then tops its due set up, oldest last visit first, to
@@ -296,8 +297,11 @@ def due_targets(
     beats = beats or {}
     by_tier: dict[tuple[str, str], list[Target]] = {}
     for t in targets:
-        if t.moved_out is None:  # 転出: out of the due set, kept in the register
-            by_tier.setdefault((t.beat_id, t.tier), []).append(t)
+        if t.moved_out is not None:  # 転出: out of the due set, kept in the register
+            continue
+        if t.exempted is not None and t.exempted.year <= year:  # the chief's exemption order
+            continue
+        by_tier.setdefault((t.beat_id, t.tier), []).append(t)
     due: list[DueTarget] = []
     for (beat_id, tier_code), members in by_tier.items():
         tier = policy.tier(tier_code)

@@ -1,10 +1,10 @@
 """The station file: one GeoPackage per 警察署 (opens in QGIS), read and written with pyogrio.
 
 Layers: ``posts`` (points), ``beats`` (polygons), ``targets`` (points), ``officers``,
-``officer_days`` and ``visits`` (tables), ``meta`` (key/value table), and the street network as
-``street_nodes`` / ``street_edges``.  Every write goes to a temporary file beside the target and is
-renamed over it, so a station file is always whole; files are created owner-only (0600) because a
-register holds personal data.
+``officer_days``, ``visits`` and ``exemptions`` (tables), ``meta`` (key/value table), and the
+street network as ``street_nodes`` / ``street_edges``.  Every write goes to a temporary file beside
+the target and is renamed over it, so a station file is always whole; files are created owner-only
+(0600) because a register holds personal data.
 
 This module also parses and validates the user's CSV / GeoPackage / GeoJSON inputs: every problem
 is reported with file, row and column, and nothing is written when any row is bad.
@@ -18,6 +18,7 @@ import math
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -36,10 +37,12 @@ from planner.model import (
     Beat,
     Card,
     DutyType,
+    Exemption,
     HouseholdType,
     Mode,
     Officer,
     OfficerDay,
+    OpinionKind,
     Outcome,
     Post,
     PostKind,
@@ -224,6 +227,7 @@ def read_station(path: str | Path) -> Station:
                     registry_households=_opt_int(r.registry_households),
                     frequency_years=_opt_int(r.frequency_years),
                     polygon=r.geometry,
+                    incident_hours=_opt_float(getattr(r, "incident_hours", None)),
                 )
             )
     if "targets" in layers:
@@ -244,8 +248,34 @@ def read_station(path: str | Path) -> Station:
             station.visits.append(
                 Visit(str(r.target_id), date.fromisoformat(r.date), str(r.officer_id),
                       Outcome(r.outcome), _s(r.notes),
-                      Card(r.card_before) if _s(getattr(r, "card_before", "")) else None)
+                      Card(r.card_before) if _s(getattr(r, "card_before", "")) else None,
+                      _s(getattr(r, "opinion", "")),
+                      OpinionKind(r.opinion_kind) if _s(getattr(r, "opinion_kind", "")) else None,
+                      _s(getattr(r, "action", "")),
+                      _opt_int(getattr(r, "minutes_spent", None)))
             )  # fmt: skip
+    if "exemptions" in layers:
+        for r in _read_table(path, "exemptions").itertuples(index=False):
+            station.exemptions.append(
+                Exemption(str(r.target_id), _s(r.ordered_by), date.fromisoformat(r.date),
+                          _s(r.reason))
+            )  # fmt: skip
+    return with_exemptions(station)
+
+
+def with_exemptions(station: Station) -> Station:
+    """Set each target's ``exempted`` date from the station's exemption orders (earliest wins).
+
+    The ``exemptions`` layer is the one record of an exemption; targets carry the date only in
+    memory, so re-importing a register never drops an order.
+    """
+    first: dict[str, date] = {}
+    for e in station.exemptions:
+        first[e.target_id] = min(e.date, first.get(e.target_id, e.date))
+    station.targets = [
+        t if t.exempted == first.get(t.target_id) else replace(t, exempted=first.get(t.target_id))
+        for t in station.targets
+    ]
     return station
 
 
@@ -258,6 +288,12 @@ def _opt_int(value: Any) -> int | None:
     if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
         return None
     return int(value)
+
+
+def _opt_float(value: Any, default: float = 0.0) -> float:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+        return default
+    return float(value)
 
 
 def read_streets(path: str | Path) -> nx.MultiDiGraph | None:
@@ -311,9 +347,11 @@ def _write_layers(station: Station, tmp: Path, streets: nx.MultiDiGraph | None) 
     pyogrio.write_dataframe(posts, tmp, layer="posts", driver="GPKG", geometry_type="Point")
     beats = gpd.GeoDataFrame(
         [{"beat_id": b.beat_id, "post_id": b.post_id, "name": b.name,
-          "registry_households": b.registry_households, "frequency_years": b.frequency_years}
+          "registry_households": b.registry_households, "frequency_years": b.frequency_years,
+          "incident_hours": b.incident_hours}
          for b in station.beats],
-        columns=["beat_id", "post_id", "name", "registry_households", "frequency_years"],
+        columns=["beat_id", "post_id", "name", "registry_households", "frequency_years",
+                 "incident_hours"],
         geometry=[b.polygon for b in station.beats], crs=CRS,
     )  # fmt: skip
     for col in ("registry_households", "frequency_years"):
@@ -335,9 +373,17 @@ def _write_layers(station: Station, tmp: Path, streets: nx.MultiDiGraph | None) 
     table("visits", [
         {"target_id": x.target_id, "date": x.date.isoformat(), "officer_id": x.officer_id,
          "outcome": x.outcome.value, "notes": x.notes,
-         "card_before": x.card_before.value if x.card_before else ""}
+         "card_before": x.card_before.value if x.card_before else "",
+         "opinion": x.opinion, "opinion_kind": x.opinion_kind.value if x.opinion_kind else "",
+         "action": x.action, "minutes_spent": x.minutes_spent}
         for x in station.visits
-    ], ("target_id", "date", "officer_id", "outcome", "notes", "card_before"))  # fmt: skip
+    ], ("target_id", "date", "officer_id", "outcome", "notes", "card_before", "opinion",
+        "opinion_kind", "action", "minutes_spent"))  # fmt: skip
+    table("exemptions", [
+        {"target_id": e.target_id, "ordered_by": e.ordered_by, "date": e.date.isoformat(),
+         "reason": e.reason}
+        for e in station.exemptions
+    ], ("target_id", "ordered_by", "date", "reason"))  # fmt: skip
     if streets is not None:
         _write_streets(streets, tmp)
 
@@ -441,7 +487,7 @@ def posts_from_file(path: str | Path) -> list[Post]:
 
 def beats_from_file(path: str | Path, *, post_ids: set[str]) -> list[Beat]:
     """Parse a beats CSV: beat_id, post_id[, name, registry_households, frequency_years,
-    polygon_wkt]."""
+    polygon_wkt, incident_hours]."""
     path = Path(path)
 
     def polygon(raw: str):
@@ -460,6 +506,7 @@ def beats_from_file(path: str | Path, *, post_ids: set[str]) -> list[Beat]:
         v.Column("registry_households", v.integer(0), required=False),
         v.Column("frequency_years", v.integer(1, 20), required=False),
         v.Column("polygon_wkt", polygon, required=False),
+        v.Column("incident_hours", v.number(0, 24, "hours"), required=False, default=0.0),
     ]
 
     def known_post(r: dict) -> list[tuple[str, str]]:
@@ -471,7 +518,7 @@ def beats_from_file(path: str | Path, *, post_ids: set[str]) -> list[Beat]:
     _unique_ids(path, rows, "beat_id")
     return [
         Beat(r["beat_id"], r["post_id"], r["name"], r["registry_households"],
-             r["frequency_years"], r["polygon_wkt"])
+             r["frequency_years"], r["polygon_wkt"], r["incident_hours"])
         for r in rows
     ]  # fmt: skip
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from planner import store
 from planner._errors import InputError, RowError
 from planner.cli import main
-from planner.model import Card, TargetKind
+from planner.model import Card, Exemption, OpinionKind, Outcome, TargetKind, Visit
 from planner.roster import PATTERNS
 
 DATA = Path(__file__).parent.parent / "data"
@@ -73,6 +73,23 @@ def test_layers_open_with_geopandas(station_db: Path):
     assert targets.crs.to_epsg() == 4326
     assert targets.geometry.x.round(5).tolist() == targets["lon"].round(5).tolist()
     assert list(targets.columns[: len(store.TARGET_COLUMNS)]) == list(store.TARGET_COLUMNS)
+
+
+def test_opinions_incident_hours_and_exemptions_round_trip(station_db: Path):
+    station = store.read_station(station_db)
+    station.beats[0] = store.replace(station.beats[0], incident_hours=1.5)
+    visit = Visit("S0001", date(2026, 6, 1), station.officers[0].officer_id, Outcome.VISITED,
+                  opinion="街灯が暗い", opinion_kind=OpinionKind.CONCERN, action="市へ連絡",
+                  minutes_spent=25)  # fmt: skip
+    station.visits.append(visit)
+    station.exemptions.append(Exemption("S0002", "署長", date(2026, 7, 1), "長期入院"))
+    store.write_station(station, station_db)
+    again = store.read_station(station_db)
+    assert again.beats[0].incident_hours == 1.5 and again.beats[1].incident_hours == 0.0
+    assert again.visits == [visit]
+    assert again.exemptions == station.exemptions
+    by_id = {t.target_id: t for t in again.targets}
+    assert by_id["S0002"].exempted == date(2026, 7, 1) and by_id["S0001"].exempted is None
 
 
 def test_station_file_is_owner_only(station_db: Path):
