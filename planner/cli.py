@@ -728,6 +728,10 @@ def route(
 
     written = write_route_outputs(out_dir, patrols, station, policy, graph=graph,
                                   with_names=with_names, tiles=tiles)  # fmt: skip
+    if with_names:
+        from planner.store import log_access
+
+        log_access(db, f"route --with-names → {out_dir}", sum(len(p.route.stops) for p in patrols))
     for p in patrols:
         r = p.route
         click.echo(f"{p.beat_id} {r.date} {r.slot} {r.officer_id}: {len(r.stops)} doors "

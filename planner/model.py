@@ -7,7 +7,7 @@ solver will see them; dates are :class:`datetime.date`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from shapely.geometry.base import BaseGeometry
@@ -251,6 +251,16 @@ class Exemption:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class AccessEntry:
+    """One line of the station's access log: an export that included residents' names."""
+
+    when: datetime  # local time of the export, to the second
+    who: str  # OS login of the person who ran it
+    what: str  # the command and file, e.g. "route --with-names routes/K1-1_2027-01-04.pdf"
+    records: int  # how many residents' records it held
+
+
 @dataclass(slots=True)
 class Station:
     """Everything one station file holds: the register and the people who work it."""
@@ -264,6 +274,7 @@ class Station:
     officer_days: list[OfficerDay] = field(default_factory=list)
     visits: list[Visit] = field(default_factory=list)
     exemptions: list[Exemption] = field(default_factory=list)
+    access_log: list[AccessEntry] = field(default_factory=list)
 
     def beat(self, beat_id: str) -> Beat:
         """The beat with this id (``KeyError`` if absent)."""

@@ -13,13 +13,17 @@ is reported with file, row and column, and nothing is written when any row is ba
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import getpass
+import glob
 import logging
 import math
 import os
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
-from datetime import date
+from dataclasses import fields, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +37,7 @@ from shapely.geometry import Point
 from planner import _validate as v
 from planner._errors import InputError, RowError
 from planner.model import (
+    AccessEntry,
     Availability,
     Beat,
     Card,
@@ -85,10 +90,97 @@ def atomic_path(path: str | Path, *, private: bool = True) -> Iterator[Path]:
         yield tmp_path
         if private:
             os.chmod(tmp_path, 0o600)
+        _fsync(tmp_path)  # the bytes are on disk before the name points at them (power cuts)
         os.replace(tmp_path, path)
+        _fsync(path.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+LOCK_TIMEOUT_S = 30.0
+
+
+@contextlib.contextmanager
+def station_lock(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Hold the station file's exclusive lock (``.<name>.lock`` beside it) for a change.
+
+    Two planner runs changing one station file (two officers of a 交番 recording at once) take
+    turns: the second waits up to ``timeout_s`` seconds, then fails with a clear message.  While
+    the lock is held, temporary files left by a run that was killed mid-write are removed.
+
+    Raises
+    ------
+    InputError
+        If another run still holds the lock after ``timeout_s`` seconds.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise InputError(
+                        f"{path}: another planner run is changing this station file; "
+                        f"waited {timeout_s:g} s — try again when it has finished"
+                    ) from None
+                time.sleep(0.05)
+        for stale in path.parent.glob(f".{glob.escape(path.name)}.*{path.suffix}"):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()  # a temporary file of a killed run: never renamed, never valid
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+@contextlib.contextmanager
+def station_update(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[Station]:
+    """Read a station under its lock, let the caller change it, write it back if it changed.
+
+    This is the one path for read–change–write: the station is re-read after the lock is
+    taken, so a concurrent run's rows are never lost, and nothing is written when the block
+    raises or leaves the station as it was (the file stays byte-identical).
+    """
+    with station_lock(path, timeout_s=timeout_s):
+        station = read_station(path)
+        before = _snapshot(station)
+        yield station
+        if _snapshot(station) != before:
+            write_station(station, path)
+
+
+def log_access(path: str | Path, what: str, records: int) -> AccessEntry:
+    """Append a line to the station's access log: who (OS login), when, what, how many records.
+
+    Called by every export that includes residents' names (``--with-names``), so that the
+    chain of custody the directives ask for can be shown.
+    """
+    entry = AccessEntry(datetime.now().replace(microsecond=0), getpass.getuser(), what, records)
+    with station_update(path) as station:
+        station.access_log.append(entry)
+    log.info("access log: %s by %s (%d records)", what, entry.who, records)
+    return entry
+
+
+def _snapshot(station: Station) -> tuple:
+    """The station's content (records are frozen, so shallow list copies suffice)."""
+    return tuple(
+        list(value) if isinstance(value, list) else value
+        for value in (getattr(station, f.name) for f in fields(station))
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -260,6 +352,11 @@ def read_station(path: str | Path) -> Station:
                 Exemption(str(r.target_id), _s(r.ordered_by), date.fromisoformat(r.date),
                           _s(r.reason))
             )  # fmt: skip
+    if "access_log" in layers:
+        for r in _read_table(path, "access_log").itertuples(index=False):
+            station.access_log.append(
+                AccessEntry(datetime.fromisoformat(r.when), _s(r.who), _s(r.what), int(r.records))
+            )
     return with_exemptions(station)
 
 
@@ -379,6 +476,11 @@ def _write_layers(station: Station, tmp: Path, streets: nx.MultiDiGraph | None) 
         for x in station.visits
     ], ("target_id", "date", "officer_id", "outcome", "notes", "card_before", "opinion",
         "opinion_kind", "action", "minutes_spent"))  # fmt: skip
+    table("access_log", [
+        {"when": a.when.isoformat(timespec="seconds"), "who": a.who, "what": a.what,
+         "records": a.records}
+        for a in station.access_log
+    ], ("when", "who", "what", "records"))  # fmt: skip
     table("exemptions", [
         {"target_id": e.target_id, "ordered_by": e.ordered_by, "date": e.date.isoformat(),
          "reason": e.reason}
@@ -719,38 +821,39 @@ def import_files(
     from planner.policy import load_policy
 
     db = Path(db)
-    if db.is_file():
-        station = read_station(db)
-        if station_name:
-            station.name = station_name
-        if policy_name:
-            station.policy = policy_name
-    else:
-        if not station_name:
-            raise InputError(f"{db}: new station file: give the station's name (--station)")
-        station = Station(name=station_name, policy=policy_name or "miyagi")
-    policy = load_policy(station.policy)
-    if posts:
-        station.posts = merge_by_id(station.posts, posts_from_file(posts), "post_id")
-    if beats:
-        new_beats = beats_from_file(beats, post_ids={p.post_id for p in station.posts})
-        station.beats = merge_by_id(station.beats, new_beats, "beat_id")
-    beat_ids = {b.beat_id for b in station.beats}
-    if officers:
-        new_officers = officers_from_file(officers, beat_ids=beat_ids, patterns=patterns)
-        station.officers = merge_by_id(station.officers, new_officers, "officer_id")
-    if officer_days:
-        days = officer_days_from_file(
-            officer_days, officer_ids={o.officer_id for o in station.officers}
-        )
-        known = {(d.officer_id, d.date) for d in days}
-        station.officer_days = [
-            d for d in station.officer_days if (d.officer_id, d.date) not in known
-        ] + days
-    for path in targets:
-        new_targets = targets_from_file(
-            path, policy=policy, beat_ids=beat_ids, posts=station.posts, today=today
-        )
-        station.targets = merge_by_id(station.targets, new_targets, "target_id")
-    write_station(station, db, streets=streets)
+    with station_lock(db):
+        if db.is_file():
+            station = read_station(db)
+            if station_name:
+                station.name = station_name
+            if policy_name:
+                station.policy = policy_name
+        else:
+            if not station_name:
+                raise InputError(f"{db}: new station file: give the station's name (--station)")
+            station = Station(name=station_name, policy=policy_name or "miyagi")
+        policy = load_policy(station.policy)
+        if posts:
+            station.posts = merge_by_id(station.posts, posts_from_file(posts), "post_id")
+        if beats:
+            new_beats = beats_from_file(beats, post_ids={p.post_id for p in station.posts})
+            station.beats = merge_by_id(station.beats, new_beats, "beat_id")
+        beat_ids = {b.beat_id for b in station.beats}
+        if officers:
+            new_officers = officers_from_file(officers, beat_ids=beat_ids, patterns=patterns)
+            station.officers = merge_by_id(station.officers, new_officers, "officer_id")
+        if officer_days:
+            days = officer_days_from_file(
+                officer_days, officer_ids={o.officer_id for o in station.officers}
+            )
+            known = {(d.officer_id, d.date) for d in days}
+            station.officer_days = [
+                d for d in station.officer_days if (d.officer_id, d.date) not in known
+            ] + days
+        for path in targets:
+            new_targets = targets_from_file(
+                path, policy=policy, beat_ids=beat_ids, posts=station.posts, today=today
+            )
+            station.targets = merge_by_id(station.targets, new_targets, "target_id")
+        write_station(station, db, streets=streets)
     return station
