@@ -66,7 +66,8 @@ def baseline_plan(
             continue
         officers = station.officers_of(beat_id)
         slots = duty_slots(officers, year, station.officer_days, policy.month_factors,
-                           start=start, no_visit_days=policy.no_visit_days)  # fmt: skip
+                           start=start, no_visit_days=policy.no_visit_days,
+                           incident_hours=station.incident_hours())  # fmt: skip
         days = [s for s in slots if s.group == "day"]
         avg = sum(d.target.visit_minutes for d in mine) / len(mine) + allowance_min
         queue = iter(mine)

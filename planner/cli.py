@@ -197,17 +197,59 @@ def _demo_months(db: Path, out_dir: Path, plan, year: int, seed: int, params) ->
 @main.command()
 @DB_OPTION
 @PLAN_YEAR_OPTION
+@click.option("--access-log", is_flag=True,
+              help="Print the access log (exports that included names) instead.")  # fmt: skip
 @_handle_errors
-def info(db: Path, year: int | None) -> None:
+def info(db: Path, year: int | None, access_log: bool) -> None:
     """Print a summary per beat: targets by tier and kind, due this year, officer hours.
 
     \b
     Example:
       planner info --db demo/demo.gpkg --year 2027
+      planner info --db demo/demo.gpkg --access-log
     """  # fmt: skip
     from planner.store import read_station
 
-    _print_summary(read_station(db), year or default_year())
+    station = read_station(db)
+    if not access_log:
+        _print_summary(station, year or default_year())
+        return
+    click.echo(f"{station.name}: {len(station.access_log)} exports with names")
+    for a in station.access_log:
+        click.echo(f"{a.when.isoformat(sep=' ')}  {a.who}  {a.records:6d}  {a.what}")
+
+
+@main.command()
+@DB_OPTION
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The copy to write (.gpkg).")  # fmt: skip
+@click.option("--redact", is_flag=True, help="Remove names and free text, cut places to the 丁目.")
+@_handle_errors
+def export(db: Path, out_path: Path, redact: bool) -> None:
+    """Write a copy of the station file; --redact makes one fit to share.
+
+    A full copy holds residents' names and is logged in the station's access log; a redacted
+    copy (names, notes and opinions removed, addresses cut to the 丁目 and points moved to its
+    centre) is for supervisors and scenario work.
+
+    \b
+    Example:
+      planner export --db demo/demo.gpkg --redact --out shared/demo_redacted.gpkg
+    """  # fmt: skip
+    from planner._errors import InputError
+    from planner.redact import named_records, redacted
+    from planner.store import log_access, read_station, read_streets, write_station
+
+    if out_path.resolve() == db.resolve():
+        raise InputError(f"{out_path}: the copy must not overwrite the station file")
+    station = read_station(db)
+    copy = redacted(station) if redact else station
+    write_station(copy, out_path, streets=read_streets(db))
+    records = named_records(copy)
+    if records:
+        log_access(db, f"export → {out_path}", records)
+    kind = "redacted copy (no names)" if redact else f"full copy ({records} named records, logged)"
+    click.echo(f"wrote {out_path}: {kind}, {len(copy.targets)} targets")
 
 
 def _print_summary(station, year: int) -> None:
@@ -369,7 +411,9 @@ def _report_plan(plan, policy, params, written) -> None:
                 f"warning: {reasons[reason]} due targets unplanned ({reason}); see unplanned.csv",
                 err=True,
             )
-    click.echo("wrote " + ", ".join(str(p) for p in written[:3]) + f" and {len(written) - 3} forms")
+    forms = [p for p in written if p.suffix == ".xlsx"]
+    files = [p for p in written if p.suffix != ".xlsx"]
+    click.echo("wrote " + ", ".join(str(p) for p in files) + f" and {len(forms)} forms")
 
 
 @main.command()
@@ -460,13 +504,14 @@ def verify(db: Path, plan_path: Path, year, policy_name, start) -> None:
 
     \b
     Rules: due set, exactly once, duty days, leave, slots and windows, capacity,
-    night approvals.  unplanned.csv and approvals.csv beside the plan are read
-    when present.  Exits 1 listing each violation by rule; prints walking minutes
-    and monthly load balance so a hand plan can be compared with the optimised one.
+    night approvals.  unplanned.csv, approvals.csv and a campaign plan's
+    campaign.csv beside the plan are read when present.  Exits 1 listing each
+    violation by rule; prints walking minutes and monthly load balance so a hand
+    plan can be compared with the optimised one.
       planner verify --db demo/demo.gpkg --plan demo/plan/plan.csv
       planner verify --db demo/demo.gpkg --plan demo/replan/plan.csv --from 2027-04-01
     """  # fmt: skip
-    from planner.planfiles import read_approval_ids, read_plan, read_unplanned
+    from planner.planfiles import read_approval_ids, read_campaign, read_plan, read_unplanned
     from planner.store import read_station, read_streets
     from planner.verify import verify_plan
 
@@ -484,10 +529,13 @@ def verify(db: Path, plan_path: Path, year, policy_name, start) -> None:
         else None  # fmt: skip
     approvals = read_approval_ids(folder / "approvals.csv") \
         if (folder / "approvals.csv").is_file() else None  # fmt: skip
+    campaign = read_campaign(folder / "campaign.csv") if (folder / "campaign.csv").is_file() \
+        else None  # fmt: skip
     beats = sorted({v.beat_id for v in visits} | {u.beat_id for u in unplanned or []})
     report = verify_plan(station, policy, year, visits, unplanned=unplanned, approvals=approvals,
                          beats=[b for b in beats if b in {x.beat_id for x in station.beats}]
-                         or None, graph=read_streets(db), start=start)  # fmt: skip
+                         or None, graph=read_streets(db), start=start,
+                         campaign=campaign)  # fmt: skip
     sc = report.score
     click.echo(
         f"{plan_path}: {sc.visits} visits on {sc.days_used} officer-days; walking "
@@ -514,8 +562,10 @@ def record(db: Path, year: int | None, outcomes: Path) -> None:
     \b
     Columns: target_id, date, officer_id, outcome (visited | absent | refused |
     moved_out | new | provisional), notes; new households also need beat_id, kind,
-    address, lon, lat.  Every row is checked first; recording the same file twice
-    changes nothing.  Example:
+    address, lon, lat.  Optional: opinion, opinion_kind (request | concern |
+    complaint | other), action (意見・要望 and 措置), minutes_spent or start, end
+    (HH:MM).  Every row is checked first; recording the same file twice changes
+    nothing.  Example:
       planner record --db demo/demo.gpkg --year 2027 outcomes_2027-03.csv
     """  # fmt: skip
     from planner.record import record_outcomes
@@ -523,6 +573,70 @@ def record(db: Path, year: int | None, outcomes: Path) -> None:
     r = record_outcomes(db, outcomes, year=year)
     click.echo(f"{outcomes}: {r.added} visits recorded ({r.already_recorded} already there), "
                f"{r.new_targets} new targets, {r.updated_targets} targets updated")  # fmt: skip
+
+
+@main.command()
+@DB_OPTION
+@PLAN_YEAR_OPTION
+@click.argument("orders", type=click.Path(dir_okay=False, path_type=Path))
+@_handle_errors
+def exempt(db: Path, year: int | None, orders: Path) -> None:
+    """Record the 署長's exemption orders: targets that need no visit (Miyagi 第5-1(1)).
+
+    \b
+    Columns: target_id, ordered_by, date, reason (all required; the date not in
+    the future).  An exempt target stays in the register with its history and is
+    out of the due set from the order's year; every plan lists it in
+    exemptions.csv.  One order per target: a row that differs from the stored
+    order replaces it.  Every row is checked first; recording the same file twice
+    changes nothing.  Example:
+      planner exempt --db demo/demo.gpkg exemptions_2027.csv
+    """  # fmt: skip
+    from planner.exemptions import exempt_targets
+
+    r = exempt_targets(db, orders, year=year or default_year())
+    joined = f" ({r.joined_due} join it as the cycle's top-up)" if r.joined_due else ""
+    click.echo(f"{orders}: {r.added} orders added, {r.already_recorded} already recorded, "
+               f"{r.replaced} replaced; {r.left_due} targets leave the {r.year} due set"
+               f"{joined}")  # fmt: skip
+
+
+@main.command()
+@DB_OPTION
+@click.option("--year", type=int, required=True, help="Year of the visits.")
+@click.option("--month", type=click.IntRange(1, 12), required=True, help="Month of the visits.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for opinions_<YYYY-MM>.xlsx and complaints_<YYYY-MM>.csv.",
+)
+@click.option("--with-names", is_flag=True, help="Add residents' names (personal data).")
+@_handle_errors
+def opinions(db: Path, year: int, month: int, out_dir: Path, with_names: bool) -> None:
+    """Report the month's opinions and requests (意見・要望) and the complaints for HQ.
+
+    \b
+    Writes the 巡回連絡における意見・要望等報告書 (xlsx, A4 landscape, complaints
+    first) and complaints_<YYYY-MM>.csv: complaints about police work (苦情),
+    which the chief reports to headquarters at once.  Both are written even for
+    a month without any (a nil return) and are owner-only.  Example:
+      planner opinions --db demo/demo.gpkg --year 2027 --month 3 --out demo/opinions
+    """  # fmt: skip
+    from planner.model import OPINION_LABELS_JA
+    from planner.opinions import write_opinion_outputs
+    from planner.store import read_station
+
+    out = write_opinion_outputs(out_dir, read_station(db), year, month, with_names=with_names)
+    kinds = ", ".join(f"{OPINION_LABELS_JA[k]} {n}" for k, n in out.counts().items() if n)
+    click.echo(f"{year}-{month:02d}: {len(out.rows)} opinions" + (f" ({kinds})" if kinds else "")
+               + f" → {out.report}")  # fmt: skip
+    if out.complaints:
+        click.secho(f"苦情 {out.complaints} 件: headquarters must be told at once → "
+                    f"{out.complaints_csv}", bold=True, fg="red")  # fmt: skip
+    else:
+        click.echo(f"苦情 0 件: no complaint to report (nil return → {out.complaints_csv})")
 
 
 def _read_plan_dir(plan_path: Path | None):
@@ -558,20 +672,27 @@ def _read_plan_dir(plan_path: Path | None):
     required=True,
     help="Folder for the forms and the progress page.",
 )
+@click.option("--by", "by", type=click.Choice(["beat", "officer"]), default="beat",
+              show_default=True, help="officer: add a table and chart per officer to the page "
+              "and write officers_<YYYY-MM>.csv.")  # fmt: skip
 @_handle_errors
-def progress(db, year, month, beats, plan_path, out_dir) -> None:
+def progress(db, year, month, beats, plan_path, out_dir, by) -> None:
     """Fill the result rows of the 年間実施計画・結果表 and write the monthly review page.
 
     \b
     実施数 counts the first interview of the year only; 未実施数, 新規把握数,
     仮カード, 転出数, CR名刺・パトロールカード, 実施率 and 把握率 as the directive
     defines them.  The page (HTML, offline) shows planned vs done per tier and the
-    targets at risk.  Example:
+    targets at risk.  With --plan it also estimates each beat's incident hours per
+    duty day from the visits' recorded times and prints what to set in beats.csv.
+    --by officer adds planned vs done, 実施率, interviews per visit hour, absent
+    rate and night visits per officer.  Example:
       planner progress --db demo/demo.gpkg --year 2027 --month 3 \\
-        --plan demo/plan/plan.csv --out demo/progress
+        --plan demo/plan/plan.csv --out demo/progress --by officer
     """  # fmt: skip
     from datetime import date
 
+    from planner.progress import estimate_incident_hours
     from planner.reports import write_progress_outputs
     from planner.store import read_station
 
@@ -583,8 +704,13 @@ def progress(db, year, month, beats, plan_path, out_dir) -> None:
         month = max(months, default=1)
     upto = date(year, month, calendar.monthrange(year, month)[1])
     written = write_progress_outputs(out_dir, station, policy, year, upto, visits=visits,
-                                     unplanned=unplanned, beats=list(beats) or None)  # fmt: skip
+                                     unplanned=unplanned, beats=list(beats) or None,
+                                     by_officer=by == "officer")  # fmt: skip
     click.echo("wrote " + ", ".join(str(p) for p in written))
+    if visits is not None:
+        for estimate in estimate_incident_hours(station, policy, year, visits, upto=upto,
+                                                beats=list(beats) or None):  # fmt: skip
+            click.echo(estimate.message())
 
 
 @main.command()
@@ -615,6 +741,15 @@ def progress(db, year, month, beats, plan_path, out_dir) -> None:
     "--time-limit", type=float, default=20.0, show_default=True, help="Solver seconds per beat."
 )
 @click.option(
+    "--front-load",
+    "front_load",
+    type=click.IntRange(1, 12),
+    default=None,
+    metavar="MONTHS",
+    help="A beat changing hands: plan every overdue and never-met target within the first "
+    "MONTHS months from --from where hours allow; says what does not fit.",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -622,7 +757,7 @@ def progress(db, year, month, beats, plan_path, out_dir) -> None:
     help="Folder for the re-plan (plan.csv, forms…).",
 )
 @_handle_errors
-def replan(db, year, start, plan_path, keep, beats, time_limit, out_dir) -> None:
+def replan(db, year, start, plan_path, keep, beats, time_limit, front_load, out_dir) -> None:
     """Re-plan the rest of the year from a date, absent and new households included.
 
     \b
@@ -631,9 +766,11 @@ def replan(db, year, start, plan_path, keep, beats, time_limit, out_dir) -> None
     and, if not, the shortfall in hours per month.  Example:
       planner replan --db demo/demo.gpkg --year 2027 --from 2027-04-01 \\
         --plan demo/plan/plan.csv --out demo/replan
+    With --front-load 3 (a new officer on the beat) the overdue and never-met
+    targets go into the first 3 months; those that do not fit are unplanned.
     """  # fmt: skip
     from planner.planfiles import write_plan_outputs
-    from planner.replan import kept_share, replan_year
+    from planner.replan import front_load_campaign, front_load_summary, kept_share, replan_year
     from planner.schedule import YearParams
     from planner.store import read_station, read_streets
 
@@ -643,8 +780,14 @@ def replan(db, year, start, plan_path, keep, beats, time_limit, out_dir) -> None
     params = YearParams(time_limit_s=time_limit)
     plan, kept = replan_year(station, policy, year, old, start.date(), keep=keep,
                              beats=list(beats) or None, graph=read_streets(db), params=params,
-                             progress=lambda msg: click.echo(msg, err=True))  # fmt: skip
+                             progress=lambda msg: click.echo(msg, err=True),
+                             front_load=front_load)  # fmt: skip
     share = kept_share(old, plan.visits, start.date())
+    fl = None
+    if front_load is not None:
+        camp = front_load_campaign(station, policy, year, start.date(), front_load,
+                                   beats=list(beats) or None)  # fmt: skip
+        fl = front_load_summary(plan, camp)
     plan.visits = sorted(
         kept + plan.visits, key=lambda v: (v.beat_id, v.date, v.officer_id, v.slot, v.target_id)
     )
@@ -652,10 +795,226 @@ def replan(db, year, start, plan_path, keep, beats, time_limit, out_dir) -> None
     _report_plan(plan, policy, params, written)
     click.echo(f"kept {len(kept)} visits before {start.date()}; {share:.0%} of the old plan's "
                f"later visits stay in their month")  # fmt: skip
+    if fl is not None:
+        _report_front_load(fl)
     if plan.shortfalls:
         click.echo("the year goal is NOT reachable with these hours (see the warnings)")
     else:
         click.echo("the year goal is still reachable")
+
+
+def _report_front_load(fl) -> None:
+    """Print how many front-loaded targets the window holds and how many do not fit."""
+    window = f"{fl.start} – {fl.end}"
+    click.echo(f"front-load {window}: {fl.targets} overdue or never-met targets; "
+               f"{fl.planned_in_window} planned in the window, {fl.planned_outside} planned "
+               f"after it, {len(fl.not_fitting)} not at all")  # fmt: skip
+    if fl.planned_outside:
+        click.echo(f"warning: {fl.planned_outside} front-loaded targets do not fit {window} and "
+                   "are planned later in the year; a longer --front-load or more visit hours "
+                   "in the window would bring them forward", err=True)  # fmt: skip
+    if fl.not_fitting:
+        per_beat = ", ".join(f"{b} {n}" for b, n in sorted(fl.by_beat.items()))
+        click.echo(f"warning: {len(fl.not_fitting)} front-loaded targets fit nowhere this year "
+                   f"({per_beat}): see unplanned.csv", err=True)  # fmt: skip
+
+
+@main.command()
+@DB_OPTION
+@click.option("--center", required=True, metavar="LON,LAT",
+              help="Centre of the circle in degrees, e.g. 140.870,38.272.")  # fmt: skip
+@click.option("--radius", type=float, required=True, help="Radius of the circle in metres.")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), required=True,
+              help="First day of the campaign: the plan is re-planned from it.")  # fmt: skip
+@click.option("--days", type=int, required=True,
+              help="Every target in the circle visited within this many days.")  # fmt: skip
+@click.option("--kinds", default="household,business", show_default=True,
+              help="Kinds of target the campaign covers.")  # fmt: skip
+@click.option("--plan", "plan_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="The plan in force (plan.csv; unplanned.csv beside it is read).  Without it, "
+              "the beats in the circle are first planned from --start without the "
+              "campaign.")  # fmt: skip
+@click.option("--year", type=int, default=None, help="Plan year (default: the year of --start).")
+@click.option("--keep", type=click.Choice(["day", "month", "none"]), default="day",
+              show_default=True, help="How much of the old plan stays where it was.")  # fmt: skip
+@click.option("--time-limit", type=float, default=5.0, show_default=True,
+              help="Solver seconds per beat and planning.")  # fmt: skip
+@click.option("--search-plans", type=click.IntRange(0, 20), default=6, show_default=True,
+              help="Plannings allowed to find the days the campaign needs when --days is too "
+              "short (0: do not search).")  # fmt: skip
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for plan.csv, unplanned.csv, displaced.csv, forms and "
+              "routes/.")  # fmt: skip
+@_handle_errors
+def campaign(db, center, radius, start, days, kinds, plan_path, year, keep, time_limit,
+             search_plans, out_dir) -> None:  # fmt: skip
+    """Re-plan so that every target in a circle is visited within N days (a campaign).
+
+    \b
+    After a serious crime the chief orders a visiting campaign around it (Aomori
+    第4-3).  The beats the circle touches are re-planned from --start, the
+    campaign first, the rest of the plan kept where it can stay.  Writes
+    plan.csv, unplanned.csv, approvals.csv and forms as `replan` does,
+    displaced.csv (visits of the old plan moved or dropped) and route sheets
+    for every campaign day (routes/).  If N days are too short for the
+    officers' hours, says how many days the campaign needs.  Example:
+      planner campaign --db demo/demo.gpkg --center 140.870,38.272 --radius 100 \\
+        --start 2027-05-10 --days 14 --plan demo/plan/plan.csv --out demo/campaign
+    """  # fmt: skip
+    from planner.campaign import (
+        campaign_order,
+        campaign_patrols,
+        parse_center,
+        parse_kinds,
+        plan_campaign,
+        write_displaced,
+    )
+    from planner.planfiles import write_campaign, write_plan_outputs, write_route_outputs
+    from planner.schedule import YearParams
+    from planner.store import read_station, read_streets
+
+    station = read_station(db)
+    policy = _policy_of(station, None)
+    graph = read_streets(db)
+    first = start.date()
+    year = year or first.year
+    order = campaign_order(station, year, center=parse_center(center), radius_m=radius,
+                           start=first, days=days, kinds=parse_kinds(kinds))  # fmt: skip
+    old, old_unplanned = _read_plan_dir(plan_path)
+    params = YearParams(time_limit_s=time_limit)
+    result = plan_campaign(station, policy, year, old, order, old_unplanned=old_unplanned,
+                           graph=graph, params=params, keep=keep, find_days=search_plans > 0,
+                           max_plans=search_plans,
+                           progress=lambda msg: click.echo(msg, err=True))  # fmt: skip
+    written = write_plan_outputs(out_dir, result.plan, station, policy)
+    write_campaign(out_dir / "campaign.csv", order)
+    write_displaced(out_dir / "displaced.csv", result.displaced)
+    routes = []
+    for patrols in campaign_patrols(station, policy, result.plan.visits, order,
+                                    graph=graph).values():  # fmt: skip
+        routes += write_route_outputs(out_dir / "routes", patrols, station, policy, graph=graph)
+    _report_plan(result.plan, policy, params, written)
+    _report_campaign(result, year, radius, parse_kinds(kinds), plan_path is not None)
+    click.echo(f"wrote {out_dir / 'displaced.csv'} and {len(routes)} route files in "
+               f"{out_dir / 'routes'}")  # fmt: skip
+
+
+def _report_campaign(r, year: int, radius: float, kinds, had_plan: bool) -> None:
+    """Print a campaign's targets, those inside the window, the days it needs, what moved."""
+    c = r.campaign
+    n = (c.end - c.start).days + 1
+    length = f"{n} day" + ("s" if n > 1 else "")
+    click.echo(f"campaign {c.start} – {c.end} ({length}): {len(c.target_ids)} targets "
+               f"({'/'.join(kinds)}) within {radius:g} m, beat(s) "
+               f"{', '.join(r.beats)}")  # fmt: skip
+    if not had_plan:
+        click.echo(f"note: no --plan: the old plan is the plan of beat(s) {', '.join(r.beats)} "
+                   f"from {c.start} without the campaign; plan.csv covers those beats only",
+                   err=True)  # fmt: skip
+    if c.end.year > year:
+        click.echo(f"note: the window runs past 31 December; the plan year {year} ends there",
+                   err=True)  # fmt: skip
+    left = len(r.missing) - len(r.blocked)
+    more = f"; {left} do not fit in {length} (unplanned.csv)" if left else ""
+    click.echo(f"planned inside the window: {len(r.in_window)} of {len(c.target_ids)}{more}")
+    if r.blocked:
+        why = ", ".join(f"{k} {v}" for k, v in sorted(Counter(r.blocked.values()).items()))
+        click.echo(f"warning: {len(r.blocked)} campaign targets cannot be planned however long "
+                   f"the campaign lasts ({why}); see unplanned.csv", err=True)  # fmt: skip
+    d = r.needed
+    if d is not None and left:
+        hours = (f"at least {d.lower_bound} by the visit hours alone" if d.lower_bound
+                 else "the officers' visit hours to 31 December are not enough")  # fmt: skip
+        if d.days is None and d.exact:
+            click.echo(f"the campaign does not fit even in the rest of the year ({d.horizon} "
+                       f"days to 31 December; {hours})")  # fmt: skip
+        elif d.days is None:
+            click.echo(f"the campaign needs more than {max(k for k, _ in d.tried)} days ({hours}); "
+                       "the search stopped (--search-plans)")  # fmt: skip
+        elif d.exact:
+            click.echo(f"the campaign needs {d.days} days with these officers' hours ({hours}): "
+                       f"--days {d.days}")  # fmt: skip
+        else:
+            failed = max((k for k, ok in d.tried if not ok and k < d.days), default=n)
+            click.echo(f"the campaign fits in {d.days} days with these officers' hours ({hours}; "
+                       f"{failed} days did not fit, --search-plans narrows it): "
+                       f"--days {d.days}")  # fmt: skip
+    if r.not_due:
+        click.echo(f"note: {len(r.not_due)} campaign targets are not due this year otherwise "
+                   "(the campaign adds them; campaign.csv tells `planner verify`)")  # fmt: skip
+    moved = Counter("moved" if x.reason == "moved" else "dropped" for x in r.displaced)
+    click.echo(f"displaced: {len(r.displaced)} visits of the old plan from {c.start} "
+               f"({moved['moved']} moved, {moved['dropped']} no longer planned): "
+               "displaced.csv")  # fmt: skip
+
+
+@main.command()
+@DB_OPTION
+@click.option("--beat", "beat_id", required=True, help="The beat changing hands.")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Handover day: everything is counted as of it (default: today).",
+)
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The year's plan.csv (optional): a planned date passed without an interview puts a "
+    "target at risk.",
+)
+@click.option("--top", type=click.IntRange(1), default=20, show_default=True,
+              help="Rows of the at-risk list on the page.")  # fmt: skip
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for handover_<beat>_<date>.html / .csv.",
+)
+@_handle_errors
+def handover(db, beat_id, day, plan_path, top, out_dir) -> None:
+    """How 巡回連絡 stands on a beat changing hands, for the 地域課長 instructing the new officer.
+
+    \b
+    Per tier: targets, overdue, never met (未把握・仮カード), absent twice or more in
+    a row; per 丁目: last visits; the at-risk list; an offline map of the beat
+    shaded by years since the last interview.  Writes handover_<beat>_<date>.html
+    and .csv (owner-only: addresses).  Then front-load the overdue and never met:
+      planner handover --db demo/demo.gpkg --beat K1-1 --date 2027-04-01 --out demo/handover
+      planner replan --db demo/demo.gpkg --year 2027 --from 2027-04-01 --beat K1-1 \\
+        --plan demo/plan/plan.csv --front-load 3 --out demo/handover/replan
+    """  # fmt: skip
+    from planner.handover import handover_report, write_handover
+    from planner.store import read_station, read_streets
+
+    station = read_station(db)
+    policy = _policy_of(station, None)
+    if beat_id not in {b.beat_id for b in station.beats}:
+        raise InputError(f"unknown beat: {beat_id}")
+    day = day.date() if day else date.today()
+    visits, unplanned = _read_plan_dir(plan_path)
+    report = handover_report(station, policy, beat_id, day, planned=visits, unplanned=unplanned,
+                             top=top)  # fmt: skip
+    written = write_handover(report, station, out_dir, policy=policy, graph=read_streets(db))
+    click.echo(f"{report.beat_id} {report.beat_name} on {day}: {report.in_register} targets "
+               "in the register")  # fmt: skip
+    for t in report.tiers:
+        click.echo(f"  {t.label} (every {t.frequency_years} y): {t.targets}; "
+                   f"{t.within_frequency} met within it, {t.overdue} overdue, {t.never_met} never "
+                   f"met ({t.provisional} 仮カード), {t.absent_twice} absent twice or more in a "
+                   "row")  # fmt: skip
+    first = len(report.overdue_or_never_met)
+    click.echo(f"  to visit first: {first} overdue or never met "
+               "(planner replan --front-load MONTHS)")  # fmt: skip
+    if report.chome:
+        low = min(report.chome, key=lambda c: c.within_frequency)
+        click.echo(f"  {len(report.chome)} 丁目; lowest share met within frequency: {low.chome} "
+                   f"{low.within_frequency:.0%}")  # fmt: skip
+    click.echo(f"  at risk: {report.at_risk_total}")
+    click.echo("wrote " + ", ".join(str(p) for p in written))
 
 
 @main.command()

@@ -37,6 +37,7 @@ from planner.model import (
     Beat,
     Card,
     DutyType,
+    Exemption,
     HouseholdType,
     Mode,
     Officer,
@@ -1121,3 +1122,47 @@ def build_scaled_beat(
         officers=officers, officer_days=[],
     )  # fmt: skip
     return station, graph
+
+
+# ----------------------------------------------------------------------------------------------
+# the demo's field notes: opinions heard at the door, minutes spent, one exemption order
+
+DEMO_OPINIONS: tuple[tuple[str, str, str], ...] = (
+    ("request", "夜間のパトロールを増やしてほしい", "夜間警らの重点箇所に追加"),
+    ("concern", "通学路の街灯が暗く不安", "市道路課へ連絡"),
+    ("concern", "不審な訪問販売が来た", "防犯チラシを配布し注意喚起"),
+    ("complaint", "交番が不在がちで相談できない", "地域課長へ報告"),
+    ("other", "町内会の防犯講話を依頼したい", "日程調整中"),
+)
+"""(kind, what the resident said, action taken): made-up opinions the demo records."""
+
+
+def annotate_outcomes(rows: list[dict[str, str]], seed: int = 0) -> list[dict[str, str]]:
+    """Field notes for simulated outcomes: minutes at each door and a few residents' opinions.
+
+    Each interview takes its card's usual minutes ± a little (an unanswered door 2); the first
+    interviews of a few spread-out rows carry one opinion each of :data:`DEMO_OPINIONS`, one of
+    them a complaint about police work (it must reach headquarters).  Returns new rows.
+    """
+    rng = np.random.default_rng(seed + 17)
+    out = []
+    for r in rows:
+        busy = r["outcome"] in ("visited", "refused", "new")
+        minutes = int(rng.integers(8, 20)) if busy else 2
+        out.append({**r, "minutes_spent": str(minutes), "opinion": "", "opinion_kind": "",
+                    "action": ""})  # fmt: skip
+    visited = [i for i, r in enumerate(out) if r["outcome"] == "visited"]
+    if visited:
+        picks = np.linspace(0, len(visited) - 1, len(DEMO_OPINIONS) + 2)[1:-1]
+        for (kind, said, action), k in zip(DEMO_OPINIONS, picks, strict=True):
+            out[visited[int(k)]].update(opinion=said, opinion_kind=kind, action=action)
+    return out
+
+
+def demo_exemption(station: Station, year: int) -> Exemption:
+    """The chief's order for the first never-met household of the 駐在所 beat (in hospital)."""
+    target = next(
+        t for t in station.targets
+        if t.beat_id == "C1" and t.kind is TargetKind.HOUSEHOLD and t.never_met
+    )  # fmt: skip
+    return Exemption(target.target_id, "署長", date(year - 1, 12, 20), "長期入院のため当面訪問不要")

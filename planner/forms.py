@@ -180,7 +180,10 @@ class FormData:
     register_households
         案内簿一般世帯数 (Ｄ), filled in the same way from ``("register", "total", m)`` cells.
     note
-        Extra text printed under the table (e.g. how many targets are exempt).
+        Extra text printed under the table.
+    exempted
+        Targets of the beat the 署長 has exempted (Miyagi 第5-1(1)); they are not in 対象数.
+        When positive, :func:`exemption_note` is printed as the first line under the table.
     """
 
     tiers: tuple[tuple[str, str], ...]
@@ -188,6 +191,12 @@ class FormData:
     registry_households: int | None = None
     register_households: int | None = None
     note: str = ""
+    exempted: int = 0
+
+
+def exemption_note(n: int) -> str:
+    """The line printed under the table of a beat with ``n`` exempt targets."""
+    return f"署長指示による除外 {n:,} 件（対象数に含まない。exemptions.csv 参照）"
 
 
 # --------------------------------------------------------------------------------------------
@@ -450,9 +459,10 @@ def write_form(path: str | Path, header: FormHeader, data: FormData) -> None:
 
     One A4 landscape page: title with the year, head (警察署, 交番・駐在所, 受持区, 氏名), the table
     (区分 / tier / 1月…6月, 上半期小計, 7月…12月, 下半期小計, 合計) with every subtotal, 計 line
-    and rate computed as plain values (see the module docstring), ``data.note`` and the notes
-    注1–注7.  The file is written atomically and is not owner-only: it holds counts and the
-    officer's official name, no personal data of residents.
+    and rate computed as plain values (see the module docstring), the exemption note (when
+    ``data.exempted`` > 0), ``data.note`` and the notes 注1–注7.  The file is written atomically
+    and is not owner-only: it holds counts and the officer's official name, no personal data of
+    residents.
 
     Raises
     ------
@@ -460,6 +470,7 @@ def write_form(path: str | Path, header: FormHeader, data: FormData) -> None:
         If ``data`` has an invalid tier, row key, month or count (nothing is written).
     """
     values = form_values(data)
+    exempted = _count(data.exempted, "exempted")
     groups = _layout(data, values)
     wb = Workbook()
     ws = wb.active
@@ -478,6 +489,8 @@ def write_form(path: str | Path, header: FormHeader, data: FormData) -> None:
             row += 1
     _merge_prov_label(ws, groups)
     row += 1
+    if exempted:
+        row = _write_text(ws, row, exemption_note(exempted))
     if data.note:
         row = _write_text(ws, row, data.note)
     for note in NOTES:

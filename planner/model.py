@@ -173,6 +173,13 @@ class Target:
     moved_out: date | None = None  # 転出: leaves the due set, stays in the register and history
     exempted: date | None = None  # 除外 by the chief's order: out of the due set from this date
 
+    def active_in(self, year: int) -> bool:
+        """False once the target moved out (転出) or the chief exempted it in ``year`` or before.
+
+        Such a target stays in the register and its history but is nobody's visit.
+        """
+        return self.moved_out is None and (self.exempted is None or self.exempted.year > year)
+
     @property
     def never_met(self) -> bool:
         """True when no interview has ever been recorded (未把握 or 仮カード only)."""
@@ -294,6 +301,10 @@ class Station:
     def targets_of(self, beat_id: str) -> list[Target]:
         """Targets of one beat, in register order."""
         return [t for t in self.targets if t.beat_id == beat_id]
+
+    def incident_hours(self) -> dict[str, float]:
+        """Hours per duty day lost to incidents, by beat id (``Beat.incident_hours``)."""
+        return {b.beat_id: b.incident_hours for b in self.beats}
 
     def officers_of(self, beat_id: str) -> list[Officer]:
         """Officers responsible for one beat."""

@@ -37,7 +37,9 @@ def absent_to_retry(station: Station, beat_id: str, before: date) -> list[str]:
     for x in sorted(station.visits, key=lambda x: x.date):
         if x.date.year == before.year and x.date < before:
             last[x.target_id] = x.outcome
-    mine = {t.target_id for t in station.targets if t.beat_id == beat_id and t.moved_out is None}
+    mine = {
+        t.target_id for t in station.targets if t.beat_id == beat_id and t.active_in(before.year)
+    }
     return sorted(t for t, o in last.items() if o is Outcome.ABSENT and t in mine)
 
 
@@ -55,7 +57,8 @@ def shift_for(
     if officer is None:
         raise InputError(f"unknown officer {officer_id!r}")
     slots = duty_slots([officer], day.year, station.officer_days, policy.month_factors,
-                       no_visit_days=policy.no_visit_days)  # fmt: skip
+                       no_visit_days=policy.no_visit_days,
+                       incident_hours=station.incident_hours())  # fmt: skip
     minutes = sum(s.minutes for s in slots if s.date == day and s.group == SLOT_GROUP[slot])
     start = max(opens, min(start, end - minutes))
     return start, min(end, start + minutes)

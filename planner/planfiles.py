@@ -1,4 +1,5 @@
-"""Plan files: ``plan.csv``, ``unplanned.csv``, ``approvals.csv`` — written and read back.
+"""Plan files: ``plan.csv``, ``unplanned.csv``, ``approvals.csv``, ``exemptions.csv`` and a
+campaign plan's ``campaign.csv`` — written and read back.
 
 Column names are an interface (officers may write a hand plan in the same columns for
 ``planner verify`` to score); see docs/formats.md.  Files are written atomically; those with
@@ -16,11 +17,13 @@ from pathlib import Path
 import networkx as nx
 
 from planner import _validate as v
+from planner._errors import RowError
+from planner.exemptions import exemptions_in_effect
 from planner.forms import FormData, FormHeader, plan_form_data, write_form
 from planner.model import Station, TargetKind
 from planner.patrol import PatrolRoute
 from planner.policy import Policy
-from planner.schedule import PlannedVisit, Unplanned, YearPlan
+from planner.schedule import Campaign, PlannedVisit, Unplanned, YearPlan
 from planner.store import atomic_path
 
 PLAN_COLUMNS = ("target_id", "beat_id", "officer_id", "tier", "date", "month", "slot",
@@ -28,6 +31,7 @@ PLAN_COLUMNS = ("target_id", "beat_id", "officer_id", "tier", "date", "month", "
 UNPLANNED_COLUMNS = ("target_id", "beat_id", "tier", "reason", "message")
 APPROVAL_COLUMNS = ("target_id", "beat_id", "officer_id", "date", "slot", "start", "end",
                     "address", "approver", "why")  # fmt: skip
+EXEMPTION_COLUMNS = ("target_id", "beat_id", "address", "ordered_by", "date", "reason")
 
 
 def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence], private: bool) -> None:
@@ -71,10 +75,56 @@ def write_approvals(
     _write_csv(Path(path), APPROVAL_COLUMNS, rows, private=True)
 
 
+def write_exemptions(
+    path: str | Path, station: Station, year: int, *, beats: Iterable[str] | None = None
+) -> None:
+    """Write exemptions.csv: targets exempt in ``year`` by the chief's order, with the order.
+
+    Header only when there is none; owner-only (it has addresses).  ``beats`` limits the list to
+    the planned beats.
+    """
+    rows = [
+        (t.target_id, t.beat_id, t.address, e.ordered_by, e.date.isoformat(), e.reason)
+        for t, e in exemptions_in_effect(station, year, beats=beats)
+    ]
+    _write_csv(Path(path), EXEMPTION_COLUMNS, rows, private=True)
+
+
 def write_outcomes(path: str | Path, rows: Sequence[dict[str, str]]) -> None:
     """Write an outcomes CSV (the columns ``planner record`` reads); owner-only."""
     columns = list(rows[0]) if rows else ["target_id", "date", "officer_id", "outcome", "notes"]
     _write_csv(Path(path), columns, ([r[c] for c in columns] for r in rows), private=True)
+
+
+CAMPAIGN_COLUMNS = ("target_id", "start", "end")
+
+
+def write_campaign(path: str | Path, campaign: Campaign) -> None:
+    """Write ``campaign.csv``: the order a campaign plan follows (one row per target, with the
+    window), so that ``planner verify`` checks the plan against it."""
+    rows = ((t, campaign.start.isoformat(), campaign.end.isoformat())
+            for t in sorted(campaign.target_ids))  # fmt: skip
+    _write_csv(Path(path), CAMPAIGN_COLUMNS, rows, private=False)
+
+
+def read_campaign(path: str | Path) -> Campaign | None:
+    """The campaign order of a ``campaign.csv`` (``None`` when the file lists no target).
+
+    Raises
+    ------
+    RowError
+        Naming row and column of a bad date or a window that differs between rows.
+    """
+    cols = [v.Column("target_id", v.nonempty), v.Column("start", v.iso_date()),
+            v.Column("end", v.iso_date())]  # fmt: skip
+    rows = v.check_rows(Path(path), v.read_table(Path(path)), cols)
+    if not rows:
+        return None
+    windows = {(r["start"], r["end"]) for r in rows}
+    if len(windows) > 1:
+        raise RowError(str(path), [(2, "start/end", "every row must carry the same window")])
+    ((start, end),) = windows
+    return Campaign(frozenset(r["target_id"] for r in rows), start, end)
 
 
 def read_plan(path: str | Path) -> list[PlannedVisit]:
@@ -128,15 +178,20 @@ def write_plan_outputs(
 ) -> list[Path]:
     """Write every file of a year plan into ``out_dir`` and return their paths.
 
-    ``plan.csv``, ``unplanned.csv``, ``approvals.csv`` (headers even when empty) and one
-    ``form_<beat>_<year>.xlsx`` (年間実施計画・結果表) per planned beat.
+    ``plan.csv``, ``unplanned.csv``, ``approvals.csv``, ``exemptions.csv`` (the planned beats'
+    targets exempt by the chief's order; headers even when empty) and one
+    ``form_<beat>_<year>.xlsx`` (年間実施計画・結果表) per planned beat.  Every plan directory
+    (``planner plan``, ``replan``, the demo) is written here.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = [out / "plan.csv", out / "unplanned.csv", out / "approvals.csv"]
+    names = ("plan.csv", "unplanned.csv", "approvals.csv", "exemptions.csv")
+    written = [out / name for name in names]
+    planned = _plan_beats(plan)
     write_plan(written[0], plan.visits)
     write_unplanned(written[1], plan.unplanned)
     write_approvals(written[2], plan.approvals(policy), station, policy)
+    write_exemptions(written[3], station, plan.year, beats=planned)
     beats = sorted({load.beat_id for load in plan.loads})
     for beat_id in beats:
         path = out / f"form_{beat_id}_{plan.year}.xlsx"
@@ -146,12 +201,22 @@ def write_plan_outputs(
     return written
 
 
+def _plan_beats(plan: YearPlan) -> set[str]:
+    """Beats a plan covers (every planned beat has monthly loads, even without visits)."""
+    return (
+        {load.beat_id for load in plan.loads}
+        | {x.beat_id for x in plan.visits}
+        | {u.beat_id for u in plan.unplanned}
+    )
+
+
 def plan_form(
     plan: YearPlan, station: Station, policy: Policy, beat_id: str
 ) -> tuple[FormHeader, FormData]:
     """Header and figures of one beat's 年間実施計画・結果表 from a year plan.
 
     対象数 (Ｂ) is this year's targets per tier: the planned and the unplanned due targets.
+    Targets exempt by the chief's order are not among them; their number is noted on the form.
     """
     beat = station.beat(beat_id)
     post = station.post_of(beat_id)
@@ -168,6 +233,7 @@ def plan_form(
         registry_households=beat.registry_households,
         register_households=households,
     )
+    data.exempted = len(exemptions_in_effect(station, plan.year, beats=[beat_id]))
     unplanned = sum(u.beat_id == beat_id for u in plan.unplanned)
     data.note = (
         "対象数は当年の実施対象（重点対象は全数、一般対象は周期により当年に当たるもの及び未把握・仮カード）。"

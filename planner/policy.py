@@ -297,11 +297,8 @@ def due_targets(
     beats = beats or {}
     by_tier: dict[tuple[str, str], list[Target]] = {}
     for t in targets:
-        if t.moved_out is not None:  # 転出: out of the due set, kept in the register
-            continue
-        if t.exempted is not None and t.exempted.year <= year:  # the chief's exemption order
-            continue
-        by_tier.setdefault((t.beat_id, t.tier), []).append(t)
+        if t.active_in(year):  # 転出 and exempt targets stay in the register, not in the due set
+            by_tier.setdefault((t.beat_id, t.tier), []).append(t)
     due: list[DueTarget] = []
     for (beat_id, tier_code), members in by_tier.items():
         tier = policy.tier(tier_code)

@@ -3,14 +3,18 @@
 An outcome row is one visit: ``visited`` (面接: card made or updated), ``absent`` (不在: CR名刺 or
 パトロールカード left), ``refused``, ``moved_out`` (転出), ``new`` (新規: a household found and
 interviewed, with its coordinates) or ``provisional`` (仮カード from a nameplate or meter).
-Every row is checked before anything changes; recording the same file twice changes nothing.
+A row may also carry a resident's opinion (``opinion`` text with its ``opinion_kind`` and the
+``action`` taken, 意見・要望と措置) and the time spent at the door (``minutes_spent``, or ``start``
+and ``end`` times).  Every row is checked before anything changes; recording the same file twice
+changes nothing.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,7 @@ from planner.model import (
     Availability,
     Card,
     HouseholdType,
+    OpinionKind,
     Outcome,
     Station,
     Target,
@@ -29,6 +34,8 @@ from planner.model import (
 from planner.policy import Policy, classify
 
 NEW_TARGET_COLUMNS = ("beat_id", "kind", "address", "lon", "lat")
+MAX_MINUTES_SPENT = 480
+"""Longest time at one door a row may record (8 hours)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +67,10 @@ def outcomes_from_file(
     RowError
         Naming row and column of every problem: unknown target or officer, a date outside
         ``year`` or in the future, an unknown outcome, a ``new`` row without coordinates,
-        address or beat, or whose id is already another target.
+        address or beat, or whose id is already another target; an unknown ``opinion_kind``,
+        opinion text without a kind or a kind without text, an ``action`` without an opinion;
+        ``minutes_spent`` outside 1..480, a ``start`` without ``end`` (or the reverse), an
+        ``end`` not after ``start``, or ``minutes_spent`` that disagrees with them.
     """
     path = Path(path)
     today = today or date.today()
@@ -93,6 +103,12 @@ def outcomes_from_file(
         v.Column("household_type", v.choice(HouseholdType), required=False),
         v.Column("visit_minutes", v.integer(1, 240), required=False, default=15),
         v.Column("name", v.text, required=False, default=""),
+        v.Column("opinion", v.text, required=False, default=""),
+        v.Column("opinion_kind", v.choice(OpinionKind), required=False),
+        v.Column("action", v.text, required=False, default=""),
+        v.Column("minutes_spent", v.integer(1, MAX_MINUTES_SPENT), required=False),
+        v.Column("start", clock_time, required=False),
+        v.Column("end", clock_time, required=False),
     ]  # fmt: skip
 
     def check(r: dict[str, Any]) -> list[tuple[str, str]]:
@@ -118,14 +134,87 @@ def outcomes_from_file(
                 out.append(("reasons", str(exc)))
         return out
 
-    rows = v.check_rows(path, v.read_table(path), cols, row_checks=[check])
+    rows = v.check_rows(
+        path, v.read_table(path), cols, row_checks=[check, check_opinion, check_time_spent]
+    )
     parsed = [_outcome_row(i, r, policy) for i, r in enumerate(rows, start=2)]
     check_unique_new_ids(str(path), parsed)
     return parsed
 
 
+def clock_time(raw: str) -> time:
+    """Parse a time of day ``HH:MM`` (``9:05`` and full-width ``９：０５`` are accepted).
+
+    Raises
+    ------
+    ValueError
+        If the text is not hours 0–23 and minutes 00–59 separated by a colon.
+    """
+    text = unicodedata.normalize("NFKC", raw).strip()
+    hours, sep, minutes = text.partition(":")
+    if (
+        not sep
+        or not (hours.isascii() and hours.isdigit() and 1 <= len(hours) <= 2)
+        or not (minutes.isascii() and minutes.isdigit() and len(minutes) == 2)
+        or int(hours) > 23
+        or int(minutes) > 59
+    ):
+        raise ValueError(f"{raw.strip()!r} is not a time of day (HH:MM, e.g. 14:05)")
+    return time(int(hours), int(minutes))
+
+
+def _minutes_between(start: time, end: time) -> int:
+    return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+
+
+def check_opinion(r: dict[str, Any]) -> list[tuple[str, str]]:
+    """An opinion needs both its text and its kind; an action answers an opinion."""
+    kinds = ", ".join(k.value for k in OpinionKind)
+    if r["opinion_kind"] is not None and not r["opinion"]:
+        return [("opinion", f"opinion_kind {r['opinion_kind'].value!r} given without opinion "
+                            "text: write what the resident said")]  # fmt: skip
+    if r["opinion"] and r["opinion_kind"] is None:
+        return [("opinion_kind", f"opinion text given without opinion_kind ({kinds})")]
+    if r["action"] and not r["opinion"]:
+        return [("action", "action given without an opinion: write the opinion it answers")]
+    return []
+
+
+def check_time_spent(r: dict[str, Any]) -> list[tuple[str, str]]:
+    """``start`` and ``end`` come together, ``end`` after ``start``, agreeing with minutes_spent."""
+    start, end, spent = r["start"], r["end"], r["minutes_spent"]
+    if start is None and end is None:
+        return []
+    if end is None:
+        return [("end", "start given without end (HH:MM)")]
+    if start is None:
+        return [("start", "end given without start (HH:MM)")]
+    span = _minutes_between(start, end)
+    what = f"{start:%H:%M}–{end:%H:%M}"
+    if span <= 0:
+        return [("end", f"end {end:%H:%M} is not after start {start:%H:%M}")]
+    if span > MAX_MINUTES_SPENT:
+        return [("end", f"{what} is {span} minutes, above the maximum {MAX_MINUTES_SPENT}")]
+    if spent is not None and spent != span:
+        return [("minutes_spent", f"{spent} minutes disagrees with start–end {what} "
+                                  f"({span} minutes)")]  # fmt: skip
+    return []
+
+
+def _spent(r: dict[str, Any]) -> int | None:
+    if r["minutes_spent"] is not None:
+        return r["minutes_spent"]
+    if r["start"] is not None and r["end"] is not None:
+        return _minutes_between(r["start"], r["end"])
+    return None
+
+
 def _outcome_row(row: int, r: dict[str, Any], policy: Policy) -> OutcomeRow:
-    visit = Visit(r["target_id"], r["date"], r["officer_id"], r["outcome"], r["notes"])
+    visit = Visit(
+        r["target_id"], r["date"], r["officer_id"], r["outcome"], r["notes"],
+        opinion=r["opinion"], opinion_kind=r["opinion_kind"], action=r["action"],
+        minutes_spent=_spent(r),
+    )  # fmt: skip
     if r["outcome"] is not Outcome.NEW:
         return OutcomeRow(row, visit)
     kind: TargetKind = r["kind"]
@@ -215,16 +304,14 @@ def record_outcomes(
 ) -> RecordResult:
     """Check an outcomes file and record it into a station file in one atomic write.
 
-    On any bad row nothing is written (the station file stays byte-identical).
+    On any bad row nothing is written (the station file stays byte-identical).  Two officers
+    recording at once take turns on the station file's lock; neither loses a row.
     """
     from planner.policy import load_policy
-    from planner.store import read_station, write_station
+    from planner.store import station_update
 
     today = today or date.today()
-    station = read_station(db)
-    policy = load_policy(station.policy)
-    rows = outcomes_from_file(path, station, policy, year=year or today.year, today=today)
-    result = apply_outcomes(station, rows)
-    if result.added:
-        write_station(station, db)
-    return result
+    with station_update(db) as station:
+        policy = load_policy(station.policy)
+        rows = outcomes_from_file(path, station, policy, year=year or today.year, today=today)
+        return apply_outcomes(station, rows)

@@ -2,12 +2,15 @@
 
 The page is one self-contained file (charts as inline PNG, no scripts, no outside links): it
 opens on an offline 交番 PC and prints.  It lists addresses of targets at risk, so it is written
-owner-only.
+owner-only.  With a plan it also shows each beat's estimated incident hours per duty day; by
+officer it adds a table and a chart per officer and ``officers_<YYYY-MM>.csv`` (owner-only too:
+it evaluates named staff).
 """
 
 from __future__ import annotations
 
 import base64
+import csv
 import html
 import io
 from collections.abc import Sequence
@@ -18,7 +21,18 @@ from planner._fonts import EMBEDDED_FAMILY, embedded_font_css, matplotlib_family
 from planner.forms import FormHeader, form_values, write_form
 from planner.model import Station
 from planner.policy import Policy, due_targets
-from planner.progress import AtRisk, at_risk, first_interviews, result_form, year_visits
+from planner.progress import (
+    AtRisk,
+    IncidentEstimate,
+    OfficerMonth,
+    at_risk,
+    estimate_incident_hours,
+    first_interviews,
+    officer_progress,
+    result_form,
+    year_to_date,
+    year_visits,
+)
 from planner.schedule import PlannedVisit, Unplanned
 from planner.store import atomic_path
 
@@ -50,8 +64,33 @@ def write_progress_outputs(
     visits: Sequence[PlannedVisit] | None = None,
     unplanned: Sequence[Unplanned] | None = None,
     beats: Sequence[str] | None = None,
+    by_officer: bool = False,
 ) -> list[Path]:
-    """Write ``form_<beat>_<year>.xlsx`` with result rows and ``progress_<year>-<MM>.html``."""
+    """Write ``form_<beat>_<year>.xlsx`` with result rows and ``progress_<year>-<MM>.html``.
+
+    Parameters
+    ----------
+    out_dir
+        Folder for the files (made if missing).
+    station, policy, year
+        The station with its recorded visits, its policy and the plan year.
+    upto
+        Last day with results (the page is for its month).
+    visits, unplanned
+        The year's plan rows and unplanned rows (``None``: no plan; 対象数 from the due set).
+        With a plan the page also estimates each beat's incident hours
+        (:func:`planner.progress.estimate_incident_hours`).
+    beats
+        Beats to report (default: all).
+    by_officer
+        Also a table and a chart per officer on the page
+        (:func:`planner.progress.officer_progress`) and ``officers_<year>-<MM>.csv``.
+
+    Returns
+    -------
+    list[Path]
+        The files written, the page last.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     wanted = list(beats) if beats else [b.beat_id for b in station.beats]
@@ -73,26 +112,113 @@ def write_progress_outputs(
         risks = [r for r in at_risk(station, year, targets, planned_dates, upto=upto)
                  if r.beat_id == beat_id]  # fmt: skip
         sections.append(_section(station, policy, beat_id, form_values(data), risks, upto))
+    if visits is not None:
+        estimates = estimate_incident_hours(station, policy, year, visits, upto=upto,
+                                            beats=wanted)  # fmt: skip
+        sections.append(_incident_section(estimates))
+    if by_officer:
+        rows = officer_progress(station, policy, year, visits, upto=upto, beats=wanted)
+        path = out / f"officers_{year}-{upto.month:02d}.csv"
+        write_officer_csv(path, rows)
+        written.append(path)
+        sections.append("<h2>受持警察官別の進捗</h2>")
+        sections += [_officer_section(station, policy, oid, rows, visits or [], upto)
+                     for oid in dict.fromkeys(r.officer_id for r in rows)]  # fmt: skip
     page = out / f"progress_{year}-{upto.month:02d}.html"
     _write_page(page, station, year, upto, sections)
     written.append(page)
     return written
 
 
+OFFICER_COLUMNS = (
+    "officer_id", "beat_id", "month", "tier", "planned", "done", "visits", "interviews",
+    "absent", "absent_rate", "night_planned", "visit_hours", "timed_visits",
+    "interviews_per_hour", "year_targets", "met_to_date", "rate",
+)  # fmt: skip
+"""Columns of ``officers_<YYYY-MM>.csv`` (see docs/formats.md)."""
+
+
+def write_officer_csv(path: str | Path, rows: Sequence[OfficerMonth]) -> Path:
+    """Write the per-officer figures, one row per officer, month and tier (owner-only)."""
+    path = Path(path)
+
+    def num(x: float | None, digits: int) -> str:
+        return "" if x is None else f"{x:.{digits}f}"
+
+    with (
+        atomic_path(path, private=True) as tmp,
+        tmp.open("w", newline="", encoding="utf-8") as f,
+    ):
+        w = csv.writer(f)
+        w.writerow(OFFICER_COLUMNS)
+        for r in rows:
+            w.writerow([r.officer_id, r.beat_id, r.month, r.tier, r.planned, r.done, r.visits,
+                        r.interviews, r.absent, num(r.absent_rate, 3), r.night_planned,
+                        num(r.visit_minutes / 60, 2), r.timed, num(r.interviews_per_hour, 2),
+                        r.year_targets, r.met_to_date, num(r.rate, 1)])  # fmt: skip
+    return path
+
+
+_NO_ESTIMATE_JA = {
+    "no_officer": "受持警察官がいない",
+    "no_month": "計画があり訪問の8割以上に時間の記録がある月がない",
+    "few_timed": "時間の記録がある訪問が20件未満",
+    "no_duty_day": "訪問時間のある勤務日がない",
+}
+
+
+def _incident_section(estimates: Sequence[IncidentEstimate]) -> str:
+    """The beats' incident-hours estimates as a table (Miyagi 第7-2)."""
+    e = html.escape
+    rows = []
+    for x in estimates:
+        if x.lost_per_day is None:
+            why = _NO_ESTIMATE_JA.get(x.reason, x.note)
+            rows.append(f"<tr><td>{e(x.beat_id)}</td><td>{x.current:g}</td>"
+                        f"<td colspan='6'>推定なし（{e(why)}）</td></tr>")  # fmt: skip
+            continue
+        rows.append(
+            f"<tr><td>{e(x.beat_id)}</td><td>{x.current:g}</td>"
+            f"<td>{'・'.join(f'{m}月' for m in x.months)}</td><td>{x.duty_days}</td>"
+            f"<td>{x.planned_hours:.1f}</td><td>{x.spent_hours:.1f}</td>"
+            f"<td>{x.timed}/{x.visits}</td><td>{x.lost_per_day:+.1f} → {x.suggested:.1f}</td></tr>"
+        )
+    return (
+        "<h2>事件・事故等の取扱いによる訪問時間の減少（推定）</h2>"
+        "<table><tr><th>受持区</th><th>現在の設定 h/日</th><th>対象月</th><th>勤務日数</th>"
+        "<th>計画 h</th><th>実績 h</th><th>時間記録</th><th>1日あたり不足 h → 推奨値</th></tr>"
+        + "".join(rows) + "</table>"
+        "<p>計画した訪問時間（移動を含む）と実際に訪問に使った時間（記録した面接時間＋計画上の"
+        "移動時間）の差を、訪問時間のある勤務日数で割った値。推奨値を beats.csv の "
+        "incident_hours に設定すると、計画はその時間を差し引いて立てられる。訪問の8割以上に"
+        "時間が記録された月のみを数え、時間記録のある訪問が20件以上必要。</p>"
+    )  # fmt: skip
+
+
 def _chart(policy: Policy, values: dict, upto: date) -> str:
     """Cumulative planned vs done per tier, as an inline PNG (data URI)."""
+    index = [m - 1 if m <= 6 else m for m in range(1, 13)]
+    series = [
+        (policy.tier(code).label, [values[("plan", code)][i] or 0 for i in index],
+         [values[("done", code)][i] for i in index])
+        for code in policy.tier_codes
+    ]  # fmt: skip
+    return _cumulative_chart(series, upto)
+
+
+def _cumulative_chart(
+    series: Sequence[tuple[str, Sequence[int], Sequence[int | None]]], upto: date
+) -> str:
+    """Cumulative planned (dashed, 12 months) vs done (dots, months not ``None``) per series,
+    as an inline PNG (data URI)."""
     import matplotlib
     from matplotlib.figure import Figure
 
-    index = [m - 1 if m <= 6 else m for m in range(1, 13)]
     buf = io.BytesIO()
     with matplotlib.rc_context({"font.family": matplotlib_family()}):
         fig = Figure(figsize=(6.4, 2.8), dpi=100)
         ax = fig.subplots()
-        for k, code in enumerate(policy.tier_codes):
-            plan = [values[("plan", code)][i] or 0 for i in index]
-            done = [values[("done", code)][i] for i in index]
-            label = policy.tier(code).label
+        for k, (label, plan, done) in enumerate(series):
             ax.plot(range(1, 13), _running(plan), color=f"C{k}", linestyle="--",
                     label=f"{label} 計画")  # fmt: skip
             months = [m for m in range(1, 13) if done[m - 1] is not None]
@@ -151,6 +277,65 @@ def _section(
     )  # fmt: skip
 
 
+def _officer_section(
+    station: Station, policy: Policy, officer_id: str, rows: Sequence[OfficerMonth],
+    plan: Sequence[PlannedVisit], upto: date,
+) -> str:  # fmt: skip
+    """One officer's month-by-month table and cumulative chart (Miyagi 第4-3, Aomori 第4-6);
+    the chart's planned line runs through the whole year of the plan."""
+    e = html.escape
+    mine = [r for r in rows if r.officer_id == officer_id]
+    cell = {(r.month, r.tier): r for r in mine}
+    codes = policy.tier_codes
+    labels = [policy.tier(c).label for c in codes]
+    name = next((o.name for o in station.officers if o.officer_id == officer_id), "")
+    beat_id = mine[0].beat_id if mine else ""
+    months = sorted({r.month for r in mine})
+    totals = {r.tier: r for r in year_to_date(mine)}
+
+    def pct(x: float | None) -> str:
+        return "-" if x is None else f"{100 * x:.0f} %"
+
+    def line(head: str, by_tier: dict[str, OfficerMonth]) -> str:
+        t = by_tier["total"]
+        per = "".join(f"<td>{by_tier[c].planned}</td><td>{by_tier[c].done}</td>" for c in codes)
+        rate = "-" if t.rate is None else f"{t.rate} %"
+        iph = "-" if t.interviews_per_hour is None else f"{t.interviews_per_hour:.1f}"
+        return (
+            f"<tr><td>{head}</td>{per}<td>{t.planned}</td><td>{t.done}</td><td>{rate}</td>"
+            f"<td>{t.visits}</td><td>{t.interviews}</td><td>{t.visit_minutes / 60:.1f}</td>"
+            f"<td>{iph}</td><td>{pct(t.absent_rate)}</td><td>{t.night_planned}</td></tr>"
+        )
+
+    body = "".join(line(f"{m}月", {c: cell[(m, c)] for c in (*codes, "total")}) for m in months)
+    body += line("計", totals) if months else ""
+    series = []
+    for c, label in zip(codes, labels, strict=True):
+        planned = [0] * 12
+        for v in plan:
+            if v.officer_id == officer_id and v.tier == c and v.date.year == upto.year:
+                planned[v.month - 1] += 1
+        done = [cell[(m, c)].done if (m, c) in cell else None for m in range(1, 13)]
+        series.append((label, planned, done))
+    head = "".join(f"<th>{e(lab)} 計画</th><th>{e(lab)} 実施</th>" for lab in labels)
+    rates = "、".join(
+        f"{e(lab)} {'-' if totals[c].rate is None else totals[c].rate} %"
+        for c, lab in zip(codes, labels, strict=True) if c in totals
+    )  # fmt: skip
+    return (
+        f"<h3>{e(name)}（{e(officer_id)}） 受持区 {e(beat_id)}</h3>"
+        f"<p>実施率（年間の計画対象のうち面接済み、{upto.month}月末）：{rates}</p>"
+        f"<img alt='計画と実施の累計（{e(officer_id)}）' src='{_cumulative_chart(series, upto)}'>"
+        f"<table><tr><th>月</th>{head}<th>計画</th><th>実施</th><th>実施率</th><th>訪問</th>"
+        "<th>面接</th><th>訪問時間 h</th><th>面接/時間</th><th>不在率</th>"
+        "<th>夜間（計画）</th></tr>"
+        + body + "</table>"
+        "<p>実施＝その月に本人が行った年内初回の面接。実施率は月末までに面接済みとなった割合。"
+        "訪問時間は記録した面接時間＋計画上の移動時間（記録がない訪問は計画の見積り時間）。"
+        "夜間は承認を要する時間帯の計画件数。</p>"
+    )  # fmt: skip
+
+
 def _write_page(path: Path, station: Station, year: int, upto: date, sections: list[str]) -> None:
     e = html.escape
     text = (
@@ -160,7 +345,8 @@ def _write_page(path: Path, station: Station, year: int, upto: date, sections: l
         f"body{{font-family:'IPAexGothic','Meiryo','MS Gothic',{EMBEDDED_FAMILY},sans-serif;"
         "margin:2em}"
         "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #999;"
-        "padding:2px 8px;font-size:90%}img{max-width:100%}</style></head><body>"
+        "padding:2px 8px;font-size:90%}td:first-child{white-space:nowrap}img{max-width:100%}"
+        "</style></head><body>"
         f"<h1>巡回連絡 進捗状況 {e(station.name)} {year}年{upto.month}月末</h1>"
         + "".join(sections) + "</body></html>"
     )  # fmt: skip

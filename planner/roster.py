@@ -19,6 +19,11 @@ Visit hours per duty type and slot come from, in increasing precedence,
 :data:`DEFAULT_VISIT_HOURS`, :data:`PATTERN_VISIT_HOURS` for the officer's pattern, the
 ``visit_hours`` argument of :func:`duty_calendar`, and ``Officer.visit_hours``.  Keys are
 ``"<duty>"`` for the day slot and ``"<duty>.evening"`` for the evening slot (19:00 onwards).
+
+Incidents and other calls (110番, accidents, lost property at the counter) take time out of the
+visit hours: ``Beat.incident_hours`` hours per duty day (Miyagi 第7-2: a plan is feasible only
+net of the beat's incident workload).  :func:`duty_calendar` takes them off every day that has
+visit minutes, from the day slot first and then from the evening slot, never below zero.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ __all__ = [
     "duty_counts",
     "japanese_holidays",
     "monthly_capacity",
+    "net_of_incidents",
 ]
 
 _T = DutyType
@@ -212,6 +218,40 @@ def _overrides(officer: Officer, officer_days: Iterable[OfficerDay]) -> dict[dat
     return result
 
 
+def _incident_minutes(hours: float) -> int:
+    """``round(hours * 60)`` after checking the hours are a finite number >= 0."""
+    try:
+        number = float(hours)
+    except (TypeError, ValueError):
+        raise InputError(f"incident hours are not a number: {hours!r}") from None
+    if not math.isfinite(number) or number < 0:
+        raise InputError(f"incident hours must be a finite number >= 0, got {hours!r}")
+    return round(number * 60)
+
+
+def net_of_incidents(day_minutes: int, evening_minutes: int, lost: int) -> tuple[int, int]:
+    """Day and evening visit minutes after ``lost`` incident minutes (day slot first).
+
+    Parameters
+    ----------
+    day_minutes, evening_minutes
+        Visit minutes of one duty day by slot.
+    lost
+        Incident minutes of the day (>= 0).
+
+    Returns
+    -------
+    tuple[int, int]
+        ``(day, evening)``: unchanged when the day has no visit minutes at all; otherwise
+        ``lost`` comes off the day slot, the rest off the evening slot, neither below 0.
+    """
+    if day_minutes + evening_minutes <= 0 or lost <= 0:
+        return day_minutes, evening_minutes
+    day = max(0, day_minutes - lost)
+    rest = max(0, lost - day_minutes)
+    return day, max(0, evening_minutes - rest)
+
+
 def duty_calendar(
     officer: Officer,
     year: int,
@@ -220,6 +260,7 @@ def duty_calendar(
     visit_hours: Mapping[str, float] | None = None,
     start: date | None = None,
     end: date | None = None,
+    incident_hours: float = 0.0,
 ) -> list[DutyDay]:
     """One officer's duty and visit minutes on every date of a year (or of ``start..end``).
 
@@ -239,20 +280,29 @@ def duty_calendar(
     start, end
         First and last date, inclusive; default 1 January and 31 December of ``year``.  They may
         lie outside ``year``: the cycle simply runs on.
+    incident_hours
+        Hours per duty day lost to incidents and other calls (the beat's
+        ``Beat.incident_hours``).  On every day with visit minutes, ``round(incident_hours *
+        60)`` minutes come off the day slot first and what is left of them off the evening
+        slot; neither goes below 0.  Days without visit minutes (非番, 週休, leave) stay as
+        they are.
 
     Returns
     -------
     list[DutyDay]
-        One entry per date, in date order; minutes are ``round(hours * 60)``.
+        One entry per date, in date order; minutes are ``round(hours * 60)``, net of the
+        incident minutes.
 
     Raises
     ------
     InputError
         Unknown pattern, phase out of range, an officer day of a kind other than LEAVE or SENJU,
-        an unknown visit-hours key, negative or non-finite hours, or ``start`` after ``end``.
+        an unknown visit-hours key, negative or non-finite hours (visit or incident hours), or
+        ``start`` after ``end``.
     """
     cycle = _check_pattern(officer)
     minutes = _resolve_minutes(officer, visit_hours)
+    lost = _incident_minutes(incident_hours)
     overrides = _overrides(officer, officer_days)
 
     jan1 = date(year, 1, 1)
@@ -278,7 +328,7 @@ def duty_calendar(
             if d in public and duty is DutyType.NIKKIN:
                 duty = DutyType.HOLIDAY
         duty = overrides.get(d, duty)
-        day_min, evening_min = minutes[duty]
+        day_min, evening_min = net_of_incidents(*minutes[duty], lost)
         days.append(DutyDay(officer.officer_id, d, duty, day_min, evening_min))
         d += timedelta(days=1)
     return days

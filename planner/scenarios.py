@@ -19,6 +19,10 @@ A scenario file (TOML) says what changes; every key is optional::
     toban = 1.0
     "toban.evening" = 0.5
 
+    [incident_hours]                      # hours per duty day lost to incidents (第7-2), per
+    K1-1 = 1.5                            # beat (others keep theirs); for every beat write
+                                          # incident_hours = 1.0 among the top-level keys
+
     [[officers]]                          # officers added
     officer_id = "OF09"
     beat_id = "K1-1"
@@ -61,7 +65,7 @@ from shapely import wkt
 from shapely.geometry import Point
 
 from planner._errors import InputError
-from planner.model import DutyType, Mode, Officer, OfficerDay, Station, Target, TargetKind
+from planner.model import Beat, DutyType, Mode, Officer, OfficerDay, Station, Target, TargetKind
 from planner.policy import DueReason, Policy, due_targets, load_policy
 from planner.roster import PATTERNS, duty_calendar, japanese_holidays
 from planner.schedule import Campaign, YearParams
@@ -69,7 +73,7 @@ from planner.schedule import Campaign, YearParams
 KEYS = {
     "name", "description", "policy", "mode", "reserve", "remove_officers", "senju_per_month",
     "month_factors", "frequency", "visit_hours", "officers", "leave", "duty_pattern", "campaign",
-    "move_beat",
+    "move_beat", "incident_hours",
 }  # fmt: skip
 
 
@@ -142,6 +146,14 @@ def scenario_from_dict(
     for key, hours in raw.get("visit_hours", {}).items():
         if not isinstance(hours, int | float) or not 0 <= hours <= 24:
             raise bad(f"visit_hours.{key}", "must be hours in [0, 24]")
+    incidents = raw.get("incident_hours")
+    if incidents is not None:
+        pairs = incidents.items() if isinstance(incidents, dict) else [("", incidents)]
+        for beat_id, hours in pairs:
+            if isinstance(hours, bool) or not isinstance(hours, int | float) or not (
+                    0 <= hours <= 24):  # fmt: skip
+                key = f"incident_hours.{beat_id}" if beat_id else "incident_hours"
+                raise bad(key, "must be hours per duty day in [0, 24]")
     freq = raw.get("frequency", {})
     for key, years in [*((k, v) for k, v in freq.items() if k != "beats"),
                        *((f"beats.{k}", v) for k, v in freq.get("beats", {}).items())]:  # fmt: skip
@@ -196,6 +208,8 @@ def apply_scenario(
     policy = _frequencies(policy, raw.get("frequency", {}), src)
     st.beats = [replace(b, frequency_years=raw.get("frequency", {}).get("beats", {}).get(
         b.beat_id, b.frequency_years)) for b in st.beats]  # fmt: skip
+    if "incident_hours" in raw:
+        st.beats = _incident_hours(st, raw["incident_hours"], src)
     if "month_factors" in raw:
         policy = replace(policy, month_factors=tuple(float(f) for f in raw["month_factors"]))
     st.officers = _officers(st, raw, src)
@@ -226,6 +240,18 @@ def _frequencies(policy: Policy, freq: Mapping[str, Any], src: str) -> Policy:
     if freq.get("beats"):  # a per-beat frequency applies to every tier of the policy
         tiers = [replace(t, per_beat_frequency=True) for t in tiers]
     return replace(policy, tiers=tuple(tiers))
+
+
+def _incident_hours(st: Station, hours: float | Mapping[str, float], src: str) -> list[Beat]:
+    """Beats with the scenario's incident hours: one number for every beat, or per beat."""
+    if not isinstance(hours, Mapping):
+        return [replace(b, incident_hours=float(hours)) for b in st.beats]
+    known = {b.beat_id for b in st.beats}
+    unknown = sorted(set(hours) - known)
+    if unknown:
+        raise InputError(f"{src}: 'incident_hours.{unknown[0]}' is not a beat")
+    return [replace(b, incident_hours=float(hours.get(b.beat_id, b.incident_hours)))
+            for b in st.beats]  # fmt: skip
 
 
 def _officers(st: Station, raw: Mapping[str, Any], src: str) -> list[Officer]:
@@ -275,7 +301,7 @@ def _senju_days(o: Officer, year: int, per_month: int, days: Sequence[OfficerDay
     """``per_month`` 専従日 on the officer's working weekdays, spread over each month."""
     leave = {d.date for d in days if d.officer_id == o.officer_id and d.kind is DutyType.LEAVE}
     holidays = japanese_holidays(year)
-    work = [d.date for d in duty_calendar(o, year)
+    work = [d.date for d in duty_calendar(o, year)  # duty types only: no minutes, no incidents
             if d.duty in (DutyType.NIKKIN, DutyType.TOBAN) and d.date.weekday() < 5
             and d.date not in holidays and d.date not in leave]  # fmt: skip
     out = []
@@ -304,12 +330,14 @@ def campaign_of(st: Station, camp: Mapping[str, Any]) -> Campaign:
     lon0, lat0 = (float(x) for x in camp["center"])
     radius = float(camp["radius_m"])
     kinds = {TargetKind(k) for k in camp.get("kinds", ["household", "business"])}
+    start = camp["start"]
     inside = frozenset(
         t.target_id
         for t in st.targets
-        if t.kind in kinds and t.moved_out is None and _metres(lon0, lat0, t.lon, t.lat) <= radius
+        if t.kind in kinds
+        and t.active_in(start.year)
+        and _metres(lon0, lat0, t.lon, t.lat) <= radius
     )
-    start = camp["start"]
     return Campaign(inside, start, start + timedelta(days=int(camp["days"]) - 1))
 
 

@@ -272,15 +272,20 @@ def duty_slots(
     *,
     start: date | None = None,
     no_visit_days: Collection[tuple[int, int]] = (),
+    incident_hours: Mapping[str, float] | None = None,
 ) -> list[DaySlot]:
     """Capacities of every duty day of the officers, per slot group, net of month factors.
 
     Days before ``start`` and the policy's ``no_visit_days`` (年末年始) have none.
+    ``incident_hours`` maps beat ids to ``Beat.incident_hours``: each officer's days are net of
+    their beat's incident hours (:func:`planner.roster.duty_calendar`); missing beats lose none.
     """
     holidays = japanese_holidays(year)
+    lost = incident_hours or {}
     out = []
     for o in officers:
-        for d in duty_calendar(o, year, officer_days=officer_days):
+        for d in duty_calendar(o, year, officer_days=officer_days,
+                               incident_hours=lost.get(o.beat_id, 0.0)):  # fmt: skip
             if (start and d.date < start) or (d.date.month, d.date.day) in no_visit_days:
                 continue
             out.extend(_day_slots(d, month_factors, d.date.weekday() >= 5 or d.date in holidays))
@@ -336,7 +341,8 @@ def build_problem(
     absence = absence or load_absence()
     w = params.weights
     days = duty_slots(officers, year, officer_days, policy.month_factors, start=params.start,
-                      no_visit_days=policy.no_visit_days)  # fmt: skip
+                      no_visit_days=policy.no_visit_days,
+                      incident_hours={beat.beat_id: beat.incident_hours})  # fmt: skip
     mode = officers[0].mode if officers else Mode.WALK
     geography = build_geography(
         [d.target.lon for d in due], [d.target.lat for d in due], post, graph=graph, mode=mode,
@@ -526,6 +532,33 @@ def add_month_capacity(
         mm.model.at_most(terms, capacity.get(key, 0) * SCALE)
 
 
+def campaign_capacity(days: Sequence[DaySlot], c: Campaign | None) -> dict[tuple[int, str], int]:
+    """Minutes per (month, group) of the duty slots inside a campaign's window (no reserve: a
+    campaign may use all of its days)."""
+    if c is None:
+        return {}
+    return month_capacity([s for s in days if c.covers(s.date)], 0.0)
+
+
+def add_campaign_window(
+    mm: MonthModel, est: Mapping[tuple[int, int, str], int],
+    window: Mapping[tuple[int, str], int], campaign_units: Collection[int],
+) -> None:  # fmt: skip
+    """Rule: a campaign's units in a month fit that month's minutes inside the window.
+
+    A window that ends (or starts) mid-month has only those days for the campaign: without
+    this rule the month model would count the whole month's hours for it, and the units that
+    the window's days cannot hold would roll past the window and end up unplanned.
+    """
+    load = defaultdict(list)
+    for (uid, m, s), var in mm.b.items():
+        if uid in campaign_units:
+            g = SLOT_GROUP[s]
+            load[(m, g)].append((est[(uid, m, g)], var))
+    for key, terms in load.items():
+        mm.model.at_most(terms, window.get(key, 0) * SCALE)
+
+
 def month_estimates(p: BeatProblem) -> dict[tuple[int, int, str], int]:
     """Each unit's estimated tenths of a minute per (month, group), for that month's slots."""
     typical = typical_slot(p.days)
@@ -628,6 +661,7 @@ def solve_months(
     est = month_estimates(p)
     campaign_units = {u.uid for u in p.units if u.campaign}
     campaign_months = _campaign_months(params.campaign)
+    window = campaign_capacity(p.days, params.campaign)
     mm = MonthModel(_cpsat.Model(), {})
     for key in values:
         uid, m, s = key
@@ -645,13 +679,14 @@ def solve_months(
     w = params.weights
     add_each_unit_at_most_once(mm, p.units)
     add_month_capacity(mm, est, capacity)
+    add_campaign_window(mm, est, window, campaign_units)
     add_contact_value(mm, values, urgent, w.early_urgent, w.early_all)
     add_level_load(mm, p.units, capacity, w.level_per_min)
     add_cluster_months(mm, p, w.travel_per_min)
     add_neighbourhood_months(mm, p, w.travel_per_min)
     if params.keep_mode in ("month", "day"):
         add_keep_months(mm, p, params.keep, w.keep)
-    _hint_months(mm, p, capacity, values, est)
+    _hint_months(mm, p, capacity, values, est, window, campaign_units)
     sol = mm.model.solve(
         time_limit_s=time_limit_s, workers=params.workers, seed=params.seed, keep_hint=True
     )
@@ -671,11 +706,14 @@ def _campaign_months(c: Campaign | None) -> set[int]:
 def _hint_months(
     mm: MonthModel, p: BeatProblem, capacity: Mapping[tuple[int, str], int],
     values: Mapping[tuple[int, int, str], int], est: Mapping[tuple[int, int, str], int],
+    window: Mapping[tuple[int, str], int], campaign_units: Collection[int],
 ) -> None:  # fmt: skip
     """Greedy start, feasible by construction: most valuable units (per minute) first, each to
     its best-valued slot kind, in a month where its neighbourhood is already visited if one has
-    room, else in the month with most room left."""
+    room, else in the month with most room left (campaign units also within the window's
+    minutes of that month)."""
     left = {k: v * SCALE for k, v in capacity.items()}
+    window_left = {k: v * SCALE for k, v in window.items()}
     options: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for uid, m, s in mm.b:
         options[uid].append((m, s))
@@ -692,10 +730,14 @@ def _hint_months(
              left[(m, SLOT_GROUP[s])], -m, m, s)
             for m, s in options[u.uid]
             if left[(m, SLOT_GROUP[s])] >= est[(u.uid, m, SLOT_GROUP[s])]
+            and (u.uid not in campaign_units
+                 or window_left.get((m, SLOT_GROUP[s]), 0) >= est[(u.uid, m, SLOT_GROUP[s])])
         ]  # fmt: skip
         if fits:
             *_, m, s = max(fits)
             left[(m, SLOT_GROUP[s])] -= est[(u.uid, m, SLOT_GROUP[s])]
+            if u.uid in campaign_units:
+                window_left[(m, SLOT_GROUP[s])] -= est[(u.uid, m, SLOT_GROUP[s])]
             chosen[u.uid] = (m, s)
             open_nb.add((u.neighbourhood, m))
     # a complete start (auxiliary variables too) is accepted by CP-SAT without repair
@@ -1100,7 +1142,7 @@ def with_campaign(
     inside = campaign.target_ids
     out = [d for d in due if d.target.target_id not in inside]
     for t in station.targets:
-        if t.target_id in inside and t.moved_out is None:
+        if t.target_id in inside and t.active_in(year):
             since = (date(year, 1, 1) - t.last_visit).days / 365.25 if t.last_visit else math.inf
             out.append(DueTarget(t, DueReason.CAMPAIGN, since, (-1, t.target_id)))
     return sorted(out, key=lambda d: d.reason is not DueReason.CAMPAIGN)

@@ -26,7 +26,7 @@ class BeatSummary:
     due_by_tier: dict[str, int] = field(default_factory=dict)
     never_met: int = 0
     officers: int = 0
-    visit_hours: float = 0.0
+    visit_hours: float = 0.0  # officers' visit hours net of the beat's incident hours
     visit_minutes_due: int = 0
 
     @property
@@ -47,10 +47,12 @@ def summarize(station: Station, policy: Policy, year: int) -> list[BeatSummary]:
     for beat in station.beats:
         targets = station.targets_of(beat.beat_id)
         officers = station.officers_of(beat.beat_id)
-        minutes = sum(
+        minutes = sum(  # net of the beat's incident hours (Miyagi 第7-2)
             day.visit_minutes
             for o in officers
-            for day in duty_calendar(o, year, officer_days=station.officer_days)
+            for day in duty_calendar(
+                o, year, officer_days=station.officer_days, incident_hours=beat.incident_hours
+            )
         )
         post = next((p for p in station.posts if p.post_id == beat.post_id), None)
         out.append(

@@ -32,7 +32,9 @@ Rules (rule ids of :attr:`Violation.rule`)
 ``window``
     The slot suits the target's availability (:data:`WINDOWS`).
 ``capacity``
-    Per officer, date and slot group, planned minutes fit the month-adjusted visit minutes.
+    Per officer, date and slot group, planned minutes fit the month-adjusted visit minutes,
+    net of the beat's incident hours (``Beat.incident_hours``, Miyagi 第7-2): a slot that
+    incidents leave without minutes is over capacity, not a ``duty_day`` mistake.
 ``approval``
     A visit in a slot that requires approval is listed in approvals.csv.
 ``tier``
@@ -61,7 +63,7 @@ from planner._errors import InputError
 from planner.model import Availability, DutyDay, DutyType, Mode, Officer, Post, Station, Target
 from planner.policy import DueTarget, Policy, due_targets
 from planner.roster import duty_calendar
-from planner.schedule import PlannedVisit, Unplanned
+from planner.schedule import Campaign, PlannedVisit, Unplanned
 
 __all__ = [
     "RULES",
@@ -89,6 +91,7 @@ WINDOWS: Mapping[Availability, frozenset[str]] = {
 RULES: tuple[str, ...] = (
     "known_target", "beat", "officer", "exactly_once", "due", "due_missing", "year", "duty_day",
     "leave", "no_visit_day", "slot", "window", "capacity", "approval", "tier", "unplanned",
+    "campaign",
 )  # fmt: skip
 """Every rule id a :class:`Violation` can carry, in the order they are reported."""
 
@@ -169,10 +172,14 @@ class _Context:
     targets: Mapping[str, Target]
     officers: Mapping[str, Officer]
     calendars: Mapping[str, Mapping[date, DutyDay]]
+    """Duty days by officer and date, gross of incident hours (duty days, leave)."""
+    net: Mapping[str, Mapping[date, DutyDay]]
+    """The same days net of the officer's beat's incident hours (capacity)."""
     due: Mapping[str, DueTarget]
     checked_beats: frozenset[str]
     unplanned: Sequence[Unplanned] | None
     approvals: frozenset[str] | None
+    campaign: Campaign | None = None
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -263,12 +270,37 @@ def _check_exactly_once(visits: Sequence[PlannedVisit], ctx: _Context) -> list[V
 
 
 def _check_due(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Violation]:
-    """Every planned (known) target is due in the plan year."""
+    """Every planned (known) target is due in the plan year, or inside the campaign ordered."""
+    ordered = ctx.campaign.target_ids if ctx.campaign else frozenset()
     return [
         Violation("due", v.target_id, f"target {v.target_id} is not due in {ctx.year}")
         for v in visits
-        if v.target_id in ctx.targets and v.target_id not in ctx.due
+        if v.target_id in ctx.targets and v.target_id not in ctx.due and v.target_id not in ordered
     ]
+
+
+def _check_campaign(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Violation]:
+    """Every target of a campaign order (still in the register) is planned inside its window,
+    or listed as unplanned; a moved-out or exempt one need not be."""
+    c = ctx.campaign
+    if c is None:
+        return []
+    planned = {v.target_id: v.date for v in visits}
+    listed = {u.target_id for u in ctx.unplanned or ()}
+    window = f"{c.start.isoformat()} – {c.end.isoformat()}"
+    out = []
+    for target_id in sorted(c.target_ids):
+        t = ctx.targets.get(target_id)
+        if t is None or not t.active_in(c.start.year):
+            continue
+        day = planned.get(target_id)
+        if day is not None and not c.start <= day <= c.end:
+            msg = f"campaign target planned on {day.isoformat()}, outside {window}"
+            out.append(Violation("campaign", target_id, msg))
+        elif day is None and target_id not in listed:
+            msg = f"campaign target ({window}) neither planned nor listed as unplanned"
+            out.append(Violation("campaign", target_id, msg))
+    return out
 
 
 def _check_due_missing(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Violation]:
@@ -364,10 +396,11 @@ def _check_window(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Violati
 
 
 def _check_capacity(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Violation]:
-    """Per (officer, date, slot group), planned minutes <= floor(group minutes x month factor).
+    """Per (officer, date, slot group), planned minutes <= floor(group minutes x month factor),
+    the group minutes net of the beat's incident hours.
 
-    Groups without any minutes are left to ``duty_day`` / ``leave``, so one mistake is reported
-    once.
+    Groups without any minutes before incidents are left to ``duty_day`` / ``leave``, so one
+    mistake is reported once; a group that incidents empty has a capacity of 0.
     """
     loads: dict[tuple[str, date, str], list[PlannedVisit]] = defaultdict(list)
     for v in visits:
@@ -376,16 +409,18 @@ def _check_capacity(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Viola
             loads[(v.officer_id, v.date, group)].append(v)
     out = []
     for (officer_id, day_date, group), rows in loads.items():
-        minutes = _group_minutes(ctx.calendars[officer_id][day_date], group)
-        if minutes <= 0:
+        if _group_minutes(ctx.calendars[officer_id][day_date], group) <= 0:
             continue
+        minutes = _group_minutes(ctx.net[officer_id][day_date], group)
         cap = _capacity(minutes, ctx.policy.month_factors[day_date.month - 1])
         total = sum(_planned_minutes(v, ctx.targets) for v in rows)
         if total > cap:
             ids = ", ".join(v.target_id for v in rows)
+            lost = _incident_hours(ctx.station, ctx.officers[officer_id])
+            net = f" net of {lost:g} incident hours a duty day" if lost > 0 else ""
             msg = (
                 f"officer {officer_id} on {day_date} ({group}): {total} planned minutes exceed "
-                f"the {cap} available ({ids})"
+                f"the {cap} available{net} ({ids})"
             )
             out.append(Violation("capacity", None, msg))
     return out
@@ -435,22 +470,30 @@ _CHECKS: tuple[Callable[[Sequence[PlannedVisit], _Context], list[Violation]], ..
     _check_known_target, _check_beat, _check_officer, _check_exactly_once, _check_due,
     _check_due_missing, _check_year, _check_duty_day, _check_leave, _check_no_visit_day,
     _check_slot, _check_window,
-    _check_capacity, _check_approval, _check_tier, _check_unplanned,
+    _check_capacity, _check_approval, _check_tier, _check_unplanned, _check_campaign,
 )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- verify
 
 
+def _incident_hours(station: Station, officer: Officer) -> float:
+    """Incident hours per duty day of the officer's beat (0 for a beat the station lacks)."""
+    return next((b.incident_hours for b in station.beats if b.beat_id == officer.beat_id), 0.0)
+
+
 def _calendars(
-    station: Station, year: int, officer_ids: Iterable[str]
+    station: Station, year: int, officer_ids: Iterable[str], *, net: bool = False
 ) -> dict[str, dict[date, DutyDay]]:
-    """Duty days of the year by date, for each named officer that exists."""
+    """Duty days of the year by date, for each named officer that exists; with ``net``, net of
+    the officer's beat's incident hours."""
     officers = {o.officer_id: o for o in station.officers}
     out = {}
     for oid in dict.fromkeys(officer_ids):
         if oid in officers:
-            days = duty_calendar(officers[oid], year, officer_days=station.officer_days)
+            lost = _incident_hours(station, officers[oid]) if net else 0.0
+            days = duty_calendar(officers[oid], year, officer_days=station.officer_days,
+                                 incident_hours=lost)  # fmt: skip
             out[oid] = {d.date: d for d in days}
     return out
 
@@ -478,6 +521,7 @@ def verify_plan(
     graph: nx.MultiDiGraph | None = None,
     speeds_kmh: Mapping[Mode | str, float] | None = None,
     start: date | None = None,
+    campaign: Campaign | None = None,
 ) -> VerifyReport:
     """Check a year plan against every rule and score it.
 
@@ -506,6 +550,9 @@ def verify_plan(
     start
         First date of a re-plan: earlier dates break rule ``year`` and the load spread counts
         capacity from this date.
+    campaign
+        A campaign order the plan follows (``campaign.csv`` beside a campaign plan): its
+        targets may be planned though not otherwise due, and must lie inside its window.
 
     Returns
     -------
@@ -527,10 +574,12 @@ def verify_plan(
         targets={t.target_id: t for t in station.targets},
         officers={o.officer_id: o for o in station.officers},
         calendars=_calendars(station, year, (v.officer_id for v in visits)),
+        net=_calendars(station, year, (v.officer_id for v in visits), net=True),
         due=due,
         checked_beats=_checked_beats(station, beats),
         unplanned=unplanned,
         approvals=None if approvals is None else frozenset(approvals),
+        campaign=campaign,
     )
     violations = [x for check in _CHECKS for x in check(visits, ctx)]
     score = score_plan(
@@ -635,7 +684,8 @@ def _capacity_months(
     month_factors: Sequence[float],
     start: date | None,
 ) -> set[int]:
-    """Months in which the officers of the plan's beats have any (month-adjusted) capacity."""
+    """Months in which the officers of the plan's beats have any (month-adjusted) capacity,
+    net of their beat's incident hours."""
     targets = {t.target_id: t for t in station.targets}
     officers = {o.officer_id: o for o in station.officers}
     beats = {targets[v.target_id].beat_id for v in visits if v.target_id in targets}
@@ -644,7 +694,9 @@ def _capacity_months(
     for officer in station.officers:
         if officer.beat_id not in beats:
             continue
-        for day in duty_calendar(officer, year, officer_days=station.officer_days):
+        lost = _incident_hours(station, officer)
+        for day in duty_calendar(officer, year, officer_days=station.officer_days,
+                                 incident_hours=lost):  # fmt: skip
             if start is not None and day.date < start:
                 continue
             if day.visit_minutes > 0 and month_factors[day.date.month - 1] > 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import logging
 import shutil
 from collections import Counter
 from datetime import date, timedelta
@@ -20,12 +21,57 @@ from planner.store import write_station
 DATA = Path(__file__).parent.parent / "data"
 
 
+class _Recorder(logging.Handler):
+    """Keeps every log record of the demo run at INFO and above."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+DEMO_LOG = _Recorder()
+
+
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("demo")
-    result = CliRunner().invoke(main, ["demo", "--out", str(out), "--time-limit", "2"])
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(DEMO_LOG)
+    root.setLevel(logging.INFO)
+    try:
+        result = CliRunner().invoke(main, ["-v", "demo", "--out", str(out), "--time-limit", "2"])
+    finally:
+        root.removeHandler(DEMO_LOG)
+        root.setLevel(level)
     assert result.exit_code == 0, result.output
+    (out / "demo.log").write_text("\n".join(DEMO_LOG.lines) + "\n", encoding="utf-8")
     return out
+
+
+def test_demo_log_carries_no_name_or_address(demo_dir):
+    from planner.store import read_station
+
+    log = (demo_dir / "demo.log").read_text(encoding="utf-8")
+    assert len(log.splitlines()) > 5  # the run did log at INFO
+    station = read_station(demo_dir / "demo.gpkg")
+    names = {t.name for t in station.targets if t.name} | {o.name for o in station.officers}
+    addresses = {t.address for t in station.targets}
+    assert len(names) > 100
+    leaked = sorted(x for x in names | addresses if x in log)
+    assert not leaked, leaked[:5]
+
+
+def test_every_demo_page_is_offline(demo_dir):
+    from planner.maps import assert_offline
+
+    pages = sorted(demo_dir.rglob("*.html"))
+    assert len(pages) >= 5
+    for page in pages:
+        assert assert_offline(page.read_text(encoding="utf-8")) == [], page.name
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

@@ -500,3 +500,28 @@ def test_no_visits_at_new_year():
     visit = PlannedVisit("T000", "B1", "O1", "priority", date(2027, 12, 29), "day", "yearly", 10)
     rules = {v.rule for v in verify_plan(station, load_policy("miyagi"), 2027, [visit]).violations}
     assert "no_visit_day" in rules
+
+
+def test_campaign_targets_may_be_off_cycle_but_must_lie_in_the_window():
+    from dataclasses import replace
+
+    from conftest import tiny_station
+
+    from planner.schedule import Campaign
+
+    station = tiny_station(6)
+    # T000 (重点) was interviewed this January: not due again in 2027 but for the campaign
+    station.targets[0] = replace(station.targets[0], last_visit=date(2027, 1, 5))
+    camp = Campaign(frozenset({"T000", "T003"}), date(2027, 5, 10), date(2027, 5, 23))
+    miyagi = load_policy("miyagi")
+
+    def broken(visits, campaign):
+        report = verify_plan(station, miyagi, 2027, visits, campaign=campaign)
+        return {(v.rule, v.target_id) for v in report.violations if v.rule in ("due", "campaign")}
+
+    inside = [visit("T000", date(2027, 5, 12)), visit("T003", date(2027, 5, 13))]
+    assert broken(inside, None) == {("due", "T000")}
+    assert broken(inside, camp) == set()
+    late = [visit("T000", date(2027, 5, 12)), visit("T003", date(2027, 6, 1))]
+    assert broken(late, camp) == {("campaign", "T003")}
+    assert broken(inside[:1], camp) == {("campaign", "T003")}  # neither planned nor unplanned

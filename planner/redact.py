@@ -1,0 +1,51 @@
+"""A shareable copy of a station: residents' names and free text removed, places cut to the 丁目.
+
+Supervisors and scenario work need the register's shape (how many households of which tier and
+kind, where roughly, when last visited), not who lives where.  :func:`redacted` keeps exactly that:
+every target stays (ids, tier, kind, card, last visit, availability, household type, minutes),
+but its name is blanked, its address cut to the 丁目 (「みどり町1丁目」) and its point moved to the
+centre of its 丁目's targets; visits lose their notes, opinions and actions (free text can name
+people), exemption orders their reason, and the access log is left out (it holds OS logins).
+Plans made on the copy are the plans of the original up to walking distances inside a 丁目.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+
+from planner.handover import chome_of
+from planner.model import Station
+
+
+def redacted(station: Station) -> Station:
+    """A copy of ``station`` fit to share: see the module docstring for what is removed."""
+    groups: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    for t in station.targets:
+        groups[(t.beat_id, chome_of(t.address))].append((t.lon, t.lat))
+    centre = {
+        key: (sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts))
+        for key, pts in groups.items()
+    }
+    targets = []
+    for t in station.targets:
+        chome = chome_of(t.address)
+        lon, lat = centre[(t.beat_id, chome)]
+        targets.append(replace(t, name="", address=chome, lon=round(lon, 6), lat=round(lat, 6)))
+    return Station(
+        name=station.name,
+        policy=station.policy,
+        posts=list(station.posts),
+        beats=list(station.beats),
+        targets=targets,
+        officers=list(station.officers),
+        officer_days=list(station.officer_days),
+        visits=[replace(x, notes="", opinion="", action="") for x in station.visits],
+        exemptions=[replace(e, reason="") for e in station.exemptions],
+        access_log=[],
+    )
+
+
+def named_records(station: Station) -> int:
+    """How many targets carry a resident's name (the count an export with names logs)."""
+    return sum(1 for t in station.targets if t.name)
