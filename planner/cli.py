@@ -27,8 +27,24 @@ def default_year(today: date | None = None) -> int:
     return today.year if today.month <= 6 else today.year + 1
 
 
-DB_OPTION = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), required=True,
-                         help="Station file (.gpkg).")  # fmt: skip
+class _StationParam(click.ParamType):
+    """A station file (a Path), or a PostGIS station URL kept as text (a Path would turn
+    ``postgresql://`` into ``postgresql:/``)."""
+
+    name = "FILE|URL"
+    _file = click.Path(dir_okay=False, path_type=Path)
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and value.startswith("postgresql://"):
+            return value
+        return self._file.convert(value, param, ctx)
+
+
+STATION = _StationParam()
+DB_OPTION = click.option(
+    "--db", type=STATION, required=True,
+    help="Station file (.gpkg) or PostGIS URL (postgresql://…?station=NAME).",
+)  # fmt: skip
 PLAN_YEAR_OPTION = click.option(
     "--year", type=int, default=None,
     help="Plan year (default: this year until June, next year from July).",
@@ -83,8 +99,17 @@ def main(verbose: int) -> None:
     show_default=True,
     help="Solver seconds per beat for the year plan.",
 )
+@click.option("--prefecture", is_flag=True, help="Instead: a made-up prefecture, one station "
+              "file per station in OUT (default the size of Miyagi; minutes).")  # fmt: skip
+@click.option("--stations", type=click.IntRange(1), default=25, show_default=True,
+              help="--prefecture: station files.")  # fmt: skip
+@click.option("--households", type=click.IntRange(1), default=1_000_000, show_default=True,
+              help="--prefecture: households and businesses over all stations.")  # fmt: skip
+@click.option("--beats", type=click.IntRange(1), default=None,
+              help="--prefecture: beats over all stations (default: households/1650).")  # fmt: skip
 @_handle_errors
-def demo(out_dir: Path, seed: int, year: int | None, time_limit: float) -> None:
+def demo(out_dir: Path, seed: int, year: int | None, time_limit: float, prefecture: bool,
+         stations: int, households: int, beats: int | None) -> None:  # fmt: skip
     """Build the demo station (a made-up town in Miyagi), print its summary, plan its year.
 
     \b
@@ -94,23 +119,94 @@ def demo(out_dir: Path, seed: int, year: int | None, time_limit: float) -> None:
     then simulates January–March in the field, records the outcomes, writes the
     March results (progress/) and re-plans the rest of the year (replan/).
       planner demo --out demo/ --seed 0
+    With --prefecture: station_01.gpkg … (urban, suburban and rural beats; every
+    post a copy of the demo town) and prefecture.csv, one station at a time:
+      planner demo --prefecture --stations 25 --households 1000000 --out pref/
     """  # fmt: skip
     from planner.demo import DEMO_YEAR, build_demo
     from planner.schedule import YearParams
-    from planner.store import write_station
+    from planner.store import read_station, write_station
 
+    if prefecture:
+        _demo_prefecture(out_dir, stations, households, beats, seed, year or DEMO_YEAR)
+        return
     year = year or DEMO_YEAR
     station, streets = build_demo(seed)
     db = out_dir / "demo.gpkg"
     write_station(station, db, streets=streets)
     click.echo(f"wrote {db} ({len(station.targets)} targets, {len(station.beats)} beats)")
-    _print_summary(station, year)
+    _demo_exemption(db, out_dir, year)
+    _print_summary(read_station(db), year)
     click.echo(f"\n== year plan {year} ==")
     params = YearParams(time_limit_s=time_limit)
     plan = run_plan(db, out_dir / "plan", year=year, params=params)
     _demo_routes(db, out_dir / "routes", plan)
     _demo_compare(db, out_dir / "compare", year)
     _demo_months(db, out_dir, plan, year, seed, params)
+    _demo_handover_and_campaign(db, out_dir, year)
+
+
+def _demo_prefecture(out_dir: Path, stations: int, households: int, beats: int | None,
+                     seed: int, year: int) -> None:  # fmt: skip
+    """`demo --prefecture`: the station files, written one at a time (planner.prefecture)."""
+    import time
+
+    from planner.prefecture import PrefectureSpec, write_prefecture
+
+    spec = PrefectureSpec(stations=stations, targets=households, beats=beats, seed=seed,
+                          year=year)  # fmt: skip
+    start = time.perf_counter()
+    click.echo(f"a made-up prefecture: {stations} stations, {spec.total_beats} beats, "
+               f"{households:,} households and businesses → {out_dir}")  # fmt: skip
+
+    def done(i) -> None:
+        click.echo(f"  {i.path.name} {i.name} ({i.kind}): {i.koban} 交番, {i.chuzaisho} 駐在所, "
+                   f"{i.beats} beats, {i.targets:,} targets, {i.officers} officers "
+                   f"[{time.perf_counter() - start:.0f} s]")  # fmt: skip
+
+    infos = write_prefecture(out_dir, spec, progress=done)
+    click.echo(f"wrote {len(infos)} station files and {out_dir / 'prefecture.csv'}: "
+               f"{sum(i.koban for i in infos)} 交番, {sum(i.chuzaisho for i in infos)} 駐在所, "
+               f"{sum(i.beats for i in infos)} beats, {sum(i.targets for i in infos):,} targets "
+               f"in {time.perf_counter() - start:.0f} s\nnext: planner plan --db {out_dir} "
+               f"--year {year} --executor dask --out {out_dir / 'plan'}")  # fmt: skip
+
+
+def _demo_exemption(db: Path, out_dir: Path, year: int) -> None:
+    """One order of the chief, recorded as `planner exempt` records it."""
+    from datetime import date
+
+    from planner.demo import demo_exemption
+    from planner.exemptions import exempt_targets
+    from planner.store import read_station
+
+    order = demo_exemption(read_station(db), year)
+    path = out_dir / "exemption_orders.csv"
+    path.write_text("target_id,ordered_by,date,reason\n"
+                    f"{order.target_id},{order.ordered_by},{order.date},{order.reason}\n",
+                    encoding="utf-8")  # fmt: skip
+    r = exempt_targets(db, path, year=year, today=max(order.date, date.today()))
+    click.echo(f"exempt: {r.added} order of the 署長 ({path}); {r.left_due} target leaves the "
+               f"{year} due set (listed in exemptions.csv beside every plan)")  # fmt: skip
+
+
+def _demo_handover_and_campaign(db: Path, out_dir: Path, year: int) -> None:
+    """A beat changing hands on 1 April, and a campaign ordered after a crime in May."""
+    from datetime import datetime
+
+    from planner.store import read_station
+
+    ctx = click.get_current_context()
+    replanned = out_dir / "replan" / "plan.csv"
+    click.echo(f"\n== handover of K1-2 on {year}-04-01 ==")
+    ctx.invoke(handover, db=db, beat_id="K1-2", day=datetime(year, 4, 1), plan_path=replanned,
+               top=20, out_dir=out_dir / "handover")  # fmt: skip
+    post = read_station(db).posts[0]
+    click.echo(f"\n== campaign after a burglary: 80 m around it, 14 days from {year}-05-10 ==")
+    ctx.invoke(campaign, db=db, center=f"{post.lon - 0.0025:.6f},{post.lat + 0.0013:.6f}",
+               radius=80.0, start=datetime(year, 5, 10), days=14, kinds="household",
+               plan_path=replanned, year=year, keep="day", time_limit=2.0, search_plans=2,
+               out_dir=out_dir / "campaign")  # fmt: skip
 
 
 def _demo_compare(db: Path, out_dir: Path, year: int) -> None:
@@ -164,6 +260,7 @@ def _demo_months(db: Path, out_dir: Path, plan, year: int, seed: int, params) ->
     """The first quarter in the field: simulated outcomes, recorded, the March form, a re-plan."""
     from datetime import date
 
+    from planner.demo import annotate_outcomes
     from planner.planfiles import write_outcomes, write_plan_outputs
     from planner.record import record_outcomes
     from planner.replan import replan_year
@@ -174,7 +271,7 @@ def _demo_months(db: Path, out_dir: Path, plan, year: int, seed: int, params) ->
     upto, start = date(year, 3, 31), date(year, 4, 1)
     station = read_station(db)
     policy = _policy_of(station, None)
-    rows = simulate_outcomes(station, plan.visits, upto, seed=seed)
+    rows = annotate_outcomes(simulate_outcomes(station, plan.visits, upto, seed=seed), seed)
     outcomes = out_dir / f"outcomes_{year}-01_03.csv"
     write_outcomes(outcomes, rows)
     click.echo(f"\n== January–March in the field (simulated): {outcomes} ==")
@@ -182,8 +279,13 @@ def _demo_months(db: Path, out_dir: Path, plan, year: int, seed: int, params) ->
     click.echo(f"recorded {r.added} visits, {r.new_targets} new households")
     station = read_station(db)
     written = write_progress_outputs(out_dir / "progress", station, policy, year, upto,
-                                     visits=plan.visits, unplanned=plan.unplanned)  # fmt: skip
+                                     visits=plan.visits, unplanned=plan.unplanned,
+                                     by_officer=True)  # fmt: skip
     click.echo("progress: " + ", ".join(str(p) for p in written))
+    for month in (1, 2, 3):
+        click.get_current_context().invoke(
+            opinions, db=db, year=year, month=month, out_dir=out_dir / "opinions", with_names=False
+        )
     click.echo(f"\n== re-plan from {start} ==")
     new, kept = replan_year(station, policy, year, plan.visits, start, graph=read_streets(db),
                             params=params)  # fmt: skip
@@ -221,8 +323,8 @@ def info(db: Path, year: int | None, access_log: bool) -> None:
 
 @main.command()
 @DB_OPTION
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The copy to write (.gpkg).")  # fmt: skip
+@click.option("--out", "out_path", type=STATION, required=True,
+              help="The copy to write (.gpkg or a PostGIS URL).")  # fmt: skip
 @click.option("--redact", is_flag=True, help="Remove names and free text, cut places to the 丁目.")
 @_handle_errors
 def export(db: Path, out_path: Path, redact: bool) -> None:
@@ -235,21 +337,24 @@ def export(db: Path, out_path: Path, redact: bool) -> None:
     \b
     Example:
       planner export --db demo/demo.gpkg --redact --out shared/demo_redacted.gpkg
+      planner export --db demo/demo.gpkg --out "postgresql:///hq?station=demo"
     """  # fmt: skip
     from planner._errors import InputError
     from planner.redact import named_records, redacted
     from planner.store import log_access, read_station, read_streets, write_station
+    from planner.store_pg import describe, same_station
 
-    if out_path.resolve() == db.resolve():
-        raise InputError(f"{out_path}: the copy must not overwrite the station file")
+    where = describe(out_path)  # a URL without its password
+    if same_station(out_path, db):
+        raise InputError(f"{where}: the copy must not overwrite the station file")
     station = read_station(db)
     copy = redacted(station) if redact else station
     write_station(copy, out_path, streets=read_streets(db))
     records = named_records(copy)
     if records:
-        log_access(db, f"export → {out_path}", records)
+        log_access(db, f"export → {where}", records)
     kind = "redacted copy (no names)" if redact else f"full copy ({records} named records, logged)"
-    click.echo(f"wrote {out_path}: {kind}, {len(copy.targets)} targets")
+    click.echo(f"wrote {where}: {kind}, {len(copy.targets)} targets")
 
 
 def _print_summary(station, year: int) -> None:
@@ -264,9 +369,9 @@ def _print_summary(station, year: int) -> None:
 @main.command(name="import")
 @click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=STATION,
     required=True,
-    help="Station file (.gpkg); created when absent.",
+    help="Station file (.gpkg) or PostGIS URL; created when absent.",
 )
 @click.option("--station", "station_name", help="Station name (needed for a new file).")
 @click.option(
@@ -306,10 +411,18 @@ def import_(
         --posts data/posts.csv --beats data/beats.csv --officers data/officers.csv \\
         --officer-days data/officer_days.csv --streets data/streets.osm data/targets.csv
     """  # fmt: skip
+    from planner.network import check_near_posts
     from planner.roster import PATTERNS
-    from planner.store import import_files
+    from planner.store import import_files, posts_from_file, read_station
 
     graph = _load_streets(streets) if streets else None
+    if graph is not None:  # streets far from every post are refused before anything is written
+        try:
+            known = read_station(db).posts
+        except InputError:  # a new station file (import_files says why when it is bad)
+            known = []
+        check_near_posts(graph, [*known, *(posts_from_file(posts) if posts else [])],
+                         source=str(streets))  # fmt: skip
     station = import_files(
         db, station_name=station_name, policy_name=policy_name, posts=posts, beats=beats,
         officers=officers, officer_days=officer_days, targets=targets, streets=graph,
@@ -361,12 +474,21 @@ def run_plan(
     policy_name=None,
     params=None,
     quiet: bool = False,
+    executor=None,
 ):
-    """Plan a station's year and write every output; the shared core of `plan` and `demo`."""
+    """Plan a station's year and write every output; the shared core of `plan` and `demo`.
+
+    With ``executor`` (a :class:`planner.executor.ExecutorSpec`) ``db`` may be a list of
+    station files: one task per beat (:func:`planner.executor.plan_stations`); returns the
+    plan of a single station file, else ``None``.
+    """
     from planner.planfiles import write_plan_outputs
     from planner.schedule import YearParams, plan_year
     from planner.store import read_station, read_streets
 
+    if executor is not None:
+        return _run_plan_beats(db, out_dir, year=year, beats=beats, policy_name=policy_name,
+                               params=params or YearParams(), executor=executor)  # fmt: skip
     station = read_station(db)
     policy = _policy_of(station, policy_name)
     progress = None if quiet else (lambda msg: click.echo(msg, err=True))
@@ -416,8 +538,79 @@ def _report_plan(plan, policy, params, written) -> None:
     click.echo("wrote " + ", ".join(str(p) for p in files) + f" and {len(forms)} forms")
 
 
+class _StationsParam(click.ParamType):
+    """A station file, a folder of station files (its ``*.gpkg``) or a PostGIS station URL."""
+
+    name = "FILE|DIR|URL"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and value.startswith("postgresql://"):
+            return value
+        return click.Path(path_type=Path).convert(value, param, ctx)
+
+
+STATIONS_OPTION = click.option(
+    "--db", "dbs", type=_StationsParam(), multiple=True, required=True,
+    help="Station file (.gpkg), a folder of them, or a PostGIS URL; repeatable: many stations "
+    "in one run, each into its own folder under --out.",
+)  # fmt: skip
+
+
+def _executor_options(func):
+    """--executor, --workers, --scheduler: where the beats run (planner.executor)."""
+    func = click.option("--scheduler", metavar="ADDRESS", default=None,
+                        help="A running Dask scheduler (tcp://host:8786); implies --executor "
+                        "dask.")(func)  # fmt: skip
+    func = click.option("--workers", type=click.IntRange(1), default=None,
+                        help="Processes or Dask LocalCluster workers (default: the machine's "
+                        "cores).")(func)  # fmt: skip
+    return click.option("--executor", type=click.Choice(["serial", "processes", "dask"]),
+                        default="processes", show_default=True,
+                        help="Where the beats run, one task per beat: in this process, in "
+                        "local processes, or on a Dask cluster (a LocalCluster of --workers "
+                        "without --scheduler).")(func)  # fmt: skip
+
+
+def _executor_spec(executor: str, workers: int | None, scheduler: str | None):
+    from click.core import ParameterSource
+
+    from planner.executor import ExecutorSpec
+
+    source = click.get_current_context().get_parameter_source("executor")
+    if scheduler and source in (ParameterSource.DEFAULT, None):
+        executor = "dask"
+    return ExecutorSpec(executor, workers=workers, scheduler=scheduler)
+
+
+def _run_plan_beats(dbs, out_dir: Path, *, year, beats, policy_name, params, executor):
+    """`plan` over the beats of one or many station files (planner.executor.plan_stations)."""
+    from planner.executor import db_stem, plan_stations, station_files
+
+    files = station_files([dbs] if isinstance(dbs, str | Path) else list(dbs))
+    plans = []
+
+    def report(sp) -> None:
+        if len(files) == 1:
+            plans.append(sp.plan)
+            _report_plan(sp.plan, sp.policy, params, sp.written)
+        else:
+            p = sp.plan
+            click.echo(f"{sp.station.name} ({db_stem(sp.db)}): {len(p.visits)} visits planned, "
+                       f"{len(p.unplanned)} due targets unplanned, {len(p.shortfalls)} "
+                       f"shortfalls → {sp.written[0].parent}")  # fmt: skip
+        for r in sp.failed:
+            click.echo(f"error: beat {r.name} failed after {r.attempts} attempts: {r.error}",
+                       err=True)  # fmt: skip
+
+    summary = plan_stations(files, out_dir, year=year, params=params, spec=executor,
+                            beats=beats, policy_name=policy_name, on_station=report)  # fmt: skip
+    click.echo(summary.message(), err=True)
+    summary.raise_failures()
+    return plans[0] if plans else None
+
+
 @main.command()
-@DB_OPTION
+@STATIONS_OPTION
 @PLAN_YEAR_OPTION
 @click.option("--beat", "beats", multiple=True, help="Beat id to plan (repeatable; default all).")
 @click.option(
@@ -426,12 +619,13 @@ def _report_plan(plan, policy, params, written) -> None:
 @click.option(
     "--time-limit", type=float, default=20.0, show_default=True, help="Solver seconds per beat."
 )
+@_executor_options
 @click.option(
-    "--workers",
-    type=int,
+    "--threads",
+    type=click.IntRange(1),
     default=1,
     show_default=True,
-    help="Solver threads; 1 gives the same plan for the same input and seed.",
+    help="Solver threads per beat; 1 gives the same plan for the same input and seed.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Solver random seed.")
 @click.option(
@@ -455,7 +649,8 @@ def _report_plan(plan, policy, params, written) -> None:
     help="Allow night visits (they need the 地域課長's approval; listed in approvals.csv).",
 )
 @_handle_errors
-def plan(db, year, beats, policy_name, time_limit, workers, seed, reserve, out_dir, night) -> None:
+def plan(dbs, year, beats, policy_name, time_limit, executor, workers, scheduler, threads, seed,
+         reserve, out_dir, night) -> None:  # fmt: skip
     """Plan the year: every due target to a month, a duty day and a slot (CP-SAT).
 
     \b
@@ -464,19 +659,24 @@ def plan(db, year, beats, policy_name, time_limit, workers, seed, reserve, out_d
     and prints planned hours against the officers' visit hours per month.  A
     shortfall is a warning (exit 0); bad input exits 2.  Example:
       planner plan --db demo/demo.gpkg --year 2027 --out demo/plan
+    Each beat is one task (--executor; same files whatever the executor).  Many
+    stations at once, each into OUT/<file stem>/; a beat that fails twice is named
+    in OUT/failed_beats.csv, the others are written (exit 1):
+      planner plan --db pref/ --year 2027 --executor dask --workers 8 --out pref_plan
     """  # fmt: skip
     from planner.schedule import YearParams
 
     params = YearParams(
-        time_limit_s=time_limit, workers=workers, seed=seed, reserve=reserve, allow_night=night
+        time_limit_s=time_limit, workers=threads, seed=seed, reserve=reserve, allow_night=night
     )
     run_plan(
-        db,
+        dbs,
         out_dir,
         year=year or default_year(),
         beats=beats,
         policy_name=policy_name,
         params=params,
+        executor=_executor_spec(executor, workers, scheduler),
     )
 
 
@@ -496,7 +696,8 @@ def plan(db, year, beats, policy_name, time_limit, workers, seed, reserve, out_d
     "start",
     type=click.DateTime(["%Y-%m-%d"]),
     default=None,
-    help="A re-plan's first day: rows before it are history and not checked.",
+    help="A re-plan's first day: rows before it are history and not checked (those after the "
+    "last recorded outcome count as made).",
 )
 @_handle_errors
 def verify(db: Path, plan_path: Path, year, policy_name, start) -> None:
@@ -520,6 +721,11 @@ def verify(db: Path, plan_path: Path, year, policy_name, start) -> None:
     visits = read_plan(plan_path)
     start = start.date() if start else None
     if start is not None:
+        # rows before --from that no outcome has been recorded for yet count as made (as the
+        # re-plan took them); the rows from --from on are checked
+        from planner.replan import assume_done, unrecorded
+
+        station = assume_done(station, unrecorded(station, [v for v in visits if v.date < start]))
         visits = [v for v in visits if v.date >= start]
     if year is None:
         years = Counter(v.date.year for v in visits)
@@ -721,7 +927,8 @@ def progress(db, year, month, beats, plan_path, out_dir, by) -> None:
     "start",
     type=click.DateTime(["%Y-%m-%d"]),
     required=True,
-    help="First day to re-plan (everything before it stays).",
+    help="First day to re-plan (everything before it stays; planned visits after the last "
+    "recorded outcome count as made).",
 )
 @click.option(
     "--plan",
@@ -770,7 +977,7 @@ def replan(db, year, start, plan_path, keep, beats, time_limit, front_load, out_
     targets go into the first 3 months; those that do not fit are unplanned.
     """  # fmt: skip
     from planner.planfiles import write_plan_outputs
-    from planner.replan import front_load_campaign, front_load_summary, kept_share, replan_year
+    from planner.replan import front_load_summary, kept_share, replan_year
     from planner.schedule import YearParams
     from planner.store import read_station, read_streets
 
@@ -783,11 +990,7 @@ def replan(db, year, start, plan_path, keep, beats, time_limit, front_load, out_
                              progress=lambda msg: click.echo(msg, err=True),
                              front_load=front_load)  # fmt: skip
     share = kept_share(old, plan.visits, start.date())
-    fl = None
-    if front_load is not None:
-        camp = front_load_campaign(station, policy, year, start.date(), front_load,
-                                   beats=list(beats) or None)  # fmt: skip
-        fl = front_load_summary(plan, camp)
+    fl = front_load_summary(plan, plan.campaign) if plan.campaign is not None else None
     plan.visits = sorted(
         kept + plan.visits, key=lambda v: (v.beat_id, v.date, v.officer_id, v.slot, v.target_id)
     )
@@ -1105,7 +1308,14 @@ def route(
 
 def _route_patrols(db, plan_path, target_ids, day, beats, slot, mode, params):
     """The routes the `route` command writes (a plan's day, or a plain list of ids)."""
-    from planner.patrol import PatrolRoute, absent_to_retry, busiest_day, patrol_routes, shift_for
+    from planner.patrol import (
+        PatrolRoute,
+        absent_to_retry,
+        busiest_day,
+        check_plan,
+        patrol_routes,
+        shift_for,
+    )
     from planner.planfiles import read_plan
     from planner.routes import route_day, route_from_ids
     from planner.store import read_station, read_streets
@@ -1133,6 +1343,7 @@ def _route_patrols(db, plan_path, target_ids, day, beats, slot, mode, params):
     if plan_path is None:
         raise InputError("give --plan (a plan.csv) or --targets")
     visits = read_plan(plan_path)
+    check_plan(plan_path, visits, station, policy)
     wanted = list(beats) or sorted({v.beat_id for v in visits})
     patrols = []
     for beat_id in [b.beat_id for b in station.beats if b.beat_id in wanted]:
@@ -1147,7 +1358,7 @@ def _route_patrols(db, plan_path, target_ids, day, beats, slot, mode, params):
 
 
 @main.command()
-@DB_OPTION
+@STATIONS_OPTION
 @click.option("--year", type=int, required=True, help="Year to simulate.")
 @click.option("--policy", "policy_name", help="Policy (default: the station's).")
 @click.option("--strategy", type=click.Choice(["planner", "baseline"]), default="planner",
@@ -1161,6 +1372,7 @@ def _route_patrols(db, plan_path, target_ids, day, beats, slot, mode, params):
     show_default=True,
     help="Solver seconds per beat for each (re-)plan.",
 )
+@_executor_options
 @click.option(
     "--out",
     "out_dir",
@@ -1169,7 +1381,8 @@ def _route_patrols(db, plan_path, target_ids, day, beats, slot, mode, params):
     help="Folder for summary.json and months.csv.",
 )
 @_handle_errors
-def simulate(db, year, policy_name, strategy, seed, time_limit, out_dir) -> None:
+def simulate(dbs, year, policy_name, strategy, seed, time_limit, executor, workers, scheduler,
+             out_dir) -> None:  # fmt: skip
     """Play a year of 巡回連絡 duty day by duty day and report what it cost and achieved.
 
     \b
@@ -1179,18 +1392,36 @@ def simulate(db, year, policy_name, strategy, seed, time_limit, out_dir) -> None
     year end: officer hours walking and visiting, km, first interviews and 実施率
     per tier, what is left overdue or never met, night visits.  Example:
       planner simulate --db demo/demo.gpkg --year 2027 --strategy baseline --out sim/b
+    Each beat is one task (--executor) with its own seed drawn from --seed and the
+    beat; several --db: one summary per station in OUT/<file stem>/.
     """  # fmt: skip
+    from planner.executor import simulate_stations, station_files
+    from planner.schedule import YearParams
+    from planner.simulator import SimParams
+
+    dbs = station_files(dbs)
+    params = SimParams(strategy=strategy, seed=seed, plan=YearParams(time_limit_s=time_limit))
+
+    def write(sim) -> None:
+        for r in sim.failed:
+            click.echo(f"error: beat {r.name} failed after {r.attempts} attempts: {r.error}",
+                       err=True)  # fmt: skip
+        if sim.result is not None:
+            _write_simulation(sim.out, sim.result, sim.policy, strategy)
+
+    summary = simulate_stations(dbs, out_dir, year=year, params=params, policy_name=policy_name,
+                                spec=_executor_spec(executor, workers, scheduler),
+                                on_station=write)  # fmt: skip
+    click.echo(summary.message(), err=True)
+    summary.raise_failures()
+
+
+def _write_simulation(out_dir: Path, result, policy, strategy: str) -> None:
+    """summary.json and months.csv of one station's simulated year, and what they say."""
     import json
 
-    from planner.schedule import YearParams
-    from planner.simulator import SimParams, simulate_year
-    from planner.store import atomic_path, read_station, read_streets
+    from planner.store import atomic_path
 
-    station = read_station(db)
-    policy = _policy_of(station, policy_name)
-    params = SimParams(strategy=strategy, seed=seed, plan=YearParams(time_limit_s=time_limit))
-    result = simulate_year(station, policy, year, graph=read_streets(db), params=params,
-                           progress=lambda m: click.echo(m, err=True))  # fmt: skip
     summary = result.summary()
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir / "summary.json", private=False) as tmp:
@@ -1218,7 +1449,7 @@ def scenario() -> None:
 
 
 @scenario.command(name="compare")
-@DB_OPTION
+@STATIONS_OPTION
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))  # fmt: skip
 @click.option("--year", type=int, required=True, help="Plan year.")
@@ -1229,9 +1460,9 @@ def scenario() -> None:
     show_default=True,
     help="Solver seconds per beat and scenario.",
 )
-@click.option(
-    "--processes", type=int, default=None, help="Parallel processes (default: the machine's cores)."
-)
+@_executor_options
+@click.option("--processes", type=click.IntRange(1), default=None, hidden=True,
+              help="Old name of --workers (with the processes executor).")  # fmt: skip
 @click.option(
     "--out",
     "out_dir",
@@ -1240,7 +1471,8 @@ def scenario() -> None:
     help="Folder for comparison.csv, comparison_months.csv, .html.",
 )
 @_handle_errors
-def scenario_compare(db, files, year, time_limit, processes, out_dir) -> None:
+def scenario_compare(dbs, files, year, time_limit, executor, workers, scheduler, processes,
+                     out_dir) -> None:  # fmt: skip
     """Plan the station under each scenario file and compare them side by side.
 
     \b
@@ -1251,21 +1483,34 @@ def scenario_compare(db, files, year, time_limit, processes, out_dir) -> None:
       planner scenario compare --db demo/demo.gpkg data/scenarios/base.toml \\
         data/scenarios/one_officer_fewer.toml data/scenarios/campaign.toml \\
         --year 2027 --out demo/compare
+    Each beat × scenario is one task (--executor); several --db: one comparison
+    per station in OUT/<file stem>/, failed beats in OUT/failed_beats.csv.
     """  # fmt: skip
-    from planner.reports import write_comparison
-    from planner.scenarios import compare, load_scenario
+    from planner.executor import compare_stations, db_stem, station_files
+    from planner.scenarios import load_scenario
     from planner.schedule import YearParams
-    from planner.store import read_station, read_streets
 
     scenarios = [load_scenario(f) for f in files]
-    station = read_station(db)
-    policy = _policy_of(station, None)
+    dbs = station_files(dbs)
+    spec = _executor_spec(executor, workers or processes, scheduler)
     click.echo(f"planning {len(scenarios)} scenarios ...", err=True)
-    outcomes = compare(station, policy, scenarios, year, graph=read_streets(db),
-                       params=YearParams(time_limit_s=time_limit), processes=processes)  # fmt: skip
-    written = write_comparison(out_dir, outcomes, policy, year, station.name)
-    _print_comparison(outcomes, policy)
-    click.echo("wrote " + ", ".join(str(p) for p in written))
+
+    def report(sc) -> None:
+        if len(dbs) == 1:
+            _print_comparison(sc.outcomes, sc.policy)
+            click.echo("wrote " + ", ".join(str(p) for p in sc.written))
+        else:
+            click.echo(f"{sc.station.name} ({db_stem(sc.db)}): {len(sc.outcomes)} scenarios "
+                       f"→ {sc.written[0].parent}")  # fmt: skip
+        for r in sc.failed:
+            click.echo(f"error: beat {r.name} failed after {r.attempts} attempts: {r.error}",
+                       err=True)  # fmt: skip
+
+    summary = compare_stations(dbs, scenarios, out_dir, year=year, spec=spec,
+                               params=YearParams(time_limit_s=time_limit),
+                               on_station=report)  # fmt: skip
+    click.echo(summary.message(), err=True)
+    summary.raise_failures()
 
 
 def _print_comparison(outcomes, policy) -> None:

@@ -1165,4 +1165,4 @@ def demo_exemption(station: Station, year: int) -> Exemption:
         t for t in station.targets
         if t.beat_id == "C1" and t.kind is TargetKind.HOUSEHOLD and t.never_met
     )  # fmt: skip
-    return Exemption(target.target_id, "署長", date(year - 1, 12, 20), "長期入院のため当面訪問不要")
+    return Exemption(target.target_id, "署長", date(year - 1, 10, 1), "長期入院のため当面訪問不要")

@@ -107,7 +107,7 @@ def exemptions_from_file(
     parsed = v.check_rows(path, table, cols, row_checks=[known])
     rows = [
         ExemptionRow(i, Exemption(r["target_id"], r["ordered_by"], r["date"], r["reason"]))
-        for i, r in enumerate(parsed, start=2)
+        for i, r in zip(v.row_numbers(parsed), parsed, strict=True)
     ]
     _check_one_order_per_target(str(path), rows)
     return rows

@@ -48,11 +48,11 @@ from planner.baseline import address_key
 from planner.maps import (
     POST_COLOUR,
     STREET_COLOUR,
-    _Bind,
-    _latlon,
-    _offline_map,
-    _post_icon,
+    TooltipBind,
     last_visit_ja,
+    latlon,
+    offline_map,
+    post_icon,
     route_map_html,
     street_lines,
 )
@@ -392,20 +392,20 @@ def handover_map(
     lons, lats = zip(*points, strict=True)
     pad = 0.002
     bbox = (min(lons) - pad, min(lats) - pad, max(lons) + pad, max(lats) + pad)
-    m = _offline_map(((bbox[1] + bbox[3]) / 2, (bbox[0] + bbox[2]) / 2), None, "")
+    m = offline_map(((bbox[1] + bbox[3]) / 2, (bbox[0] + bbox[2]) / 2), None, "")
     m.height = (560, "px")
     lines = street_lines(graph, bbox)
     if lines:
-        folium.PolyLine([_latlon(c) for c in lines], color=STREET_COLOUR, weight=2,
+        folium.PolyLine([latlon(c) for c in lines], color=STREET_COLOUR, weight=2,
                         opacity=0.9).add_to(m)  # fmt: skip
     polygon = station.beat(report.beat_id).polygon
     if polygon is not None and not polygon.is_empty:
         for part in getattr(polygon, "geoms", [polygon]):
             if hasattr(part, "exterior"):
-                folium.PolyLine(_latlon(part.exterior.coords), color=POST_COLOUR, weight=2,
+                folium.PolyLine(latlon(part.exterior.coords), color=POST_COLOUR, weight=2,
                                 dash_array="6 4", opacity=0.7).add_to(m)  # fmt: skip
-    marker = folium.Marker([post.lat, post.lon], icon=_post_icon(), z_index_offset=1000)
-    marker.add_child(_Bind(tooltip=f"{post.name}"))
+    marker = folium.Marker([post.lat, post.lon], icon=post_icon(), z_index_offset=1000)
+    marker.add_child(TooltipBind(tooltip=f"{post.name}"))
     marker.add_to(m)
     esc = html.escape
     for r in report.targets:
@@ -428,7 +428,7 @@ def handover_map(
             f"<tr><th style='text-align:left;padding-right:6px'>{k}</th><td>{v}</td></tr>"
             for k, v in rows
         ) + "</table>"  # fmt: skip
-        dot.add_child(_Bind(popup=popup, tooltip=esc(t.address)))
+        dot.add_child(TooltipBind(popup=popup, tooltip=esc(t.address)))
         dot.add_to(m)
     m.fit_bounds([[bbox[1], bbox[0]], [bbox[3], bbox[2]]])
     root = m.get_root()

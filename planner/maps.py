@@ -245,8 +245,9 @@ class _InlineAssets(Element):
         self.js, self.css, self.page_css = js, css, _PAGE_CSS
 
 
-class _Bind(MacroElement):
-    """Bind a popup and a tooltip (HTML strings) to the parent layer, without jQuery."""
+class TooltipBind(MacroElement):
+    """Bind a popup and a tooltip (HTML strings) to the parent layer, without jQuery (the
+    offline pages carry no jQuery)."""
 
     _template = Template(
         """
@@ -293,7 +294,7 @@ class _Controls(MacroElement):
         self.text = _js_string(attribution) if attribution else ""
 
 
-def _offline_map(location: tuple[float, float], tiles: str | None, attribution: str) -> folium.Map:
+def offline_map(location: tuple[float, float], tiles: str | None, attribution: str) -> folium.Map:
     """A folium map whose page loads Leaflet from inlined text and nothing from a CDN."""
     m = folium.Map(
         location=location,
@@ -343,7 +344,8 @@ def _stop_icon(stop: RouteStop, colour: str, offset: int) -> folium.DivIcon:
     )
 
 
-def _post_icon() -> folium.DivIcon:
+def post_icon() -> folium.DivIcon:
+    """The 交番 / 駐在所 marker: a star drawn inline (no image file, no network)."""
     star = (
         '<svg width="28" height="28" viewBox="0 0 24 24">'
         '<polygon points="12,1 15,9 23,9 17,14 19,23 12,18 5,23 7,14 1,9 9,9" '
@@ -413,7 +415,8 @@ def _legend_html(route: DayRoute, tier_labels: Mapping[str, str]) -> str:
     return f"<div class='junkai-legend' style='{style}'>{'<br>'.join(lines)}</div>"
 
 
-def _latlon(lonlats: Iterable[Sequence[float]]) -> list[list[float]]:
+def latlon(lonlats: Iterable[Sequence[float]]) -> list[list[float]]:
+    """Lon/lat pairs as folium's [lat, lon] lists, rounded to 6 decimals (~0.1 m)."""
     return [[round(float(lat), 6), round(float(lon), 6)] for lon, lat in lonlats]
 
 
@@ -458,20 +461,20 @@ def route_map(
         Write it with :func:`write_route_map`.
     """
     min_lon, min_lat, max_lon, max_lat = route_bounds(route, post)
-    m = _offline_map(((min_lat + max_lat) / 2, (min_lon + max_lon) / 2), tiles, attribution or "")
+    m = offline_map(((min_lat + max_lat) / 2, (min_lon + max_lon) / 2), tiles, attribution or "")
 
     lines = street_lines(streets)
     if lines:
         folium.PolyLine(
-            [_latlon(c) for c in lines], color=STREET_COLOUR, weight=2, opacity=0.9
+            [latlon(c) for c in lines], color=STREET_COLOUR, weight=2, opacity=0.9
         ).add_to(m)
 
     path = route_lonlats(route, post)
     if len(path) >= 2:
-        folium.PolyLine(_latlon(path), color=ROUTE_COLOUR, weight=5, opacity=0.75).add_to(m)
+        folium.PolyLine(latlon(path), color=ROUTE_COLOUR, weight=5, opacity=0.75).add_to(m)
 
-    post_marker = folium.Marker([post[1], post[0]], icon=_post_icon(), z_index_offset=1000)
-    post_marker.add_child(_Bind(tooltip="交番・駐在所（出発・帰着）"))
+    post_marker = folium.Marker([post[1], post[0]], icon=post_icon(), z_index_offset=1000)
+    post_marker.add_child(TooltipBind(tooltip="交番・駐在所（出発・帰着）"))
     post_marker.add_to(m)
 
     for group in stop_groups(route.stops):
@@ -482,7 +485,7 @@ def route_map(
             marker = folium.Marker([stop.lat, stop.lon], icon=_stop_icon(stop, colour, int(offset)))
             popup = _popup_html(stop, target, tier_labels, with_names)
             label = html.escape(stop_address(stop, target))
-            marker.add_child(_Bind(popup=popup, tooltip=f"{stop.seq} {label}"))
+            marker.add_child(TooltipBind(popup=popup, tooltip=f"{stop.seq} {label}"))
             marker.add_to(m)
 
     m.get_root().html.add_child(Element(_legend_html(route, tier_labels)), name="junkai_legend")

@@ -15,11 +15,14 @@ both lie on the same one; points at identical coordinates (units of one building
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import math
+import re
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Collection, Iterable, Mapping
+import zlib
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
@@ -34,7 +37,8 @@ import shapely
 from shapely.geometry import LineString
 
 from planner._errors import InputError
-from planner.model import Mode
+from planner._validate import MAX_FILE_BYTES, decode_text
+from planner.model import Mode, Post
 
 SPEEDS_KMH: dict[Mode, float] = {Mode.WALK: 4.0, Mode.BIKE: 12.0, Mode.CAR: 20.0}
 """Door-to-door speeds (domain.md: walking 4.0 km/h, bicycle 12 km/h, motorbike/car 20 km/h)."""
@@ -115,7 +119,8 @@ def graph_from_osm(
     The file is first reduced to streets: ways without a ``highway`` tag (buildings, land use),
     ``area=yes`` ways, ways whose ``highway`` is excluded, references to nodes absent from the
     file and ways left with fewer than two nodes are dropped.  The reduced file is then loaded
-    with :func:`osmnx.graph_from_xml`.
+    with :func:`osmnx.graph_from_xml`.  The file may be in any encoding its XML declaration
+    names (``Shift_JIS`` too); one without a declaration is UTF-8, UTF-16 or Shift_JIS (CP932).
 
     Parameters
     ----------
@@ -138,11 +143,13 @@ def graph_from_osm(
     Raises
     ------
     InputError
-        If the file is missing, is not OSM XML, or holds no street.
+        If the file is missing, is not OSM XML, or holds no street; or if a node of a street
+        has a lat/lon that is not a number or out of range (lon and lat swapped), or is given
+        twice with different coordinates (the message names the node).
     """
     path = Path(path)
     root = _read_osm_root(path)
-    streets, n_ways = _streets_from_osm_root(root, keep_highways=keep_highways)
+    streets, n_ways = _streets_from_osm_root(root, keep_highways=keep_highways, source=str(path))
     if n_ways == 0:
         raise InputError(f"{path}: no streets (no way with a usable highway tag and 2+ nodes)")
     with tempfile.TemporaryDirectory(prefix="planner-osm-") as tmp:
@@ -159,35 +166,132 @@ def graph_from_osm(
     return G
 
 
-def _open_text(path: Path) -> IO[str]:
+def _open_binary(path: Path) -> IO[bytes]:
     if path.suffix == ".gz":
-        return gzip.open(path, mode="rt", encoding="utf-8")
+        return gzip.open(path, mode="rb")
     if path.suffix == ".bz2":
-        return bz2.open(path, mode="rt", encoding="utf-8")
-    return path.open(encoding="utf-8")
+        return bz2.open(path, mode="rb")
+    return path.open("rb")
+
+
+_DECLARATION = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:\-]+)"
+)
+_EXPAT_ENCODINGS = frozenset({"utf-8", "utf-16", "iso8859-1", "ascii"})  # read by expat itself
+_SHIFT_JIS = frozenset({"shift_jis", "cp932", "windows-31j", "x-sjis", "ms_kanji"})
+
+
+def _declared_encoding(head: bytes) -> str | None:
+    """The codec of the encoding an XML declaration names (``None`` when it names none);
+    Shift_JIS in any spelling is read as CP932, as Windows writes it."""
+    m = _DECLARATION.match(head)
+    if m is None:
+        return None
+    name = m.group(1).decode("ascii")
+    if name.lower().replace("-", "_") in {n.replace("-", "_") for n in _SHIFT_JIS}:
+        return "cp932"
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        raise ValueError(f"the XML declaration names an unknown encoding {name!r}") from None
+    return "cp932" if codec in _SHIFT_JIS else codec
 
 
 def _read_osm_root(path: Path) -> ET.Element:
+    """The root element of an OSM XML file, decoded by its XML declaration.
+
+    Expat reads UTF-8, UTF-16 and Latin-1 itself; any other declared encoding (Shift_JIS) is
+    decoded here first.  A file without a declaration that is not UTF-8 is decoded as
+    :func:`planner._validate.decode_text` does (Shift_JIS / CP932).
+    """
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     try:
-        with _open_text(path) as fh:
-            root = ET.parse(fh).getroot()
-    except (ET.ParseError, UnicodeDecodeError, OSError, EOFError) as exc:
+        with _open_binary(path) as fh:
+            codec = _declared_encoding(fh.read(1024))
+            fh.seek(0)
+            if codec is None or codec in _EXPAT_ENCODINGS:
+                try:
+                    root = ET.parse(fh).getroot()
+                except ET.ParseError:
+                    fh.seek(0)
+                    root = _parse_undeclared(fh.read(MAX_FILE_BYTES + 1), path)
+            else:
+                root = ET.fromstring(_decode(fh.read(MAX_FILE_BYTES + 1), codec, path))
+    except InputError as exc:
+        reason = str(exc).removeprefix(f"{path}: ").replace("CSV UTF-8", "UTF-8")
+        raise InputError(f"{path}: not a readable OSM XML file: {reason}") from None
+    except (ET.ParseError, ValueError, OSError, EOFError, zlib.error) as exc:
         raise InputError(f"{path}: not a readable OSM XML file: {exc}") from exc
     if root.tag != "osm":
         raise InputError(f"{path}: not an OSM XML file (root element <{root.tag}>, expected <osm>)")
     return root
 
 
-def _valid_node(el: ET.Element) -> bool:
+def _decode(data: bytes, codec: str, path: Path) -> str:
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"{path}: larger than the {MAX_FILE_BYTES // 2**20} MB an input file "
+                         "may have")  # fmt: skip
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"{path}: not {codec} text as its XML declaration says (bad byte on "
+                         f"line {line})") from None  # fmt: skip
+
+
+def _parse_undeclared(data: bytes, path: Path) -> ET.Element:
+    """Parse XML that expat could not: text in Shift_JIS without a declaration saying so, or
+    no XML at all (the error of the UTF-8 reading is the one reported)."""
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"{path}: larger than the {MAX_FILE_BYTES // 2**20} MB an input file "
+                         "may have")  # fmt: skip
+    text = decode_text(data, path)  # a binary file, or text in no encoding we read: why
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return ET.fromstring(text)
+    return ET.fromstring(data)  # UTF-8 after all: expat's own error again
+
+
+def _lonlat_problem(lon: float, lat: float) -> str | None:
+    """Why ``(lon, lat)`` is no point on Earth (``None`` when it is one)."""
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        return f"lon {lon:g} / lat {lat:g} is not a finite number"
+    if abs(lat) > 90:
+        hint = "; lon and lat look swapped" if abs(lon) <= 90 else ""
+        return f"latitude {lat:g} is out of range [-90, 90]{hint}"
+    if abs(lon) > 180:
+        return f"longitude {lon:g} is out of range [-180, 180]"
+    return None
+
+
+def _node_problem(el: ET.Element) -> str | None:
+    """Why a street's ``<node>`` cannot be used (``None`` when it can)."""
     try:
         int(el.get("id", ""))
-        float(el.get("lat", ""))
-        float(el.get("lon", ""))
     except ValueError:
-        return False
-    return True
+        return f"id {el.get('id')!r} is not a whole number"
+    coords = []
+    for key in ("lon", "lat"):
+        raw = el.get(key)
+        if raw is None:
+            return f"no {key} given"
+        try:
+            coords.append(float(raw))
+        except ValueError:
+            return f"{key} {raw!r} is not a number"
+    return _lonlat_problem(*coords)
+
+
+def _raise_problems(source: str, what: str, problems: Sequence[str]) -> None:
+    """One error listing at most ten problems, each on its own line (``source: what``)."""
+    if not problems:
+        return
+    lines = [f"{source}: {p}" for p in problems[:10]]
+    if len(problems) > 10:
+        lines.append(f"... and {len(problems) - 10} more {what}")
+    raise InputError("\n".join(lines))
 
 
 def _keeps_way(tags: Mapping[str, str], keep_highways: Collection[str] | None) -> bool:
@@ -200,10 +304,24 @@ def _keeps_way(tags: Mapping[str, str], keep_highways: Collection[str] | None) -
 
 
 def _streets_from_osm_root(
-    root: ET.Element, *, keep_highways: Collection[str] | None
+    root: ET.Element, *, keep_highways: Collection[str] | None, source: str = "OSM file"
 ) -> tuple[ET.Element, int]:
-    """A new ``<osm>`` root holding only street ways and the nodes they use."""
-    nodes = {el.get("id"): el for el in root.findall("node") if _valid_node(el)}
+    """A new ``<osm>`` root holding only street ways and the nodes they use.
+
+    Raises
+    ------
+    InputError
+        If a node a street uses has a bad id, lat or lon, or is given twice with different
+        coordinates (each such node named, at most ten).
+    """
+    nodes: dict[str | None, ET.Element] = {}
+    twice: dict[str | None, ET.Element] = {}
+    for el in root.findall("node"):
+        ident = el.get("id")
+        first = nodes.setdefault(ident, el)
+        where = (el.get("lat"), el.get("lon"))
+        if first is not el and (first.get("lat"), first.get("lon")) != where:
+            twice.setdefault(ident, el)
     ways: list[ET.Element] = []
     used: dict[str, None] = {}
     for way in root.findall("way"):
@@ -225,6 +343,16 @@ def _streets_from_osm_root(
         for k, v in tags.items():
             ET.SubElement(new_way, "tag", {"k": k, "v": v})
         ways.append(new_way)
+    problems = []
+    for ref in used:
+        if ref in twice:
+            a, b = nodes[ref], twice[ref]
+            problems.append(f"node {ref} is given twice with different coordinates (lat "
+                            f"{a.get('lat')}, lon {a.get('lon')} and lat {b.get('lat')}, lon "
+                            f"{b.get('lon')})")  # fmt: skip
+        elif (problem := _node_problem(nodes[ref])) is not None:
+            problems.append(f"node {ref}: {problem}")
+    _raise_problems(source, "nodes", problems)
     out = ET.Element("osm", {"version": "0.6", "generator": _GENERATOR})
     out.extend(nodes[ref] for ref in used)
     out.extend(ways)
@@ -234,18 +362,120 @@ def _streets_from_osm_root(
 def graph_from_graphml(path: str | Path) -> nx.MultiDiGraph:
     """Load a street graph saved by :func:`graph_to_graphml` (OSMnx GraphML).
 
+    Every node must have ``x`` (lon) and ``y`` (lat) in range, every edge a ``length`` >= 0 and,
+    if it has one, a WKT LineString ``geometry``; the graph's CRS must be lon/lat (EPSG:4326).
+
     Raises
     ------
     InputError
-        If the file is missing or not an OSMnx GraphML file.
+        If the file is missing or not an OSMnx GraphML file, or a node or edge is bad (the
+        message names it: ``node 12``, ``edge 12→13``).
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     try:
-        return ox.load_graphml(path)
-    except (ET.ParseError, nx.NetworkXError, KeyError, ValueError, TypeError) as exc:
-        raise InputError(f"{path}: not a readable GraphML street graph: {exc}") from exc
+        G = ox.load_graphml(path)
+    except (ET.ParseError, nx.NetworkXError, KeyError, ValueError, TypeError, AttributeError,
+            SyntaxError, shapely.errors.GEOSException) as exc:  # fmt: skip
+        where = _graphml_text_problems(path)
+        raise InputError(f"{path}: not a readable GraphML street graph: "
+                         f"{where[0] if where else exc}") from None  # fmt: skip
+    _raise_problems(str(path), "problems", _graph_problems(G))
+    if G.number_of_edges() == 0:
+        raise InputError(f"{path}: no streets (the graph has no edges)")
+    return G
+
+
+def _graphml_text_problems(path: Path) -> list[str]:
+    """The nodes and edges whose text OSMnx could not convert (read again without types)."""
+    try:
+        raw = nx.read_graphml(path, node_type=str, force_multigraph=True)
+    except Exception:  # the file itself is unreadable: OSMnx's error says why
+        return []
+    out = []
+    for n, d in raw.nodes(data=True):
+        for key in ("x", "y"):
+            if key in d and not _is_float(d[key]):
+                out.append(f"node {n}: {key} {d[key]!r} is not a number")
+    for a, b, d in raw.edges(data=True):
+        if "length" in d and not _is_float(d["length"]):
+            out.append(f"edge {a}→{b}: length {d['length']!r} is not a number")
+        if "geometry" in d:
+            try:
+                shapely.from_wkt(str(d["geometry"]))
+            except shapely.errors.GEOSException:
+                out.append(f"edge {a}→{b}: geometry {str(d['geometry'])[:40]!r} is not WKT")
+    return out
+
+
+def _is_float(text: Any) -> bool:
+    try:
+        float(text)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _graph_problems(G: nx.MultiDiGraph) -> list[str]:
+    """What makes a loaded graph unusable as lon/lat streets: CRS, node coordinates, edge
+    lengths and geometries (one line per node or edge)."""
+    crs = G.graph.get("crs", "EPSG:4326")
+    try:
+        geographic = pyproj.CRS(crs).equals(pyproj.CRS(4326), ignore_axis_order=True)
+    except pyproj.exceptions.CRSError:
+        geographic = False
+    if not geographic:
+        return [f"the graph's CRS {crs!r} is not lon/lat (EPSG:4326); save it unprojected"]
+    out = []
+    for n, d in G.nodes(data=True):
+        missing = [f"'{k}' ({what})" for k, what in (("x", "lon"), ("y", "lat")) if k not in d]
+        if missing:
+            out.append(f"node {n} has no {' and no '.join(missing)}")
+        elif not all(isinstance(d[k], int | float) for k in ("x", "y")):
+            out.append(f"node {n}: x {d['x']!r} / y {d['y']!r} are not numbers")
+        elif (problem := _lonlat_problem(d["x"], d["y"])) is not None:
+            out.append(f"node {n}: {problem}")
+    for a, b, d in G.edges(data=True):
+        length = d.get("length")
+        if length is None:
+            out.append(f"edge {a}→{b} has no 'length' (metres)")
+        elif not isinstance(length, int | float) or not math.isfinite(length) or length < 0:
+            out.append(f"edge {a}→{b}: length {length!r} is not a number of metres >= 0")
+        geom = d.get("geometry")
+        if geom is not None and (getattr(geom, "geom_type", None) != "LineString" or geom.is_empty):
+            out.append(f"edge {a}→{b}: geometry is not a LineString")
+    return out
+
+
+def check_near_posts(G: nx.MultiDiGraph, posts: Sequence[Post], *, source: str) -> None:
+    """Refuse a street network farther than :data:`planner.store.MAX_DISTANCE_KM` from every
+    post (a file of another town, or lon and lat swapped); nothing to check without posts.
+
+    Raises
+    ------
+    InputError
+        Naming ``source``, the node nearest to a post and how far it is, or that lon and lat
+        look swapped.
+    """
+    from planner.store import MAX_DISTANCE_KM, _far_from_posts, _km_to_posts
+
+    if not posts or len(G) == 0:
+        return
+    nodes = list(G.nodes)
+    xs = np.fromiter((G.nodes[n]["x"] for n in nodes), dtype=float, count=len(nodes))
+    ys = np.fromiter((G.nodes[n]["y"] for n in nodes), dtype=float, count=len(nodes))
+    km = _km_to_posts(xs, ys, posts)
+    if km.min() <= MAX_DISTANCE_KM:
+        return
+    i = int(np.argmin(km))
+    swapped = _km_to_posts(ys, xs, posts)
+    if swapped.min() <= MAX_DISTANCE_KM:
+        i = int(np.argmin(swapped))
+    problems = _far_from_posts(float(xs[i]), float(ys[i]), posts)
+    what = problems[0][1] if problems else f"{km.min():.0f} km from the nearest post"
+    raise InputError(f"{source}: the street network is far outside the station; node "
+                     f"{nodes[i]}, the one nearest to a post: {what}")  # fmt: skip
 
 
 def graph_to_graphml(G: nx.MultiDiGraph, path: str | Path) -> None:
@@ -398,6 +628,9 @@ def _streets_of_graph(G: nx.MultiDiGraph) -> _Streets:
             return np.column_stack(transformer.transform(coords[:, 0], coords[:, 1]))
 
         lines = shapely.transform(lines, to_metric)
+    if not np.isfinite(shapely.get_coordinates(lines)).all():
+        raise InputError("the street graph has coordinates that are not finite in metres "
+                         "(lon/lat out of range?)")  # fmt: skip
     # orient every line from u to v (a user's geometry might be stored the other way round)
     ux, uy = _node_xy(G, u, graph_crs, metric_crs)
     start = shapely.get_coordinates(shapely.get_point(lines, 0))

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import networkx as nx
 
-from planner._errors import InputError
+from planner._errors import InputError, RowError
+from planner._validate import read_table, row_numbers
 from planner.model import Outcome, Station
 from planner.policy import Policy
 from planner.routes import DayRoute, RouteParams, day_stops, route_day, slot_window
@@ -43,6 +45,58 @@ def absent_to_retry(station: Station, beat_id: str, before: date) -> list[str]:
     return sorted(t for t, o in last.items() if o is Outcome.ABSENT and t in mine)
 
 
+def plan_problems(
+    visits: Sequence[PlannedVisit], station: Station, policy: Policy
+) -> list[tuple[int, str, str]]:
+    """``(index, column, message)`` for every plan row a route cannot follow.
+
+    A row must name a target of the register in its own beat, an officer who works that beat,
+    and a slot of the policy that has duty minutes (day, evening, night); ``index`` counts the
+    plan's rows from 0.
+    """
+    targets = {t.target_id: t for t in station.targets}
+    officers = {o.officer_id: o for o in station.officers}
+    beats = {b.beat_id for b in station.beats}
+    slots = [s.code for s in policy.slots if s.code in SLOT_GROUP]
+    out = []
+    for i, x in enumerate(visits):
+        t = targets.get(x.target_id)
+        if t is None:
+            out.append((i, "target_id", f"unknown target {x.target_id!r}"))
+        if x.beat_id not in beats:
+            out.append((i, "beat_id", f"unknown beat {x.beat_id!r}"))
+        elif t is not None and t.beat_id != x.beat_id:
+            out.append((i, "beat_id", f"{x.target_id} is in beat {t.beat_id}, not {x.beat_id}"))
+        o = officers.get(x.officer_id)
+        if o is None:
+            out.append((i, "officer_id", f"unknown officer {x.officer_id!r}"))
+        elif o.beat_id != x.beat_id:
+            out.append((i, "officer_id", f"officer {x.officer_id!r} works beat {o.beat_id}, "
+                                         f"not {x.beat_id}"))  # fmt: skip
+        if x.slot not in slots:
+            out.append((i, "slot", f"{x.slot!r} is not a slot of policy {policy.name} "
+                                   f"({', '.join(slots)})"))  # fmt: skip
+    return out
+
+
+def check_plan(
+    path: str | Path, visits: Sequence[PlannedVisit], station: Station, policy: Policy
+) -> None:
+    """Refuse a plan file (read by :func:`planner.planfiles.read_plan`) with rows a route
+    cannot follow (:func:`plan_problems`).
+
+    Raises
+    ------
+    RowError
+        Naming the file and, by the row numbers a spreadsheet shows (the file is read again
+        for them only when there is a problem), every bad row and column.
+    """
+    problems = plan_problems(visits, station, policy)
+    if problems:
+        rows = row_numbers(read_table(path))
+        raise RowError(str(path), [(rows[i], column, msg) for i, column, msg in problems])
+
+
 def shift_for(
     station: Station, policy: Policy, officer_id: str, day: date, slot: str, params: RouteParams
 ) -> tuple[int, int]:
@@ -51,6 +105,8 @@ def shift_for(
     The officer starts at the usual time of the slot (``params``), or earlier when the day's
     visit minutes need it (a 専従日 starts in the morning), never before the slot opens.
     """
+    if slot not in SLOT_GROUP:
+        raise InputError(f"slot {slot!r} has no duty minutes ({', '.join(SLOT_GROUP)})")
     start, end = slot_window(policy, slot, params)
     opens = policy.slot(slot).start.hour * 60 + policy.slot(slot).start.minute
     officer = next((o for o in station.officers if o.officer_id == officer_id), None)
@@ -80,7 +136,8 @@ def patrol_routes(
     Raises
     ------
     InputError
-        If no beat has planned visits that day.
+        If no beat has planned visits that day, or a visit names an unknown officer or slot
+        (:func:`check_plan` names the plan's rows).
     """
     params = params or RouteParams()
     wanted = set(beats) if beats else {b.beat_id for b in station.beats}
@@ -98,7 +155,10 @@ def patrol_routes(
                 station, visits, day, beat.beat_id, policy, slot=slot, officer_id=officer_id,
                 retry=absent_to_retry(station, beat.beat_id, day), params=params,
             )  # fmt: skip
-            officer = next(o for o in station.officers if o.officer_id == officer_id)
+            officer = next((o for o in station.officers if o.officer_id == officer_id), None)
+            if officer is None:
+                raise InputError(f"unknown officer {officer_id!r} in the plan of beat "
+                                 f"{beat.beat_id} on {day.isoformat()}")  # fmt: skip
             shift = shift_for(station, policy, officer_id, day, slot, params)
             post = station.post_of(beat.beat_id)
             route = route_day(stops, (post.lon, post.lat), shift=shift, graph=graph,

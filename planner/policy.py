@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import date, time
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
+from planner import _validate as v
 from planner._errors import InputError
 from planner.model import Beat, Card, Target, TargetKind
 
@@ -107,6 +109,9 @@ class Policy:
 def load_policy(name_or_path: str | Path) -> Policy:
     """Load a built-in policy by name (``miyagi``, ``aomori``) or a user's TOML file.
 
+    A file may be UTF-8 (with or without a BOM) or Shift_JIS (CP932), as :func:`read_toml`
+    reads it.
+
     Raises
     ------
     InputError
@@ -117,15 +122,65 @@ def load_policy(name_or_path: str | Path) -> Policy:
         path = POLICY_DIR / f"{name_or_path}.toml"
     if not path.is_file():
         raise InputError(f"policy {name_or_path!s}: no such built-in policy or file")
+    return policy_from_dict(read_toml(path), source=str(path))
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """The table of a TOML file, decoded as :func:`planner._validate.read_text` decodes text:
+    UTF-8 with or without a BOM, UTF-16 with a BOM, or Shift_JIS (CP932).
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read, is not text, or is not valid TOML (the message names the
+        file and, for TOML, the line).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not a valid TOML file: {exc}") from exc
-    return policy_from_dict(raw, source=str(path))
+        text = v.read_text(path)
+    except InputError as exc:
+        reason = str(exc).removeprefix(f"{path}: ").replace("save it as CSV UTF-8",
+                                                            "save it as UTF-8")  # fmt: skip
+        raise InputError(f"{path}: not a valid TOML file: {reason}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not a valid TOML file: {exc}") from None
+
+
+def _table(value: Any, where: str, source: str) -> Mapping[str, Any]:
+    """``value`` if it is a TOML table, else an error naming the key."""
+    if not isinstance(value, Mapping):
+        raise InputError(f"{source}: '{where}' must be a table, got {value!r}")
+    return value
+
+
+def _tables(value: Any, where: str, source: str) -> list[Mapping[str, Any]]:
+    """``value`` if it is an array of tables (``[[where]]``), else an error naming the key."""
+    if not isinstance(value, list) or not all(isinstance(x, Mapping) for x in value):
+        raise InputError(f"{source}: '{where}' must be an array of tables ([[{where}]]), "
+                         f"got {value!r}")  # fmt: skip
+    return value
+
+
+def _text(value: Any, where: str, source: str) -> str:
+    """``value`` if it is a string, else an error naming the key."""
+    if not isinstance(value, str):
+        raise InputError(f"{source}: '{where}' must be text, got {value!r}")
+    return value
 
 
 def policy_from_dict(raw: Mapping, *, source: str = "policy") -> Policy:
-    """Build a :class:`Policy` from parsed TOML, with a clear error naming any bad key."""
+    """Build a :class:`Policy` from parsed TOML, with a clear error naming any bad key.
+
+    Raises
+    ------
+    InputError
+        If a key is missing or holds a value of the wrong kind (``tiers = 3``, a slot time that
+        is not ``HH:MM``, a reason of an unknown tier, ...); the message names the key.
+    """
 
     def need(mapping: Mapping, key: str, where: str):
         if key not in mapping:
@@ -133,14 +188,14 @@ def policy_from_dict(raw: Mapping, *, source: str = "policy") -> Policy:
         return mapping[key]
 
     tiers = []
-    for i, t in enumerate(need(raw, "tiers", "")):
+    for i, t in enumerate(_tables(need(raw, "tiers", ""), "tiers", source)):
         where = f"tiers[{i}]."
         freq = need(t, "frequency_years", where)
-        if not isinstance(freq, int) or freq < 1:
+        if not isinstance(freq, int) or isinstance(freq, bool) or freq < 1:
             raise InputError(f"{source}: '{where}frequency_years' must be a whole number >= 1")
         tiers.append(
             Tier(
-                code=str(need(t, "code", where)),
+                code=_text(need(t, "code", where), f"{where}code", source),
                 label=str(need(t, "label", where)),
                 frequency_years=freq,
                 level_cycle=bool(t.get("level_cycle", False)),
@@ -150,24 +205,26 @@ def policy_from_dict(raw: Mapping, *, source: str = "policy") -> Policy:
     if not tiers:
         raise InputError(f"{source}: 'tiers' is empty")
     codes = {t.code for t in tiers}
-    default_tier = str(need(raw, "default_tier", ""))
+    default_tier = _text(need(raw, "default_tier", ""), "default_tier", source)
     if default_tier not in codes:
         raise InputError(f"{source}: 'default_tier' {default_tier!r} is not one of {sorted(codes)}")
 
     reasons: dict[str, Reason] = {}
-    for code, r in raw.get("reasons", {}).items():
+    for code, r in _table(raw.get("reasons", {}), "reasons", source).items():
         where = f"reasons.{code}."
+        r = _table(r, f"reasons.{code}", source)
         kind = need(r, "kind", where)
-        if kind not in {k.value for k in TargetKind}:
+        if not isinstance(kind, str) or kind not in {k.value for k in TargetKind}:
             raise InputError(f"{source}: '{where}kind' must be household or business")
         tier = need(r, "tier", where)
-        if tier not in codes:
+        if not isinstance(tier, str) or tier not in codes:
             raise InputError(f"{source}: '{where}tier' {tier!r} is not one of {sorted(codes)}")
         reasons[code] = Reason(code, TargetKind(kind), tier, str(r.get("label", "")))
 
     slots = []
-    for i, s in enumerate(need(raw, "slots", "")):
+    for i, s in enumerate(_tables(need(raw, "slots", ""), "slots", source)):
         where = f"slots[{i}]."
+        code = _text(need(s, "code", where), f"{where}code", source)
         try:
             start = time.fromisoformat(need(s, "start", where))
             end = time.fromisoformat(need(s, "end", where))
@@ -177,15 +234,15 @@ def policy_from_dict(raw: Mapping, *, source: str = "policy") -> Policy:
             raise InputError(f"{source}: '{where}end' must be after start")
         slots.append(
             Slot(
-                code=str(need(s, "code", where)),
-                label=str(s.get("label", s["code"])),
+                code=code,
+                label=str(s.get("label", code)),
                 start=start,
                 end=end,
                 requires_approval=bool(s.get("requires_approval", False)),
                 approver=str(s.get("approver", "")),
             )
         )
-    factors = raw.get("capacity", {}).get("month_factors", [1.0] * 12)
+    factors = _table(raw.get("capacity", {}), "capacity", source).get("month_factors", [1.0] * 12)
     if (
         not isinstance(factors, list)
         or len(factors) != 12
@@ -193,7 +250,10 @@ def policy_from_dict(raw: Mapping, *, source: str = "policy") -> Policy:
     ):
         raise InputError(f"{source}: 'capacity.month_factors' must be 12 numbers in [0, 2]")
     no_visit = set()
-    for i, raw_day in enumerate(raw.get("calendar", {}).get("no_visit_days", [])):
+    days = _table(raw.get("calendar", {}), "calendar", source).get("no_visit_days", [])
+    if not isinstance(days, list):
+        raise InputError(f"{source}: 'calendar.no_visit_days' must be a list of \"MM-DD\"")
+    for i, raw_day in enumerate(days):
         try:
             month, day = (int(x) for x in str(raw_day).split("-"))
             date(2024, month, day)  # a leap year accepts 02-29
@@ -202,9 +262,10 @@ def policy_from_dict(raw: Mapping, *, source: str = "policy") -> Policy:
                 f"{source}: 'calendar.no_visit_days[{i}]' must be MM-DD, got {raw_day!r}"
             ) from None
         no_visit.add((month, day))
+    name = _text(need(raw, "name", ""), "name", source)
     return Policy(
-        name=str(need(raw, "name", "")),
-        label=str(raw.get("label", raw["name"])),
+        name=name,
+        label=str(raw.get("label", name)),
         tiers=tuple(tiers),
         default_tier=default_tier,
         reasons=reasons,

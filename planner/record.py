@@ -67,11 +67,14 @@ def outcomes_from_file(
     RowError
         Naming row and column of every problem: unknown target or officer, a date outside
         ``year`` or in the future, an unknown outcome, a ``new`` row without coordinates,
-        address or beat, or whose id is already another target; an unknown ``opinion_kind``,
+        address or beat, whose point is far from every post (or has lon and lat swapped), or
+        whose id is already another target; an unknown ``opinion_kind``,
         opinion text without a kind or a kind without text, an ``action`` without an opinion;
         ``minutes_spent`` outside 1..480, a ``start`` without ``end`` (or the reverse), an
         ``end`` not after ``start``, or ``minutes_spent`` that disagrees with them.
     """
+    from planner.store import _far_from_posts
+
     path = Path(path)
     today = today or date.today()
     targets = {t.target_id for t in station.targets}
@@ -132,12 +135,14 @@ def outcomes_from_file(
                 classify(r["kind"], r["reasons"], policy)
             except Exception as exc:  # InputError: unknown or wrong-kind code
                 out.append(("reasons", str(exc)))
+        if r["lon"] is not None and r["lat"] is not None:
+            out.extend(_far_from_posts(r["lon"], r["lat"], station.posts))
         return out
 
     rows = v.check_rows(
         path, v.read_table(path), cols, row_checks=[check, check_opinion, check_time_spent]
     )
-    parsed = [_outcome_row(i, r, policy) for i, r in enumerate(rows, start=2)]
+    parsed = [_outcome_row(i, r, policy) for i, r in zip(v.row_numbers(rows), rows, strict=True)]
     check_unique_new_ids(str(path), parsed)
     return parsed
 

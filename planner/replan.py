@@ -69,6 +69,9 @@ def replan_year(
     if keep not in KEEP_MODES:
         raise InputError(f"--keep must be one of {', '.join(KEEP_MODES)}")
     params = params or YearParams()
+    wanted = set(beats) if beats else {b.beat_id for b in station.beats}
+    past = [v for v in old if v.date < start and v.beat_id in wanted]
+    station = assume_done(station, unrecorded(station, past))
     campaign = None
     if front_load is not None:
         if params.campaign is not None:
@@ -78,8 +81,6 @@ def replan_year(
             )
         campaign = front_load_campaign(station, policy, year, start, front_load, beats=beats)
         params = replace(params, campaign=campaign)
-    wanted = set(beats) if beats else {b.beat_id for b in station.beats}
-    past = [v for v in old if v.date < start and v.beat_id in wanted]
     future = {v.target_id: v.date for v in old if v.date >= start}
     params = replace(params, start=start, keep=future, keep_mode=keep)
     order = [b.beat_id for b in station.beats if b.beat_id in wanted]
@@ -108,13 +109,8 @@ def _rest_after_window(
     if after.year != plan.year:
         return plan
     inside = [v for v in plan.visits if v.date < after]
-    done = {v.target_id: v.date for v in inside}
-    assumed = replace(station, targets=[
-        replace(t, last_visit=done[t.target_id], card=Card.FULL) if t.target_id in done else t
-        for t in station.targets
-    ])  # fmt: skip
     keep = {v.target_id: v.date for v in plan.visits if v.date >= after}
-    later = plan_year(assumed, policy, plan.year, beats=beats, graph=graph,
+    later = plan_year(assume_done(station, inside), policy, plan.year, beats=beats, graph=graph,
                       params=replace(params, campaign=None, start=after, keep=keep,
                                      keep_mode="day"),
                       progress=progress)  # fmt: skip
@@ -126,8 +122,36 @@ def _rest_after_window(
         for v in mine:
             tiers[v.tier] = tiers.get(v.tier, 0) + 1
         loads.append(replace(load, planned_min=sum(v.est_minutes for v in mine), visits=tiers))
-    return replace(later, visits=visits, loads=loads,
-                   objective=plan.objective, stats={**plan.stats, **later.stats})  # fmt: skip
+    return replace(later, visits=visits, loads=loads, objective=plan.objective,
+                   stats={**plan.stats, **later.stats}, campaign=plan.campaign)  # fmt: skip
+
+
+def unrecorded(station: Station, past: Sequence[PlannedVisit]) -> list[PlannedVisit]:
+    """Kept visits dated after the last outcome recorded for their beat.
+
+    Up to the day a beat's outcomes are recorded, the records tell what happened (an absent
+    household is due again); a planned visit after that day has not been recorded yet, so a
+    re-plan from a later date takes it as made rather than planning the household twice.
+    """
+    beat_of = {t.target_id: t.beat_id for t in station.targets}
+    recorded: dict[str, date] = {}
+    for x in station.visits:
+        beat = beat_of.get(x.target_id)
+        if beat is not None and x.date > recorded.get(beat, date.min):
+            recorded[beat] = x.date
+    return [v for v in past if v.date > recorded.get(v.beat_id, date.min)]
+
+
+def assume_done(station: Station, visits: Sequence[PlannedVisit]) -> Station:
+    """The station as if each of ``visits`` had been an interview on its date (the due set then
+    holds only what is still to place)."""
+    done = {v.target_id: v.date for v in visits}
+    if not done:
+        return station
+    return replace(station, targets=[
+        replace(t, last_visit=done[t.target_id], card=Card.FULL) if t.target_id in done else t
+        for t in station.targets
+    ])  # fmt: skip
 
 
 def front_load_window(start: date, months: int) -> date:

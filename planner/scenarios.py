@@ -54,10 +54,9 @@ An unknown key or a bad value is an :class:`~planner._errors.InputError` naming 
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +64,10 @@ from shapely import wkt
 from shapely.geometry import Point
 
 from planner._errors import InputError
+from planner._validate import parse_date
 from planner.model import Beat, DutyType, Mode, Officer, OfficerDay, Station, Target, TargetKind
-from planner.policy import DueReason, Policy, due_targets, load_policy
-from planner.roster import PATTERNS, duty_calendar, japanese_holidays
+from planner.policy import DueReason, Policy, due_targets, load_policy, read_toml
+from planner.roster import PATTERNS, _check_hours, duty_calendar, japanese_holidays
 from planner.schedule import Campaign, YearParams
 
 KEYS = {
@@ -87,7 +87,7 @@ class Scenario:
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and check a scenario TOML file.
+    """Read and check a scenario TOML file (UTF-8 with or without a BOM, or Shift_JIS).
 
     Raises
     ------
@@ -96,89 +96,180 @@ def load_scenario(path: str | Path) -> Scenario:
         names the file and the key).
     """
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not a valid TOML file: {exc}") from exc
-    return scenario_from_dict(raw, source=str(path), default_name=path.stem)
+    return scenario_from_dict(read_toml(path), source=str(path), default_name=path.stem)
 
 
 def scenario_from_dict(
     raw: Mapping[str, Any], *, source: str = "scenario", default_name: str = "scenario"
 ) -> Scenario:
-    """Check a parsed scenario (see the module docstring for the keys)."""
+    """Check a parsed scenario (see the module docstring for the keys).
+
+    Dates may be TOML dates or text as officers write them (``令和9年5月10日``, ``2027/5/10``:
+    :func:`planner._validate.parse_date`); the scenario keeps them as dates.
+
+    Raises
+    ------
+    InputError
+        On an unknown key or a value of the wrong kind; the message names ``source`` and the key.
+    """
     unknown = sorted(set(raw) - KEYS)
     if unknown:
         raise InputError(f"{source}: unknown key '{unknown[0]}' (known: {', '.join(sorted(KEYS))})")
-
-    def bad(key: str, what: str) -> InputError:
-        return InputError(f"{source}: '{key}' {what}")
-
-    if "mode" in raw and raw["mode"] not in {m.value for m in Mode}:
-        raise bad("mode", "must be walk, bike or car")
-    if "reserve" in raw and not (isinstance(raw["reserve"], int | float)
-                                 and 0 <= raw["reserve"] < 1):  # fmt: skip
-        raise bad("reserve", "must be a share in [0, 1)")
-    if "senju_per_month" in raw and not (isinstance(raw["senju_per_month"], int)
+    check = _Checker(source)
+    raw = dict(raw)
+    if "policy" in raw:
+        check.text(raw["policy"], "policy")
+    if "mode" in raw and not (isinstance(raw["mode"], str) and raw["mode"] in _MODES):
+        raise check.bad("mode", "must be walk, bike or car")
+    if "reserve" in raw and not (_is_number(raw["reserve"]) and 0 <= raw["reserve"] < 1):
+        raise check.bad("reserve", "must be a share in [0, 1)")
+    if "senju_per_month" in raw and not (_is_whole(raw["senju_per_month"])
                                          and 0 <= raw["senju_per_month"] <= 20):  # fmt: skip
-        raise bad("senju_per_month", "must be a whole number 0–20")
+        raise check.bad("senju_per_month", "must be a whole number 0–20")
     factors = raw.get("month_factors")
-    if factors is not None and not (isinstance(factors, list) and len(factors) == 12 and all(
-            isinstance(f, int | float) and 0 <= f <= 2 for f in factors)):  # fmt: skip
-        raise bad("month_factors", "must be 12 numbers in [0, 2]")
-    for i, o in enumerate(raw.get("officers", [])):
+    if "month_factors" in raw and not (isinstance(factors, list) and len(factors) == 12 and all(
+            _is_number(f) and 0 <= f <= 2 for f in factors)):  # fmt: skip
+        raise check.bad("month_factors", "must be 12 numbers in [0, 2]")
+    if "remove_officers" in raw:
+        check.texts(raw["remove_officers"], "remove_officers", "officer ids")
+    for i, o in enumerate(check.tables(raw.get("officers", []), "officers")):
         for key in ("officer_id", "beat_id", "pattern"):
-            if key not in o:
-                raise bad(f"officers[{i}].{key}", "is missing")
+            check.text(check.need(o, key, f"officers[{i}]"), f"officers[{i}].{key}")
         if o["pattern"] not in PATTERNS:
-            raise bad(f"officers[{i}].pattern", f"must be one of {', '.join(PATTERNS)}")
-    for i, lv in enumerate(raw.get("leave", [])):
+            raise check.bad(f"officers[{i}].pattern", f"must be one of {', '.join(PATTERNS)}")
+        if "phase" in o and not (_is_whole(o["phase"]) and o["phase"] >= 0):
+            raise check.bad(f"officers[{i}].phase", "must be a whole number >= 0")
+        if "mode" in o and not (isinstance(o["mode"], str) and o["mode"] in _MODES):
+            raise check.bad(f"officers[{i}].mode", "must be walk, bike or car")
+    leave = []
+    for i, lv in enumerate(check.tables(raw.get("leave", []), "leave")):
         for key in ("officer_id", "from", "to"):
-            if key not in lv:
-                raise bad(f"leave[{i}].{key}", "is missing")
-        if not isinstance(lv["from"], date) or not isinstance(lv["to"], date):
-            raise bad(f"leave[{i}].from/to", "must be dates (2027-06-01)")
-    for officer_id, pattern in raw.get("duty_pattern", {}).items():
-        if pattern not in PATTERNS:
-            raise bad(f"duty_pattern.{officer_id}", f"must be one of {', '.join(PATTERNS)}")
-    for key, hours in raw.get("visit_hours", {}).items():
-        if not isinstance(hours, int | float) or not 0 <= hours <= 24:
-            raise bad(f"visit_hours.{key}", "must be hours in [0, 24]")
-    incidents = raw.get("incident_hours")
-    if incidents is not None:
-        pairs = incidents.items() if isinstance(incidents, dict) else [("", incidents)]
+            check.need(lv, key, f"leave[{i}]")
+        check.text(lv["officer_id"], f"leave[{i}].officer_id")
+        first = check.day(lv["from"], f"leave[{i}].from")
+        last = check.day(lv["to"], f"leave[{i}].to")
+        if last < first:
+            raise check.bad(f"leave[{i}].to", f"{last} is before from {first}")
+        leave.append({**lv, "from": first, "to": last})
+    if "leave" in raw:
+        raw["leave"] = leave
+    for officer_id, pattern in check.table(raw.get("duty_pattern", {}), "duty_pattern").items():
+        if not isinstance(pattern, str) or pattern not in PATTERNS:
+            raise check.bad(f"duty_pattern.{officer_id}", f"must be one of {', '.join(PATTERNS)}")
+    for key, hours in check.table(raw.get("visit_hours", {}), "visit_hours").items():
+        _check_hours({key: 0.0}, f"{source}: 'visit_hours.{key}'")  # a duty type (.evening)
+        if not _is_number(hours) or not 0 <= hours <= 24:
+            raise check.bad(f"visit_hours.{key}", "must be hours in [0, 24]")
+    if "incident_hours" in raw:
+        incidents = raw["incident_hours"]
+        pairs = incidents.items() if isinstance(incidents, Mapping) else [("", incidents)]
         for beat_id, hours in pairs:
-            if isinstance(hours, bool) or not isinstance(hours, int | float) or not (
-                    0 <= hours <= 24):  # fmt: skip
+            if not _is_number(hours) or not 0 <= hours <= 24:
                 key = f"incident_hours.{beat_id}" if beat_id else "incident_hours"
-                raise bad(key, "must be hours per duty day in [0, 24]")
-    freq = raw.get("frequency", {})
+                raise check.bad(key, "must be hours per duty day in [0, 24]")
+    freq = check.table(raw.get("frequency", {}), "frequency")
+    per_beat = check.table(freq.get("beats", {}), "frequency.beats")
     for key, years in [*((k, v) for k, v in freq.items() if k != "beats"),
-                       *((f"beats.{k}", v) for k, v in freq.get("beats", {}).items())]:  # fmt: skip
-        if not isinstance(years, int) or years < 1:
-            raise bad(f"frequency.{key}", "must be a whole number of years >= 1")
-    camp = raw.get("campaign")
-    if camp is not None:
-        for key in ("center", "radius_m", "start", "days"):
-            if key not in camp:
-                raise bad(f"campaign.{key}", "is missing")
-        if not (isinstance(camp["center"], list) and len(camp["center"]) == 2):
-            raise bad("campaign.center", "must be [lon, lat]")
-        if not isinstance(camp["start"], date):
-            raise bad("campaign.start", "must be a date (2027-05-10)")
-        if not isinstance(camp["days"], int) or camp["days"] < 1:
-            raise bad("campaign.days", "must be a whole number of days >= 1")
-    for i, mv in enumerate(raw.get("move_beat", [])):
+                       *((f"beats.{k}", v) for k, v in per_beat.items())]:  # fmt: skip
+        if not _is_whole(years) or years < 1:
+            raise check.bad(f"frequency.{key}", "must be a whole number of years >= 1")
+    if "campaign" in raw:
+        raw["campaign"] = _campaign(check, raw["campaign"])
+    for i, mv in enumerate(check.tables(raw.get("move_beat", []), "move_beat")):
         for key in ("polygon_wkt", "to"):
-            if key not in mv:
-                raise bad(f"move_beat[{i}].{key}", "is missing")
+            check.text(check.need(mv, key, f"move_beat[{i}]"), f"move_beat[{i}].{key}")
         try:
-            wkt.loads(mv["polygon_wkt"])
+            poly = wkt.loads(mv["polygon_wkt"])
         except Exception:  # shapely raises several kinds
-            raise bad(f"move_beat[{i}].polygon_wkt", "is not a WKT polygon") from None
-    return Scenario(str(raw.get("name", default_name)), dict(raw), source)
+            raise check.bad(f"move_beat[{i}].polygon_wkt", "is not a WKT polygon") from None
+        if poly.geom_type not in ("Polygon", "MultiPolygon"):
+            raise check.bad(f"move_beat[{i}].polygon_wkt", f"is a {poly.geom_type}, not a polygon")
+    return Scenario(str(raw.get("name", default_name)), raw, source)
+
+
+_MODES = frozenset(m.value for m in Mode)
+_KINDS = frozenset(k.value for k in TargetKind)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True, slots=True)
+class _Checker:
+    """Checks of a scenario's values that raise an :class:`InputError` naming file and key."""
+
+    source: str
+
+    def bad(self, key: str, what: str) -> InputError:
+        return InputError(f"{self.source}: '{key}' {what}")
+
+    def need(self, table: Mapping[str, Any], key: str, where: str) -> Any:
+        if key not in table:
+            raise self.bad(f"{where}.{key}", "is missing")
+        return table[key]
+
+    def text(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.bad(key, f"must be text, got {value!r}")
+        return value
+
+    def texts(self, value: Any, key: str, what: str) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            raise self.bad(key, f"must be a list of {what} ({key} = [\"O1\", \"O2\"]), "
+                                f"got {value!r}")  # fmt: skip
+        return value
+
+    def table(self, value: Any, key: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.bad(key, f"must be a table ([{key}]), got {value!r}")
+        return value
+
+    def tables(self, value: Any, key: str) -> list[Mapping[str, Any]]:
+        if not isinstance(value, list) or not all(isinstance(x, Mapping) for x in value):
+            raise self.bad(key, f"must be an array of tables ([[{key}]]), got {value!r}")
+        return value
+
+    def day(self, value: Any, key: str) -> date:
+        """A TOML date, or a date written as text (ISO, 2027/5/10 or 和暦)."""
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return parse_date(value)
+            except ValueError as exc:
+                raise self.bad(key, str(exc)) from None
+        raise self.bad(key, f"must be a date (2027-05-10 or 令和9年5月10日), got {value!r}")
+
+
+def _campaign(check: _Checker, camp: Any) -> dict[str, Any]:
+    """The checked ``[campaign]`` table, its start as a date."""
+    camp = check.table(camp, "campaign")
+    for key in ("center", "radius_m", "start", "days"):
+        check.need(camp, key, "campaign")
+    center = camp["center"]
+    if not (isinstance(center, list) and len(center) == 2 and all(map(_is_number, center))):
+        raise check.bad("campaign.center", f"must be [lon, lat] (two numbers), got {center!r}")
+    lon, lat = center
+    if abs(lat) > 90 or abs(lon) > 180:
+        hint = "lon and lat look swapped" if abs(lat) > 90 and abs(lon) <= 90 else "out of range"
+        raise check.bad("campaign.center", f"[{lon}, {lat}] is not [lon, lat]: {hint}")
+    if not (_is_number(camp["radius_m"]) and camp["radius_m"] > 0):
+        raise check.bad("campaign.radius_m", f"must be metres > 0, got {camp['radius_m']!r}")
+    start = check.day(camp["start"], "campaign.start")
+    if not _is_whole(camp["days"]) or camp["days"] < 1:
+        raise check.bad("campaign.days", "must be a whole number of days >= 1")
+    kinds = check.texts(camp.get("kinds", sorted(_KINDS)), "campaign.kinds", "kinds")
+    unknown = sorted(set(kinds) - _KINDS)
+    if unknown:
+        raise check.bad("campaign.kinds", f"{unknown[0]!r} is not household or business")
+    return {**camp, "start": start}
 
 
 @dataclass(slots=True)
@@ -202,7 +293,10 @@ def apply_scenario(
                  list(station.targets), list(station.officers), list(station.officer_days),
                  list(station.visits))  # fmt: skip
     if "policy" in raw:
-        policy = load_policy(raw["policy"])
+        try:
+            policy = load_policy(raw["policy"])
+        except InputError as exc:
+            raise InputError(f"{src}: 'policy': {exc}") from None
         st.targets = [_retier(t, policy) for t in st.targets]
         st.policy = policy.name
     policy = _frequencies(policy, raw.get("frequency", {}), src)
@@ -219,8 +313,20 @@ def apply_scenario(
     if "reserve" in raw:
         params = replace(params, reserve=float(raw["reserve"]))
     if "campaign" in raw:
+        _check_campaign(st, raw["campaign"], year, src)
         params = replace(params, campaign=campaign_of(st, raw["campaign"]))
     return Applied(scenario.name, st, policy, params)
+
+
+def _check_campaign(st: Station, camp: Mapping[str, Any], year: int, src: str) -> None:
+    """A campaign starts in the plan year, its centre near a post of the station."""
+    from planner.store import _far_from_posts
+
+    if camp["start"].year != year:
+        raise InputError(f"{src}: 'campaign.start' {camp['start']} is not in the plan year {year}")
+    lon, lat = camp["center"]
+    for _, problem in _far_from_posts(float(lon), float(lat), st.posts):
+        raise InputError(f"{src}: 'campaign.center' [{lon}, {lat}]: {problem}")
 
 
 def _retier(t: Target, policy: Policy) -> Target:
@@ -256,15 +362,19 @@ def _incident_hours(st: Station, hours: float | Mapping[str, float], src: str) -
 
 def _officers(st: Station, raw: Mapping[str, Any], src: str) -> list[Officer]:
     known = {o.officer_id for o in st.officers}
-    for officer_id in [*raw.get("remove_officers", []), *raw.get("duty_pattern", {})]:
-        if officer_id not in known:
-            raise InputError(f"{src}: unknown officer '{officer_id}'")
+    for key in ("remove_officers", "duty_pattern"):
+        for officer_id in raw.get(key, ()):
+            if officer_id not in known:
+                raise InputError(f"{src}: '{key}' names an unknown officer '{officer_id}'")
     out = [o for o in st.officers if o.officer_id not in set(raw.get("remove_officers", []))]
     beats = {b.beat_id for b in st.beats}
     for i, o in enumerate(raw.get("officers", [])):
         if o["beat_id"] not in beats:
             raise InputError(f"{src}: 'officers[{i}].beat_id' {o['beat_id']!r} is not a beat")
-        out.append(Officer(o["officer_id"], o["beat_id"], o.get("name", o["officer_id"]),
+        if any(x.officer_id == o["officer_id"] for x in out):
+            raise InputError(f"{src}: 'officers[{i}].officer_id' {o['officer_id']!r} is already "
+                             "an officer (remove_officers first to replace one)")  # fmt: skip
+        out.append(Officer(o["officer_id"], o["beat_id"], str(o.get("name", o["officer_id"])),
                            o["pattern"], int(o.get("phase", 0)),
                            Mode(o.get("mode", "walk"))))  # fmt: skip
     patterns = raw.get("duty_pattern", {})

@@ -26,7 +26,7 @@ say what each rule cost.  Solver code does no I/O; progress goes to an optional 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -35,6 +35,7 @@ from statistics import median
 import networkx as nx
 
 from planner import _cpsat
+from planner._errors import InputError
 from planner.clusters import Geography, build_geography
 from planner.contact import ALLOWED_SLOTS, AbsenceTable, load_absence
 from planner.model import Beat, DutyDay, Mode, Officer, OfficerDay, Station, Target
@@ -134,6 +135,7 @@ class YearParams:
     keep_mode: str = "month"  # re-plans: "day", "month" or "none"
     campaign: Campaign | None = None
     weights: Weights = field(default_factory=Weights)
+    max_beat_targets: int = 20_000  # larger beats are refused with a clear message (bench_plan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +204,7 @@ class YearPlan:
     shortfalls: list[Shortfall] = field(default_factory=list)
     objective: dict[str, dict[str, float]] = field(default_factory=dict)  # beat -> rule -> points
     stats: dict[str, float] = field(default_factory=dict)
+    campaign: Campaign | None = None  # the campaign (or front-load) the plan followed
 
     def approvals(self, policy: Policy) -> list[PlannedVisit]:
         """Visits in slots that need the 地域課長's approval (night visits)."""
@@ -1104,12 +1107,20 @@ def plan_year(
     wanted = list(beats) if beats else [b.beat_id for b in station.beats]
     unknown = [b for b in wanted if b not in beat_map]
     if unknown:
-        from planner._errors import InputError
-
         raise InputError(f"unknown beat(s): {', '.join(unknown)}")
-    plan = YearPlan(year, policy.name)
+    plan = YearPlan(year, policy.name, campaign=params.campaign)
     all_due = with_campaign(due_targets(station.targets, policy, year, beat_map), station,
                             params.campaign, year)  # fmt: skip
+    per_beat = Counter(d.target.beat_id for d in all_due)
+    too_large = [b for b in wanted if per_beat[b] > params.max_beat_targets]
+    if too_large:
+        b = too_large[0]
+        raise InputError(
+            f"beat {b} has {per_beat[b]:,} due targets: more than one officer's beat can hold and "
+            f"more than one plan can solve in reasonable time and memory (limit "
+            f"{params.max_beat_targets:,}, YearParams.max_beat_targets); split it into beats "
+            "(beats.csv, targets' beat_id)"
+        )
     for beat_id in wanted:
         beat = beat_map[beat_id]
         due = [d for d in all_due if d.target.beat_id == beat_id]

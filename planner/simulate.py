@@ -1,42 +1,33 @@
 """What happens at the doors: outcomes drawn from the contact model (for the demo and tests).
 
-Each planned visit up to a date becomes an outcome row as an officer would record it:
+Each planned visit up to a date becomes an outcome row as an officer would record it, with the
+numbers of :mod:`planner.contact` (where each comes from is said there):
 
 * somebody answers with the chance of the absence table (household type, weekday or weekend,
-  slot: :mod:`planner.contact`); of those who answer, ``refusal`` refuse (domain notes: 5–10 %);
+  slot); of those who answer, ``move_rate`` turn out to have moved out (転出) and ``refusal``
+  refuse (:func:`planner.contact.draw_outcome`);
 * nobody answers: ``absent`` (a CR名刺 left, or every third time a パトロールカード); a never-met
   household's nameplate gives a 仮カード with chance ``provisional_from_absent``;
-* ``move_rate`` of visited doors turn out to have moved out (転出; ~3–8 % a year in the notes);
 * ``new_per_month`` new households per beat and month are found next to a visited door.
 
-Deterministic for a seed.  The rows have the columns ``planner record`` reads.
+Deterministic for a seed.  The rows have the columns ``planner record`` reads.  For a whole
+simulated year, the planner against hand planning, see :mod:`planner.simulator`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
-from planner.contact import AbsenceTable, load_absence
-from planner.model import Card, Station
+from planner.contact import AbsenceTable, FieldParams, draw_outcome, load_absence
+from planner.model import Card, Outcome, Station
 from planner.roster import japanese_holidays
 from planner.schedule import PlannedVisit
 
 OUTCOME_COLUMNS = ("target_id", "date", "officer_id", "outcome", "notes", "beat_id", "kind",
                    "address", "lon", "lat", "household_type")  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class FieldParams:
-    """Rates of the outcome draw (see the module docstring for their sources)."""
-
-    refusal: float = 0.05
-    provisional_from_absent: float = 0.3
-    move_rate: float = 0.005
-    new_per_month: int = 2
 
 
 def simulate_outcomes(
@@ -46,10 +37,12 @@ def simulate_outcomes(
     *,
     seed: int = 0,
     absence: AbsenceTable | None = None,
-    params: FieldParams = FieldParams(),
+    params: FieldParams | None = None,
 ) -> list[dict[str, str]]:
-    """Outcome rows for every planned visit on or before ``upto``, in date order."""
+    """Outcome rows for every planned visit on or before ``upto``, in date order
+    (``params``: the contact model's rates, default :class:`planner.contact.FieldParams`)."""
     absence = absence or load_absence()
+    params = params or FieldParams()
     rng = np.random.default_rng(seed)
     targets = {t.target_id: t for t in station.targets}
     holidays = japanese_holidays(upto.year)
@@ -63,10 +56,11 @@ def simulate_outcomes(
         weekend = v.date.weekday() >= 5 or v.date in holidays
         answer = absence.answer_chance(t.household_type, weekend=weekend, slot=v.slot)
         base = {"target_id": t.target_id, "date": v.date.isoformat(), "officer_id": v.officer_id}
-        if rng.random() < answer:
-            if rng.random() < params.move_rate:
+        outcome = draw_outcome(rng, answer, params)
+        if outcome is not Outcome.ABSENT:
+            if outcome is Outcome.MOVED_OUT:
                 rows.append({**base, "outcome": "moved_out", "notes": "転居済み"})
-            elif rng.random() < params.refusal:
+            elif outcome is Outcome.REFUSED:
                 rows.append({**base, "outcome": "refused", "notes": ""})
             else:
                 rows.append({**base, "outcome": "visited", "notes": ""})

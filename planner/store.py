@@ -21,6 +21,7 @@ import math
 import os
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import fields, replace
 from datetime import date, datetime
@@ -29,6 +30,7 @@ from typing import Any
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pyogrio
 from shapely import wkt
@@ -122,6 +124,10 @@ def station_lock(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> Iter
     InputError
         If another run still holds the lock after ``timeout_s`` seconds.
     """
+    if (pg := _postgis(path)) is not None:  # a PostGIS station: an advisory lock
+        with pg.station_lock(path, timeout_s=timeout_s):
+            yield
+        return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
@@ -282,14 +288,23 @@ def _hours_from_text(raw: str) -> dict[str, float]:
 # read / write the station file
 
 
+def _postgis(path: str | Path):
+    """:mod:`planner.store_pg` when ``path`` is a ``postgresql://`` URL (a str), else ``None``."""
+    from planner import store_pg
+
+    return store_pg if store_pg.is_url(path) else None
+
+
 def read_station(path: str | Path) -> Station:
-    """Read a station GeoPackage into a :class:`Station`.
+    """Read a station GeoPackage (or a PostGIS station URL) into a :class:`Station`.
 
     Raises
     ------
     InputError
         If the file is missing or is not a station file.
     """
+    if (pg := _postgis(path)) is not None:
+        return pg.read_station(path)
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such station file")
@@ -395,6 +410,8 @@ def _opt_float(value: Any, default: float = 0.0) -> float:
 
 def read_streets(path: str | Path) -> nx.MultiDiGraph | None:
     """The street network stored in a station file, or ``None`` if it has none."""
+    if (pg := _postgis(path)) is not None:
+        return pg.read_streets(path)
     path = Path(path)
     layers = {name for name, _ in pyogrio.list_layers(path)}
     if "street_nodes" not in layers or "street_edges" not in layers:
@@ -419,6 +436,9 @@ def write_station(
 
     When ``streets`` is ``None`` the network already in the file (if any) is kept.
     """
+    if (pg := _postgis(path)) is not None:
+        pg.write_station(station, path, streets=streets)
+        return
     path = Path(path)
     if streets is None and path.is_file():
         streets = read_streets(path)
@@ -538,7 +558,11 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
         if not path.is_file():
             raise InputError(f"{path}: no such file")
         try:
-            frame = pyogrio.read_dataframe(path)
+            with warnings.catch_warnings():
+                # a column of numbers and text makes pyogrio warn (it cannot parse it as
+                # JSON) and GDAL may warn too; every cell is checked, with its row, below
+                warnings.simplefilter("ignore")
+                frame = pyogrio.read_dataframe(path)
         except Exception as exc:  # GDAL's errors are many
             raise InputError(f"{path}: cannot read: {exc}") from exc
         rows = []
@@ -560,15 +584,11 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
     return rows
 
 
-def _unique_ids(path: Path, rows: list[dict[str, Any]], key: str) -> None:
-    dups = v.duplicates(str(r[key]) for r in rows)
-    if dups:
-        problems = [
-            (pos + 2, key, f"duplicate id {ident!r} (also on row {positions[0] + 2})")
-            for ident, positions in dups.items()
-            for pos in positions[1:]
-        ]
-        raise RowError(str(path), sorted(problems))
+def _unique_ids(path: Path, rows: Sequence[dict[str, Any]], key: str) -> None:
+    """Refuse a ``key`` given on two rows, naming both by their spreadsheet row numbers."""
+    problems = v.duplicate_ids(rows, key)
+    if problems:
+        raise RowError(str(path), problems)
 
 
 def posts_from_file(path: str | Path) -> list[Post]:
@@ -655,7 +675,14 @@ def officers_from_file(
 
 
 def officer_days_from_file(path: str | Path, *, officer_ids: set[str]) -> list[OfficerDay]:
-    """Parse leave days and 専従日: officer_id, date, kind (leave|senju)."""
+    """Parse leave days and 専従日: officer_id, date, kind (leave|senju).
+
+    Raises
+    ------
+    RowError
+        Naming row and column of every bad cell, unknown officer, and officer and day given
+        once as leave and once as 専従日 (a row repeated as it is does no harm).
+    """
     path = Path(path)
 
     def kind(raw: str) -> DutyType:
@@ -676,6 +703,17 @@ def officer_days_from_file(path: str | Path, *, officer_ids: set[str]) -> list[O
         return []
 
     rows = v.check_rows(path, _read_rows(path), cols, row_checks=[known])
+    numbers = v.row_numbers(rows)
+    first: dict[tuple[str, date], int] = {}
+    problems = []
+    for i, r in enumerate(rows):
+        j = first.setdefault((r["officer_id"], r["date"]), i)
+        if rows[j]["kind"] is not r["kind"]:
+            problems.append((numbers[i], "date", f"{r['officer_id']} has {rows[j]['kind'].value} "
+                             f"on {r['date']} (row {numbers[j]}) and {r['kind'].value} here: one "
+                             "kind a day"))  # fmt: skip
+    if problems:
+        raise RowError(str(path), problems)
     return [OfficerDay(r["officer_id"], r["date"], r["kind"]) for r in rows]
 
 
@@ -748,6 +786,8 @@ def targets_from_file(
 
 
 def _far_from_posts(lon: float, lat: float, posts: Sequence[Post]) -> list[tuple[str, str]]:
+    """``("lon/lat", why)`` when a point is farther than :data:`MAX_DISTANCE_KM` from every
+    post (saying so when lon and lat look swapped); nothing to say without posts."""
     if not posts:
         return []
     nearest = min(_km(lon, lat, p.lon, p.lat) for p in posts)
@@ -757,6 +797,20 @@ def _far_from_posts(lon: float, lat: float, posts: Sequence[Post]) -> list[tuple
         return [("lon/lat", "lon and lat look swapped")]
     limit = f"limit {MAX_DISTANCE_KM:g} km"
     return [("lon/lat", f"point is {nearest:.0f} km from the nearest post ({limit})")]
+
+
+def _km_to_posts(lons: Any, lats: Any, posts: Sequence[Post]) -> np.ndarray:
+    """Great-circle km from each point to its nearest post, for many points at once (street
+    nodes); the formula of :func:`_km`."""
+    lat = np.radians(np.asarray(lats, dtype=float))
+    lon = np.radians(np.asarray(lons, dtype=float))
+    nearest = np.full(lon.shape, np.inf)
+    for p in posts:
+        p_lat, p_lon = math.radians(p.lat), math.radians(p.lon)
+        a = (np.sin((p_lat - lat) / 2) ** 2
+             + np.cos(lat) * math.cos(p_lat) * np.sin((p_lon - lon) / 2) ** 2)  # fmt: skip
+        nearest = np.minimum(nearest, 12742.0 * np.arcsin(np.minimum(1.0, np.sqrt(a))))
+    return nearest
 
 
 def _km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -820,9 +874,10 @@ def import_files(
     """
     from planner.policy import load_policy
 
-    db = Path(db)
+    pg = _postgis(db)
+    db = db if pg else Path(db)
     with station_lock(db):
-        if db.is_file():
+        if pg.station_exists(db) if pg else db.is_file():
             station = read_station(db)
             if station_name:
                 station.name = station_name

@@ -3,8 +3,8 @@
 A bad case must exit 2 (``verify``'s rule violations: 1) with one message naming the file, and the
 row and column where they apply; never a traceback; the station file byte-identical afterwards.
 What is unambiguous must be accepted: Shift_JIS (CP932), a BOM, UTF-16 with a BOM, 和暦 and
-``2027/4/1`` dates.  Cases that show a bug in a module this catalogue does not own are
-``xfail(strict=True)`` with the fix in the reason, so the fix turns them into failures to update.
+``2027/4/1`` dates.  A case that shows a bug not yet fixed may be marked ``xfail="the fix"``
+(run as ``xfail(strict=True)``, so the fix turns it into a failure to update).
 """
 
 from __future__ import annotations
@@ -268,31 +268,6 @@ class Bad:
     xfail: str = ""
 
 
-# fixes outside this catalogue's files (see the report): the reasons name file and function
-SCENARIO_TYPES = ("scenarios.scenario_from_dict should check that list keys (officers, leave, "
-                  "remove_officers, move_beat) are lists of tables/strings and campaign.center "
-                  "two numbers, raising InputError naming the key")  # fmt: skip
-OSM_COORDS = ("network.graph_from_osm (_valid_node / _streets_from_osm_root) should reject a node "
-              "whose lat/lon is not a number or out of range, naming the node; today the import "
-              "writes the station, then cli._report_snapping crashes (IndexError)")  # fmt: skip
-STREETS_FAR = (
-    "store.import_files / cli.import_ should refuse a street network farther than "
-    "MAX_DISTANCE_KM from every post before writing (hint when lon/lat look swapped)"
-)
-GRAPHML_CHECK = ("network.graph_from_graphml should check every node has numeric x/y in range "
-                 "and every edge a length >= 0 and a readable WKT geometry, raising InputError "
-                 "(today KeyError / GEOSException tracebacks)")  # fmt: skip
-ROUTE_PLAN = ("cli._route_patrols should check plan rows against the station and policy (known "
-              "target, officer of the beat, policy slot) and raise RowError naming plan.csv, row "
-              "and column")  # fmt: skip
-ROW_NUMBERS = ("store._unique_ids, record.outcomes_from_file (OutcomeRow.row) and "
-               "exemptions.exemptions_from_file number rows by position (enumerate(start=2) / "
-               "pos + 2), wrong after a comment or blank line: use planner._validate."
-               "duplicate_ids(rows, key) and _validate.row_numbers(parsed)")  # fmt: skip
-TOML_TEXT = ("policy.load_policy and scenarios.load_scenario should read the file with "
-             "planner._validate.read_text (UTF-8 with BOM, CP932) instead of "
-             "read_text(encoding='utf-8')")  # fmt: skip
-
 CASES: list[Bad] = [
     # ---- targets CSV
     Bad("targets-missing-column", "targets.csv", "missing column", IMPORT,
@@ -359,7 +334,7 @@ CASES: list[Bad] = [
         raw("target_id,beat_id,kind,address,lon,lat\n# 追加分\n"
             "S0101,K1-1,household,みどり町1丁目9番1号,140.8701,38.2701\n"
             "S0101,K1-1,household,みどり町1丁目9番2号,140.8702,38.2702\n"),
-        row=4, column="target_id", words=("also on row 3",), xfail=ROW_NUMBERS),
+        row=4, column="target_id", words=("also on row 3",)),
     Bad("targets-one-huge-cell", "targets.csv", "huge", IMPORT,
         raw("target_id,beat_id,kind,address,lon,lat\nS0101,K1-1,household,"
             + "長" * 300_000 + ",140.87,38.27\n"),
@@ -384,10 +359,7 @@ CASES: list[Bad] = [
         column="visit_minutes", words=("not a number",)),
     Bad("geojson-mixed-types", "targets.geojson", "wrong type", IMPORT,
         geojson(visit_minutes={3: "十五分"}), suffix=".geojson", row=5, column="visit_minutes",
-        words=("not a number",),
-        xfail="store._read_rows should read with GDAL's RuntimeWarning ignored (warnings."
-              "catch_warnings): a column of numbers and text makes pyogrio warn, which under "
-              "-W error (and for a user, as stray output) hides the row's own error"),
+        words=("not a number",)),
     Bad("geojson-no-features", "targets.geojson", "empty file", IMPORT,
         raw('{"type": "FeatureCollection", "features": []}'), suffix=".geojson",
         words=("no data rows",)),
@@ -445,9 +417,7 @@ CASES: list[Bad] = [
         words=("unknown officer 'O9'",)),
     Bad("officer-days-same-day-twice", "officer_days", "duplicate id", DAYS,
         table("officer_days", date={2: "2027-08-13"}), row=4, column="date",
-        words=("2027-08-13",),
-        xfail="store.officer_days_from_file should reject an (officer_id, date) given twice "
-              "(here leave and senju on one day) with a RowError naming both rows"),
+        words=("2027-08-13",)),
     # ---- outcomes (planner record)
     Bad("outcomes-wrong-year", "outcomes", "wrong year", RECORD,
         outcomes({"date": f"{PAST - 1}-10-01"}), row=2, column="date", words=(f"not in {PAST}",)),
@@ -477,15 +447,12 @@ CASES: list[Bad] = [
         raw(",".join(OUTCOME_HEADER) + "\n"
             f"N001,{PAST}-10-01,O1,new,,K1-1,household,みどり町1丁目99番1号,140.875,38.27,\n\n"
             f"N001,{PAST}-10-02,O1,new,,K1-1,household,みどり町1丁目99番1号,140.875,38.27,\n"),
-        row=4, column="target_id", words=("row 2",), xfail=ROW_NUMBERS),
+        row=4, column="target_id", words=("row 2",)),
     Bad("outcomes-new-swapped", "outcomes", "swapped lon/lat", RECORD,
         outcomes(new_row(lon="38.2700", lat="140.8750")), row=2, column="lat",
         words=("140.875",)),
     Bad("outcomes-new-far-outside", "outcomes", "far outside", RECORD,
-        outcomes(new_row(lon="135.0", lat="35.0")), row=2, column="lon/lat", words=("km",),
-        xfail="record.outcomes_from_file should check a new target's point as "
-              "store.targets_from_file does (within MAX_DISTANCE_KM of a post, swapped hint): "
-              "today a household 700 km away is recorded"),
+        outcomes(new_row(lon="135.0", lat="35.0")), row=2, column="lon/lat", words=("km",)),
     # ---- exemption orders (planner exempt)
     Bad("exemptions-missing-column", "exemptions", "missing column", EXEMPT,
         orders({}, header=ORDER_HEADER[:3]), row=1, column="reason", words=("missing",)),
@@ -511,9 +478,7 @@ CASES: list[Bad] = [
         raw(POLICY.replace("frequency_years = 3", 'frequency_years = "三"')), suffix=".toml",
         words=("'tiers[1].frequency_years'",)),
     Bad("policy-wrong-type-tiers", "policy", "wrong type", POLICY_ARG,
-        raw("tiers = 3\n" + POLICY.split("[[tiers]]")[0]), suffix=".toml", words=("'tiers'",),
-        xfail="policy.policy_from_dict should check that 'tiers', 'slots' and 'reasons' are "
-              "arrays/tables of tables, raising InputError naming the key (today TypeError)"),
+        raw("tiers = 3\n" + POLICY.split("[[tiers]]")[0]), suffix=".toml", words=("'tiers'",)),
     Bad("policy-unknown-reason-kind", "policy", "unknown code", POLICY_ARG,
         raw(POLICY + 'Z9 = { kind = "cat", tier = "priority", label = "猫" }\n'), suffix=".toml",
         words=("'reasons.Z9.kind'",)),
@@ -528,47 +493,34 @@ CASES: list[Bad] = [
     Bad("scenario-unknown-mode", "scenario", "unknown code", SCENARIO, raw("mode = 'jet'\n"),
         suffix=".toml", words=("'mode'",)),
     Bad("scenario-unknown-duty", "scenario", "unknown code", SCENARIO,
-        raw("[visit_hours]\ntobann = 1.0\n"), suffix=".toml", words=("'visit_hours.tobann'",),
-        xfail="scenarios.scenario_from_dict should check visit_hours keys are duty types "
-              "(optionally .evening) as store._hours_from_text does; today the error comes "
-              "from roster without the scenario file's name"),
+        raw("[visit_hours]\ntobann = 1.0\n"), suffix=".toml", words=("'visit_hours.tobann'",)),
     Bad("scenario-unknown-policy", "scenario", "unknown code", SCENARIO,
-        raw("policy = 'nagano'\n"), suffix=".toml", words=("'policy'",),
-        xfail="scenarios.apply_scenario should prefix load_policy's error with the scenario "
-              "file and key 'policy'"),
+        raw("policy = 'nagano'\n"), suffix=".toml", words=("'policy'",)),
     Bad("scenario-wrong-type-reserve", "scenario", "wrong type", SCENARIO,
         raw("reserve = '二割'\n"), suffix=".toml", words=("'reserve'",)),
     Bad("scenario-wrong-type-officers", "scenario", "wrong type", SCENARIO, raw("officers = 3\n"),
-        suffix=".toml", words=("'officers'",), xfail=SCENARIO_TYPES),
+        suffix=".toml", words=("'officers'",)),
     Bad("scenario-wrong-type-remove", "scenario", "wrong type", SCENARIO,
-        raw("remove_officers = 'O1'\n"), suffix=".toml", words=("'remove_officers'",),
-        xfail=SCENARIO_TYPES + " (a string is read letter by letter: 'unknown officer O')"),
+        raw("remove_officers = 'O1'\n"), suffix=".toml", words=("'remove_officers'",)),
     Bad("scenario-wrong-type-center", "scenario", "wrong type", SCENARIO,
         raw("[campaign]\ncenter = ['東', '北']\nradius_m = 150\nstart = 2027-05-10\ndays = 14\n"),
-        suffix=".toml", words=("'campaign.center'",), xfail=SCENARIO_TYPES),
+        suffix=".toml", words=("'campaign.center'",)),
     Bad("scenario-binary", "scenario", "wrong encoding", SCENARIO, raw(GARBAGE), suffix=".toml",
         words=("not a valid TOML",)),
     Bad("scenario-negative-hours", "scenario", "negative minutes", SCENARIO,
         raw("[visit_hours]\ntoban = -1\n"), suffix=".toml", words=("'visit_hours.toban'",)),
     Bad("scenario-negative-radius", "scenario", "negative minutes", SCENARIO,
         raw("[campaign]\ncenter = [140.87, 38.272]\nradius_m = -150\nstart = 2027-05-10\n"
-            "days = 14\n"), suffix=".toml", words=("'campaign.radius_m'",),
-        xfail="scenarios.scenario_from_dict should require campaign.radius_m > 0"),
+            "days = 14\n"), suffix=".toml", words=("'campaign.radius_m'",)),
     Bad("scenario-duplicate-officer", "scenario", "duplicate id", SCENARIO,
         raw("[[officers]]\nofficer_id = 'O1'\nbeat_id = 'K1-1'\npattern = 'koban3'\n"),
-        suffix=".toml", words=("'O1'",),
-        xfail="scenarios._officers should reject an added officer whose id exists (today a "
-              "second O1 is planned)"),
+        suffix=".toml", words=("'O1'",)),
     Bad("scenario-campaign-swapped", "scenario", "swapped lon/lat", SCENARIO,
         raw("[campaign]\ncenter = [38.272, 140.87]\nradius_m = 150\nstart = 2027-05-10\n"
-            "days = 14\n"), suffix=".toml", words=("'campaign.center'",),
-        xfail="scenarios.apply_scenario should check campaign.center lies within "
-              "store.MAX_DISTANCE_KM of a post (swapped hint); today a campaign of 0 targets "
-              "is planned"),
+            "days = 14\n"), suffix=".toml", words=("'campaign.center'",)),
     Bad("scenario-campaign-wrong-year", "scenario", "wrong year", SCENARIO,
         raw("[campaign]\ncenter = [140.87, 38.272]\nradius_m = 150\nstart = 2025-05-10\n"
-            "days = 14\n"), suffix=".toml", words=("'campaign.start'",),
-        xfail="scenarios.apply_scenario should require campaign.start in the plan year"),
+            "days = 14\n"), suffix=".toml", words=("'campaign.start'",)),
     # ---- street networks (planner import --streets)
     Bad("osm-empty", "osm", "empty file", STREETS, raw(""), suffix=".osm",
         words=("not a readable OSM XML",)),
@@ -577,22 +529,17 @@ CASES: list[Bad] = [
     Bad("osm-no-highway", "osm", "missing column", STREETS,
         raw(OSM.replace('k="highway"', 'k="building"')), suffix=".osm", words=("no streets",)),
     Bad("osm-wrong-type", "osm", "wrong type", STREETS,
-        raw(OSM.replace('lat="38.2705"', 'lat="北緯38度"')), suffix=".osm", words=("2",),
-        xfail=OSM_COORDS + " (here the node is dropped silently)"),
+        raw(OSM.replace('lat="38.2705"', 'lat="北緯38度"')), suffix=".osm", words=("2",)),
     Bad("osm-lat-out-of-range", "osm", "out of range", STREETS,
-        raw(OSM.replace('lat="38.27', 'lat="98.27')), suffix=".osm", words=("98.27",),
-        xfail=OSM_COORDS),
+        raw(OSM.replace('lat="38.27', 'lat="98.27')), suffix=".osm", words=("98.27",)),
     Bad("osm-swapped", "osm", "swapped lon/lat", STREETS,
         raw(OSM.replace('lat="', 'LAT="').replace('lon="', 'lat="').replace('LAT="', 'lon="')),
-        suffix=".osm", words=("swapped",), xfail=OSM_COORDS),
+        suffix=".osm", words=("swapped",)),
     Bad("osm-far-outside", "osm", "far outside", STREETS,
-        raw(OSM.replace('lon="140.', 'lon="100.')), suffix=".osm", words=("km",),
-        xfail=STREETS_FAR),
+        raw(OSM.replace('lon="140.', 'lon="100.')), suffix=".osm", words=("km",)),
     Bad("osm-duplicate-node", "osm", "duplicate id", STREETS,
         raw(OSM.replace(' <way', ' <node id="1" lat="38.3700" lon="140.9700"/>\n <way')),
-        suffix=".osm", words=("node", "1"),
-        xfail="network._streets_from_osm_root should reject a node id given twice with "
-              "different coordinates (today the last one wins silently)"),
+        suffix=".osm", words=("node", "1")),
     Bad("graphml-empty", "graphml", "empty file", STREETS, raw(""), suffix=".graphml",
         words=("not a readable GraphML",)),
     Bad("graphml-wrong-type", "graphml", "wrong type", STREETS,
@@ -600,18 +547,16 @@ CASES: list[Bad] = [
         words=("not a readable GraphML",)),
     Bad("graphml-missing-length", "graphml", "missing column", STREETS,
         graphml(('attr.name="length"', 'attr.name="len"')), suffix=".graphml",
-        words=("length",), xfail=GRAPHML_CHECK),
+        words=("length",)),
     Bad("graphml-missing-y", "graphml", "missing column", STREETS,
-        graphml(('attr.name="y"', 'attr.name="lat"')), suffix=".graphml", words=("y",),
-        xfail=GRAPHML_CHECK),
+        graphml(('attr.name="y"', 'attr.name="lat"')), suffix=".graphml", words=("y",)),
     Bad("graphml-negative-length", "graphml", "negative minutes", STREETS,
         graphml(('<data key="{length}">', '<data key="{length}">-')), suffix=".graphml",
-        words=("length",), xfail=GRAPHML_CHECK),
+        words=("length",)),
     Bad("graphml-bad-geometry", "graphml", "wrong type", STREETS,
-        graphml(("LINESTRING (", "LINESTRNG (")), suffix=".graphml", words=("geometry",),
-        xfail=GRAPHML_CHECK),
+        graphml(("LINESTRING (", "LINESTRNG (")), suffix=".graphml", words=("geometry",)),
     Bad("graphml-lat-out-of-range", "graphml", "out of range", STREETS,
-        graphml(("38.27", "98.27")), suffix=".graphml", words=("98.27",), xfail=GRAPHML_CHECK),
+        graphml(("38.27", "98.27")), suffix=".graphml", words=("98.27",)),
     # ---- plan.csv given to verify (rule violations exit 1, naming the target)
     Bad("verify-missing-column", "plan/verify", "missing column", VERIFY,
         plan({}, header=[c for c in PLAN_HEADER if c != "slot"]), row=1, column="slot",
@@ -643,13 +588,17 @@ CASES: list[Bad] = [
         plan({}, header=[c for c in PLAN_HEADER if c != "officer_id"]), row=1,
         column="officer_id", words=("missing",)),
     Bad("route-unknown-officer", "plan/route", "unknown code", ROUTE, plan({"officer_id": "O9"}),
-        row=2, column="officer_id", words=("'O9'",), xfail=ROUTE_PLAN + " (today StopIteration "
-        "in patrol.patrol_routes)"),
+        row=2, column="officer_id", words=("'O9'",)),
     Bad("route-unknown-slot", "plan/route", "unknown code", ROUTE, plan({"slot": "dusk"}),
-        row=2, column="slot", words=("'dusk'",), xfail=ROUTE_PLAN),
+        row=2, column="slot", words=("'dusk'",)),
     Bad("route-unknown-target", "plan/route", "unknown code", ROUTE,
-        plan({"target_id": "S9999"}), row=2, column="target_id", words=("S9999",),
-        xfail=ROUTE_PLAN),
+        plan({"target_id": "S9999"}), row=2, column="target_id", words=("S9999",)),
+    Bad("route-officer-of-another-beat", "plan/route", "unknown code", ROUTE,
+        plan({}, {"target_id": "S0004", "officer_id": "O2"}), row=3, column="officer_id",
+        words=("'O2' works beat C1, not K1-1",)),
+    Bad("route-target-of-another-beat", "plan/route", "unknown code", ROUTE,
+        plan({"target_id": "S0019"}), row=2, column="beat_id",
+        words=("S0019 is in beat C1, not K1-1",)),
 ]  # fmt: skip
 
 
@@ -783,25 +732,19 @@ GOOD: list[Good] = [
          orders({}, {"target_id": "S0019", "date": f"R{REIWA_PAST}.11.2", "reason": "空き家"},
                 encoding="cp932"), _exempt),
     Good("policy-bom", "policy", "BOM", POLICY_ARG, raw(POLICY, "utf-8-sig"), _policy_file,
-         suffix=".toml", xfail=TOML_TEXT),
+         suffix=".toml"),
     Good("policy-shift-jis", "policy", "Shift_JIS", POLICY_ARG,
-         raw(POLICY.replace("–", "-"), "cp932"), _policy_file, suffix=".toml", xfail=TOML_TEXT),
+         raw(POLICY.replace("–", "-"), "cp932"), _policy_file, suffix=".toml"),
     Good("scenario-bom", "scenario", "BOM", SCENARIO, raw("name = '一人減'\n", "utf-8-sig"),
-         lambda db, out: _planned(out), suffix=".toml", xfail=TOML_TEXT),
+         lambda db, out: _planned(out), suffix=".toml"),
     Good("scenario-shift-jis", "scenario", "Shift_JIS", SCENARIO,
-         raw("name = '一人減'\n", "cp932"), lambda db, out: _planned(out), suffix=".toml",
-         xfail=TOML_TEXT),
+         raw("name = '一人減'\n", "cp932"), lambda db, out: _planned(out), suffix=".toml"),
     Good("scenario-wareki", "scenario", "和暦", SCENARIO,
          raw("[campaign]\ncenter = [140.87, 38.272]\nradius_m = 150\nstart = '令和9年5月10日'\n"
-             "days = 14\n"), lambda db, out: _planned(out), suffix=".toml",
-         xfail="scenarios.scenario_from_dict should read a date given as text (campaign.start, "
-               "leave from/to) with planner._validate.parse_date"),
+             "days = 14\n"), lambda db, out: _planned(out), suffix=".toml"),
     Good("osm-bom", "osm", "BOM", STREETS, raw(OSM, "utf-8-sig"), _streets(2), suffix=".osm"),
     Good("osm-shift-jis", "osm", "Shift_JIS (declared)", STREETS,
-         raw(OSM.replace("UTF-8", "Shift_JIS"), "cp932"), _streets(2), suffix=".osm",
-         xfail="network._open_text reads every OSM file as UTF-8 and ignores the encoding the "
-               "XML declaration names (expat cannot read Shift_JIS itself: decode by the "
-               "declaration, then parse the text)"),
+         raw(OSM.replace("UTF-8", "Shift_JIS"), "cp932"), _streets(2), suffix=".osm"),
     Good("graphml", "graphml", "GraphML", STREETS, graphml(), _streets(2), suffix=".graphml"),
     Good("route-plan-wareki-shift-jis", "plan/route", "和暦 + Shift_JIS", ROUTE,
          plan({"date": "令和9年4月8日(木)"}, {"target_id": "S0019", "beat_id": "C1",

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from planner.cli import main
-from planner.demo import build_demo
+from planner.demo import build_demo, demo_exemption
 from planner.forms import read_form
 from planner.store import write_station
 
@@ -93,6 +93,7 @@ def test_demo_plan_passes_verify(demo_dir, tmp_path):
     # the demo records three months of outcomes into demo.gpkg after planning: check the
     # year plan against the station as it was when planned (same seed, same town)
     station, streets = build_demo(0)
+    station.exemptions.append(demo_exemption(station, 2027))  # the demo's order, as planned
     fresh = tmp_path / "fresh.gpkg"
     write_station(station, fresh, streets=streets)
     result = CliRunner().invoke(
@@ -268,3 +269,27 @@ def test_route_on_each_beats_busiest_day(demo_dir, tmp_path):
         assert assert_offline(html) == []
         text = PdfReader(stem.with_suffix(".pdf")).pages[0].extract_text()
         assert "巡回連絡" in text and beat in text
+
+
+def test_demo_exercises_the_directives_duties(demo_dir):
+    # one exemption, listed beside the plan and out of it
+    (order,) = _rows(demo_dir / "exemption_orders.csv")
+    listed = _rows(demo_dir / "plan" / "exemptions.csv")
+    assert [r["target_id"] for r in listed] == [order["target_id"]]
+    assert order["target_id"] not in {r["target_id"] for r in _rows(demo_dir / "plan" / "plan.csv")}
+    # opinions: the complaint recorded in the quarter reaches the HQ list exactly once
+    outcomes = _rows(demo_dir / "outcomes_2027-01_03.csv")
+    complaints = [r for r in outcomes if r["opinion_kind"] == "complaint"]
+    month = complaints[0]["date"][:7]
+    assert len(complaints) == 1
+    sent = _rows(demo_dir / "opinions" / f"complaints_{month}.csv")
+    assert [r["target_id"] for r in sent] == [complaints[0]["target_id"]]
+    # the handover report and officers' progress
+    assert (demo_dir / "handover" / "handover_K1-2_2027-04-01.html").is_file()
+    assert (demo_dir / "progress" / "officers_2027-03.csv").is_file()
+    # the campaign plan passes the independent check from its first day, window included
+    camp = demo_dir / "campaign"
+    assert (camp / "campaign.csv").is_file() and (camp / "displaced.csv").is_file()
+    result = CliRunner().invoke(main, ["verify", "--db", str(demo_dir / "demo.gpkg"), "--plan",
+                                       str(camp / "plan.csv"), "--from", "2027-05-10"])  # fmt: skip
+    assert result.exit_code == 0, result.output

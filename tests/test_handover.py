@@ -275,8 +275,11 @@ def test_handover_and_front_load_commands(tmp_path):
         later = [r for r in csv.DictReader(f) if r["date"] >= "2027-04-01"]
     with (re_dir / "unplanned.csv").open(encoding="utf-8") as f:
         unplanned = list(csv.DictReader(f))
-    # every target is front-loaded; April holds what it can, the rest goes to May and later
-    assert total == 60 and after > 0 and inside + after + nowhere == total
+    # every target not planned before April (those count as made: nothing is recorded yet) is
+    # front-loaded; April holds what it can, the rest goes to May and later
+    with (plan_dir / "plan.csv").open(encoding="utf-8") as f:
+        made = {r["target_id"] for r in csv.DictReader(f) if r["date"] < "2027-04-01"}
+    assert total == 60 - len(made) and after > 0 and inside + after + nowhere == total
     in_april = [r for r in later if r["date"] <= "2027-04-30"]
     assert len(in_april) == inside and len(later) == inside + after
     assert len({r["target_id"] for r in later}) == len(later)  # each planned once
@@ -298,3 +301,21 @@ def test_handover_unknown_beat_is_bad_input(tmp_path):
 def test_handover_help_has_an_example():
     out = CliRunner().invoke(main, ["handover", "--help"])
     assert out.exit_code == 0 and "planner handover" in out.output
+
+
+def test_replan_takes_unrecorded_past_visits_as_made_and_records_as_they_are():
+    from planner.replan import unrecorded
+    from planner.schedule import PlannedVisit
+
+    st = tiny_station(4)
+    past = [PlannedVisit(f"T00{i}", "B1", "O1", "general", date(2027, 2, 1 + i), "day",
+                         "never_met", 10) for i in range(4)]  # fmt: skip
+    # outcomes are recorded up to 2 February: T001 was absent then; later rows are not recorded
+    st.visits = [Visit("T001", date(2027, 2, 2), "O1", Outcome.ABSENT)]
+    assert [v.target_id for v in unrecorded(st, past)] == ["T002", "T003"]
+    plan, kept = replan_year(st, MIYAGI, 2027, past, date(2027, 3, 1),
+                             params=YearParams(time_limit_s=1))  # fmt: skip
+    again = {v.target_id for v in plan.visits} | {u.target_id for u in plan.unplanned}
+    assert kept == past
+    assert {"T000", "T001"} <= again  # T000 planned but unrecorded on 1 Feb: records rule
+    assert not again & {"T002", "T003"}  # planned after the last record: taken as made

@@ -313,3 +313,149 @@ def test_distances_from_matches_the_matrix_row():
     row = network.distances_from(graph, (post.lon, post.lat), lons, lats)
     full = network.distance_matrix(graph, [post.lon, *lons], [post.lat, *lats])
     assert row.tolist() == full[0, 1:].tolist()
+
+
+# --------------------------------------------------------------------------- bad street files
+
+
+def _osm(tmp_path: Path, content: str | bytes, name: str = "streets.osm") -> Path:
+    path = tmp_path / name
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('<node id="2" lat="38.2700"', '<node id="2" lat="北緯38度"',
+         "node 2: lat '北緯38度' is not a number"),
+        ('<node id="2" lat="38.2700"', '<node id="2" lat="98.2700"',
+         "node 2: latitude 98.27 is out of range"),
+        ('<node id="2" lat="38.2700" lon="140.8712"', '<node id="2" lat="140.8712" lon="38.2700"',
+         "node 2: latitude 140.871 is out of range .*; lon and lat look swapped"),
+        ('<node id="3" lat="38.2709" lon="140.8712"/>', '<node id="3" lat="38.2709"/>',
+         "node 3: no lon given"),
+        ('<node id="7" lat="38.2705" lon="140.8704"/>',
+         '<node id="7" lat="38.2705" lon="140.8704"/>\n  <node id="1" lat="38.3" lon="140.9"/>',
+         "node 1 is given twice with different coordinates"),
+    ],
+)  # fmt: skip
+def test_graph_from_osm_names_a_bad_street_node(tmp_path, old, new, message):
+    assert old in OSM_XML
+    with pytest.raises(InputError, match=message) as err:
+        graph_from_osm(_osm(tmp_path, OSM_XML.replace(old, new)))
+    assert str(err.value).startswith(str(tmp_path / "streets.osm"))
+
+
+def test_graph_from_osm_ignores_what_no_street_uses(tmp_path):
+    """A bad node of a building, or a street node repeated as it is, changes nothing."""
+    content = OSM_XML.replace('<node id="6" lat="38.2705"', '<node id="6" lat="x"').replace(
+        '<node id="7"', '<node id="1" lat="38.2700" lon="140.8700"/>\n  <node id="7"'
+    )
+    G = graph_from_osm(_osm(tmp_path, content))
+    assert set(G.nodes) == set(graph_from_osm(_osm(tmp_path, OSM_XML, "good.osm")).nodes)
+
+
+@pytest.mark.parametrize(
+    ("declaration", "encoding"),
+    [("Shift_JIS", "cp932"), ("Windows-31J", "cp932"), ("EUC-JP", "euc_jp"), (None, "cp932"),
+     ("UTF-8", "cp932"), ("UTF-16", "utf-16")],
+)  # fmt: skip
+def test_graph_from_osm_reads_japanese_encodings(tmp_path, declaration, encoding):
+    """By the XML declaration; a file without one (or declaring UTF-8 wrongly) as Shift_JIS."""
+    text = OSM_XML.replace('encoding="UTF-8"', f'encoding="{declaration}"')
+    if declaration is None:
+        text = text.replace('<?xml version="1.0" encoding="None"?>\n', "")
+    G = graph_from_osm(_osm(tmp_path, text.encode(encoding)))
+    assert {d.get("name") for _, _, d in G.edges(data=True)} >= {"みどり通り"}
+
+
+def test_graph_from_osm_gzip_and_bad_encodings(tmp_path):
+    import gzip
+
+    text = OSM_XML.replace('encoding="UTF-8"', 'encoding="Shift_JIS"').encode("cp932")
+    G = graph_from_osm(_osm(tmp_path, gzip.compress(text), "streets.osm.gz"))
+    assert "みどり通り" in {d.get("name") for _, _, d in G.edges(data=True)}
+    unknown = OSM_XML.replace('encoding="UTF-8"', 'encoding="KLINGON"')
+    with pytest.raises(InputError, match="unknown encoding 'KLINGON'"):
+        graph_from_osm(_osm(tmp_path, unknown))
+    euc = OSM_XML.replace('encoding="UTF-8"', 'encoding="EUC-JP"').encode("cp932")
+    with pytest.raises(InputError, match="not euc_jp text as its XML declaration says"):
+        graph_from_osm(_osm(tmp_path, euc))
+    with pytest.raises(InputError, match="not a readable OSM XML file: a binary file"):
+        graph_from_osm(_osm(tmp_path, b"\x00\x01" * 100))
+
+
+def _graphml(tmp_path: Path, G: nx.MultiDiGraph, edit: tuple[str, str] | None = None) -> Path:
+    path = tmp_path / "streets.graphml"
+    graph_to_graphml(G, path)
+    if edit is not None:
+        text = path.read_text(encoding="utf-8")
+        assert edit[0] in text
+        path.write_text(text.replace(edit[0], edit[1]), encoding="utf-8")
+    return path
+
+
+def test_graph_from_graphml_names_a_bad_node_or_edge(tmp_path, small_graph):
+    G = small_graph.copy()
+    del G.nodes[1]["y"]
+    G.nodes[2]["x"] = float("nan")
+    G.nodes[3]["y"] = 138.3
+    G.edges[2, 4, 0]["length"] = -3.0
+    del G.edges[4, 2, 0]["length"]
+    with pytest.raises(InputError) as err:
+        graph_from_graphml(_graphml(tmp_path, G))
+    lines = str(err.value).splitlines()
+    assert all(line.startswith(str(tmp_path / "streets.graphml")) for line in lines)
+    assert [line.split(": ", 1)[1] for line in lines] == [
+        "node 1 has no 'y' (lat)",
+        f"node 2: lon nan / lat {small_graph.nodes[2]['y']:g} is not a finite number",
+        "node 3: latitude 138.3 is out of range [-90, 90]",
+        "edge 2→4: length -3.0 is not a number of metres >= 0",
+        "edge 4→2 has no 'length' (metres)",
+    ]
+
+
+def test_graph_from_graphml_bad_text_and_crs(tmp_path, small_graph):
+    G = small_graph.copy()
+    G.edges[1, 2, 0]["geometry"] = LineString([lonlat(0, 0), lonlat(100, 0)])
+    with pytest.raises(InputError, match="edge 1→2: geometry 'LINESTRNG"):
+        graph_from_graphml(_graphml(tmp_path, G, ("LINESTRING (", "LINESTRNG (")))
+    with pytest.raises(InputError, match=r"not a readable GraphML street graph: edge 1→2: length "
+                                         r"'x100\.0' is not a number"):  # fmt: skip
+        graph_from_graphml(_graphml(tmp_path, small_graph, (">100.0<", ">x100.0<")))
+    projected = small_graph.copy()
+    projected.graph["crs"] = "EPSG:32654"
+    with pytest.raises(InputError, match="not lon/lat"):
+        graph_from_graphml(_graphml(tmp_path, projected))
+
+
+def test_check_near_posts(small_graph):
+    from planner.model import Post, PostKind
+
+    def post(lon: float, lat: float) -> Post:
+        return Post("P", "交番", PostKind.KOBAN, lon, lat)
+
+    lon, lat = lonlat(0, 0)
+    network.check_near_posts(small_graph, [post(lon, lat)], source="s.osm")
+    network.check_near_posts(small_graph, [], source="s.osm")  # nothing to check against
+    # 0.6° of latitude north of the northernmost node (y 1000 m): 0.6 * 6371 km * pi / 180
+    far = max(d["y"] for _, d in small_graph.nodes(data=True)) + 0.6
+    with pytest.raises(InputError, match=r"^s\.osm: .*far outside.* 67 km from the nearest post"):
+        network.check_near_posts(small_graph, [post(lon, far), post(lon + 5, far)], source="s.osm")
+    swapped = nx.MultiDiGraph(crs="EPSG:4326")
+    swapped.add_node(1, x=30.0, y=45.0)
+    with pytest.raises(InputError, match="lon and lat look swapped"):
+        network.check_near_posts(swapped, [post(45.0, 30.0001)], source="s.osm")
+
+
+def test_snapping_to_streets_off_the_earth_is_an_input_error():
+    G = nx.MultiDiGraph(crs="EPSG:4326")
+    G.add_node(1, x=38.27, y=140.87)
+    G.add_node(2, x=38.28, y=140.87)
+    G.add_edge(1, 2, length=10.0)
+    with pytest.raises(InputError, match="not finite"):
+        snap_points(G, [140.87], [38.27])

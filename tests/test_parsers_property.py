@@ -16,10 +16,11 @@ from hypothesis import strategies as st
 
 from planner import _validate as v
 from planner._errors import InputError, RowError
+from planner.exemptions import exemptions_from_file
 from planner.model import Availability, Card, HouseholdType, Outcome, Post, PostKind, TargetKind
 from planner.policy import load_policy
 from planner.record import outcomes_from_file
-from planner.store import targets_from_file
+from planner.store import officer_days_from_file, targets_from_file
 
 MIYAGI = load_policy("miyagi")
 POSTS = [Post("P1", "みどり町交番", PostKind.KOBAN, 140.87, 38.27)]
@@ -393,3 +394,64 @@ def test_duplicate_ids_are_named_by_spreadsheet_rows(folder, rows):
     assert v.duplicate_ids(parsed, "id") == sorted(expected)
     data_lines = [i + 1 for i, line in enumerate(lines) if line.endswith(",1")]
     assert v.row_numbers(parsed) == data_lines
+
+
+GAPS = st.sampled_from(["", "", "\n", "# 追記\n", ",,,\n"])  # what may stand between two rows
+
+
+def _numbered(header: str, rows: list[str], gaps: list[str]) -> tuple[str, list[int]]:
+    """A file of ``rows`` with ``gaps`` before them, and the line number of each row."""
+    lines, numbers = [header], []
+    for row, gap in zip(rows, gaps, strict=True):
+        lines += gap.splitlines() if gap != "\n" else [""]
+        lines.append(row)
+        numbers.append(len(lines))
+    return "\n".join(lines) + "\n", numbers
+
+
+@SETTINGS
+@given(data=st.data(), n=st.integers(1, 6))
+def test_outcome_and_order_rows_carry_spreadsheet_row_numbers(folder, data, n):
+    gaps = data.draw(st.lists(GAPS, min_size=n, max_size=n))
+    ids = [t.target_id for t in STATION.targets[:n]]
+    content, expected = _numbered("target_id,date,officer_id,outcome",
+                                  [f"{i},2027-03-0{k + 1},O1,visited" for k, i in enumerate(ids)],
+                                  gaps)  # fmt: skip
+    path = folder / "numbered_outcomes.csv"
+    path.write_text(content, encoding="utf-8")
+    assert [r.row for r in outcomes_from_file(path, STATION, MIYAGI, year=2027,
+                                              today=TODAY)] == expected  # fmt: skip
+    content, expected = _numbered("target_id,ordered_by,date,reason",
+                                  [f"{i},署長,2027-03-01,長期入院" for i in ids], gaps)  # fmt: skip
+    path = folder / "numbered_orders.csv"
+    path.write_text(content, encoding="utf-8")
+    assert [r.row for r in exemptions_from_file(path, STATION, today=TODAY)] == expected
+
+
+@SETTINGS
+@given(rows=st.lists(st.tuples(st.sampled_from(["O1", "O2"]), st.integers(1, 3),
+                               st.sampled_from(["leave", "senju"]), GAPS),
+                     min_size=1, max_size=8))  # fmt: skip
+def test_one_kind_of_officer_day_a_day(folder, rows):
+    """Leave and 専従日 for one officer on one day are refused on the later row, naming the
+    earlier one; a row repeated as it is, is accepted."""
+    content, numbers = _numbered("officer_id,date,kind",
+                                 [f"{o},2027-05-0{d},{k}" for o, d, k, _ in rows],
+                                 [g for *_, g in rows])  # fmt: skip
+    path = folder / "officer_days.csv"
+    path.write_text(content, encoding="utf-8")
+    first: dict[tuple[str, int], tuple[str, int]] = {}
+    expected = []
+    for (o, d, k, _), row in zip(rows, numbers, strict=True):
+        kind, at = first.setdefault((o, d), (k, row))
+        if kind != k:
+            expected.append((row, "date", f"(row {at})"))
+    try:
+        days = officer_days_from_file(path, officer_ids={"O1", "O2"})
+    except RowError as err:
+        assert [(r, c) for r, c, _ in err.problems] == [(r, c) for r, c, _ in expected]
+        assert all(want in msg for (_, _, msg), (_, _, want) in zip(err.problems, expected,
+                                                                      strict=True))  # fmt: skip
+        return
+    assert expected == []
+    assert len(days) == len(rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
 
@@ -153,3 +154,72 @@ def test_replan_due_set_counts_this_years_interviews():
     # with one interviewed this year, two more are due, oldest first
     due = due_targets(targets[:7], MIYAGI, 2027)
     assert [d.target.target_id for d in due] == ["T000", "T001"]
+
+
+def _paths(value, prefix=()):
+    """Every key path of a parsed TOML document (tables and arrays), the root excluded."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return
+    for key, child in items:
+        yield (*prefix, key)
+        yield from _paths(child, (*prefix, key))
+
+
+WRONG = [3, -1, 1.5, True, "", "x", [], [1], ["a"], [{}], {}, {"a": 1}, [{"a": 1}],
+         date(2027, 1, 1), None]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["miyagi", "aomori"])
+def test_any_wrong_value_anywhere_is_an_input_error(name):
+    """Every key of a shipped policy replaced by each wrong kind of value, or deleted: a Policy
+    or an InputError naming the file, never a TypeError or KeyError."""
+    import copy
+    import tomllib
+
+    base = tomllib.loads((POLICY_DIR / f"{name}.toml").read_text(encoding="utf-8"))
+    refused = 0
+    for path in _paths(base):
+        for wrong in [*WRONG, "delete"]:
+            raw = copy.deepcopy(base)
+            parent = raw
+            for key in path[:-1]:
+                parent = parent[key]
+            if wrong == "delete":
+                parent.pop(path[-1])
+            else:
+                parent[path[-1]] = wrong
+            try:
+                policy_from_dict(raw, source="mine.toml")
+            except InputError as exc:
+                assert re.match(r"mine\.toml: .*'[\w./\[\]]+'", str(exc)), exc  # names the key
+                refused += 1
+    assert refused > 100  # most changes break the policy
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp932", "utf-16"])
+def test_policy_file_in_a_japanese_encoding(tmp_path, encoding):
+    text = (POLICY_DIR / "miyagi.toml").read_text(encoding="utf-8").replace("–", "-")
+    path = tmp_path / "mine.toml"
+    path.write_bytes(text.replace('name = "miyagi"', 'name = "宮城改"').encode(encoding))
+    policy = load_policy(path)
+    assert policy.name == "宮城改" and policy.tier("priority").label == "重点対象"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"\x00\x01\x02", "not a valid TOML file: a binary file"),
+     (b"a = 1\nb = = 2\n", "not a valid TOML file: .*line 2"),
+     (b"name = 'x'\ntiers = 3\n", "'tiers' must be an array of tables"),
+     (b"name = 'x'\nslots = 'day'\ndefault_tier = 'a'\n[[tiers]]\ncode = 'a'\nlabel = 'A'\n"
+      b"frequency_years = 1\n", "'slots' must be an array of tables")],
+)  # fmt: skip
+def test_bad_policy_files(tmp_path, content, message):
+    path = tmp_path / "mine.toml"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message) as err:
+        load_policy(path)
+    assert str(err.value).startswith(str(path))

@@ -289,3 +289,30 @@ def test_record_and_import_killed_at_random_leave_all_or_nothing(db: Path, tmp_p
         assert _integrity(db) == "ok"
         assert len(store.read_station(db).targets) in (before, 62)
     assert kills >= 6  # most runs were indeed cut short
+
+
+def test_plan_and_replan_killed_leave_no_half_written_output(db: Path, tmp_path: Path):
+    import numpy as np
+    from openpyxl import load_workbook
+
+    from planner.planfiles import read_plan
+
+    rng = np.random.default_rng(5)
+    whole = tmp_path / "whole"
+    took = _timed("plan", "--db", str(db), "--year", "2027", "--time-limit", "1",
+                  "--out", str(whole))  # fmt: skip
+    runs = [("plan", "--db", str(db), "--year", "2027", "--time-limit", "1"),
+            ("replan", "--db", str(db), "--year", "2027", "--from", "2027-06-01", "--plan",
+             str(whole / "plan.csv"), "--time-limit", "1")] * 3  # fmt: skip
+    for k, args in enumerate(runs):
+        out = tmp_path / f"cut{k}"
+        _kill_during((*args, "--out", str(out)), float(rng.uniform(0.6, 1.0)) * took)
+        for f in out.glob("*") if out.exists() else ():
+            if f.name.startswith("."):
+                continue  # a temporary file never renamed: not an output
+            if f.suffix == ".csv":
+                assert f.read_text(encoding="utf-8").endswith("\n"), f
+                if f.name == "plan.csv":
+                    read_plan(f)
+            elif f.suffix == ".xlsx":
+                load_workbook(f).close()

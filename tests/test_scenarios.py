@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -133,3 +134,102 @@ def test_comparison_report_renders_offline(tmp_path):
     chromium_screenshot(page, shot)
     pixels = np.asarray(Image.open(shot).convert("RGB")).reshape(-1, 3)
     assert (pixels < 200).any(axis=1).mean() > 0.01  # charts and table drawn
+
+
+def _full_scenario(station) -> dict:
+    """A scenario with every key, all valid (dates as TOML dates and as 和暦 text)."""
+    t = station.targets[3]
+    return {
+        "name": "全部", "policy": "miyagi", "mode": "bike", "reserve": 0.1,
+        "remove_officers": [], "senju_per_month": 2, "month_factors": [1.0] * 12,
+        "frequency": {"general": 2, "beats": {"B1": 1}},
+        "visit_hours": {"toban": 1.0, "toban.evening": 0.5}, "incident_hours": {"B1": 1.0},
+        "officers": [{"officer_id": "N1", "beat_id": "B1", "pattern": "koban3", "phase": 1,
+                      "mode": "walk", "name": "新任"}],
+        "leave": [{"officer_id": "N1", "from": date(2027, 6, 1), "to": "令和9年6月3日"}],
+        "duty_pattern": {"O1": "koban4"},
+        "campaign": {"center": [t.lon, t.lat], "radius_m": 100, "start": "R9.5.10", "days": 3,
+                     "kinds": ["household"]},
+        "move_beat": [{"polygon_wkt": "POLYGON ((140 38, 141 38, 141 39, 140 39, 140 38))",
+                       "to": "B1"}],
+    }  # fmt: skip
+
+
+def test_dates_written_as_text_are_read():
+    station = tiny_station(10)
+    a = _apply(_full_scenario(station), station)
+    leave = sorted(d.date for d in a.station.officer_days if d.kind is DutyType.LEAVE)
+    assert leave == [date(2027, 6, 1), date(2027, 6, 2), date(2027, 6, 3)]
+    assert (a.params.campaign.start, a.params.campaign.end) == (date(2027, 5, 10),
+                                                                date(2027, 5, 12))  # fmt: skip
+
+
+def test_any_wrong_value_anywhere_is_an_input_error():
+    """Every key of a full scenario replaced by each wrong kind of value, or deleted: a plan's
+    input or an InputError naming the file and the key, never a TypeError or KeyError."""
+    import copy
+
+    from test_policy import WRONG, _paths
+
+    station = tiny_station(10)
+    base = _full_scenario(station)
+    refused = 0
+    for path in _paths(base):
+        for wrong in [*WRONG, float("nan"), "delete"]:
+            raw = copy.deepcopy(base)
+            parent = raw
+            for key in path[:-1]:
+                parent = parent[key]
+            if wrong == "delete":
+                parent.pop(path[-1])
+            else:
+                parent[path[-1]] = wrong
+            try:
+                apply_scenario(scenario_from_dict(raw, source="s.toml"), station, MIYAGI, 2027)
+            except InputError as exc:
+                assert re.match(r"s\.toml: .*'[\w.\[\]]+'", str(exc)), exc  # names the key
+                refused += 1
+    assert refused > 200
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"center": [38.2700, 140.8800]}, r"'campaign.center' .*lon and lat look swapped"),
+     ({"center": [135.0, 35.0]}, r"'campaign.center' \[135.0, 35.0\]: point is \d+ km from the "
+                                 r"nearest post"),
+     ({"start": date(2026, 12, 30)}, "'campaign.start' 2026-12-30 is not in the plan year 2027"),
+     ({"start": "令和9年2月30日"}, "'campaign.start' '令和9年2月30日' is not a date"),
+     ({"radius_m": 0}, "'campaign.radius_m' must be metres > 0"),
+     ({"kinds": ["house"]}, "'campaign.kinds' 'house' is not household or business")],
+)  # fmt: skip
+def test_bad_campaigns(change, message):
+    station = tiny_station(10)
+    raw = {"campaign": {**_full_scenario(station)["campaign"], **change}}
+    with pytest.raises(InputError, match=message):
+        _apply(raw, station)
+
+
+def test_added_officer_must_be_new_unless_removed():
+    added = {"officer_id": "O1", "beat_id": "B1", "pattern": "koban3"}
+    with pytest.raises(InputError, match=r"'officers\[0\].officer_id' 'O1' is already an officer"):
+        _apply({"officers": [added]})
+    a = _apply({"remove_officers": ["O1"], "officers": [added]})
+    assert [(o.officer_id, o.pattern) for o in a.station.officers] == [("O1", "koban3")]
+
+
+def test_scenario_file_names_itself_in_errors(tmp_path):
+    path = tmp_path / "一人減.toml"
+    path.write_bytes("name = '一人減'\nremove_officers = ['O1']\n".encode("cp932"))
+    assert load_scenario(path).name == "一人減"
+    for content, message in [
+        ("policy = 'nagano'\n", "'policy': policy nagano: no such"),
+        ("[visit_hours]\nyakin2 = 1\n", "'visit_hours.yakin2': unknown"),
+        ("remove_officers = 'O1'\n", "'remove_officers' must be a list"),
+    ]:
+        path.write_text(content, encoding="utf-8")
+        with pytest.raises(InputError, match=re.escape(f"{path}: {message}")):
+            _apply_file(path)
+
+
+def _apply_file(path: Path):
+    return apply_scenario(load_scenario(path), tiny_station(10), MIYAGI, 2027)

@@ -68,6 +68,23 @@ def test_rule_month_capacity_binds():
     assert len(_chosen(mm)) == 2  # 2 x 10 min fit in 25, a third does not
 
 
+def test_rule_campaign_window_holds_only_the_windows_minutes():
+    units = _units(3)
+    mm = _month_model(units, months=(5, 6))
+    for var in mm.b.values():
+        mm.model.reward("contact", 10, var)
+    sch.add_each_unit_at_most_once(mm, units)
+    est = {(u.uid, m, "day"): 100 for u in units for m in (5, 6)}  # 10 min each
+    # the window has 25 min in May and none in June: two campaign units fit, and only in May
+    sch.add_campaign_window(mm, est, {(5, "day"): 25}, campaign_units={0, 1, 2})
+    chosen = _chosen(mm)
+    assert sorted(m for v in chosen.values() for m, _ in v) == [5, 5]
+    days = [sch.DaySlot("O1", date(2027, 5, d), "day", 30, False) for d in (28, 31)]
+    window = sch.campaign_capacity(days, sch.Campaign(frozenset(), date(2027, 5, 30),
+                                                      date(2027, 6, 12)))  # fmt: skip
+    assert window == {(5, "day"): 30}
+
+
 def test_rule_contact_value_picks_the_better_slot_and_front_loads():
     units = _units(1, slots=("day", "evening"))
     mm = _month_model(units, months=(1, 6), slots=("day", "evening"))

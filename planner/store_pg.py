@@ -1,0 +1,435 @@
+"""The station in PostGIS: headquarters keeps every station in one database that QGIS opens.
+
+A station is addressed by a libpq URL with the station's schema as ``station``::
+
+    postgresql://USER@HOST/DATABASE?station=midorigaoka
+    postgresql:///hq?host=/run/postgresql&station=midorigaoka      (a local Unix socket)
+
+Each station has its own schema (``station``: lower-case ASCII letters, digits and ``_``, at most
+63 characters) holding the GeoPackage's layers under the same names and columns — ``meta``,
+``posts``, ``beats``, ``targets``, ``officers``, ``officer_days``, ``visits``, ``exemptions``,
+``access_log``, ``street_nodes``, ``street_edges`` — plus a ``fid`` primary key that keeps the
+rows' order; the point, polygon and line layers have a ``geom`` column in SRID 4326 with a GiST
+index, so QGIS lists them.  Dates are ISO text as in the GeoPackage.
+
+Every write is one transaction: all layers change or none does, and readers (one repeatable-read
+snapshot per read) see the station before or after it, never half of it.  Writers of one station
+take turns (a transaction-level advisory lock); :func:`station_lock` is a session-level advisory
+lock, the stand-in for the station file's lock file, which :func:`planner.store.station_update`
+holds around its read–change–write.  The database's own permissions guard the data: a schema
+created here is its creator's alone until a DBA grants access.
+
+The conversion between a :class:`~planner.model.Station` and its layers is the GeoPackage's own
+(:mod:`planner.store`): a write builds the layers in a temporary GeoPackage (in a private, 0700,
+folder in memory under ``/dev/shm`` where there is one) and copies its rows; a read does the
+reverse.  The two backends cannot drift
+apart, and :data:`LAYERS` names every column's PostgreSQL type.  Needs ``psycopg`` (the ``pg``
+extra); a PostGIS URL is accepted wherever a station file is (``--db``, ``export --out``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import math
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import geopandas as gpd
+import networkx as nx
+import pandas as pd
+import pyogrio
+import shapely
+
+from planner import store
+from planner._errors import InputError, PlannerError
+from planner.model import Station
+
+if TYPE_CHECKING:
+    import psycopg
+
+log = logging.getLogger(__name__)
+
+URL_PREFIX = "postgresql://"
+SRID = 4326
+SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+CONNECT_TIMEOUT_S = 10
+# the temporary GeoPackages: in memory where there is a tmpfs (fast, and names never hit a disk)
+_TMP_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+_LOCK_CLASS = 0x4A4B  # advisory-lock key spaces: station_lock ...
+_WRITE_CLASS = 0x4A4C  # ... and one write transaction
+
+TEXT, INTEGER, BIGINT, FLOAT = "text", "integer", "bigint", "double precision"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One table of a station: its columns with PostgreSQL types and its geometry type, if any.
+
+    ``geometry`` is the PostGIS type (``Point``, ``LineString`` or ``Geometry`` for polygons and
+    multipolygons); ``gpkg_geometry`` the GeoPackage's, as :mod:`planner.store` writes it.
+    """
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    geometry: str | None = None
+    gpkg_geometry: str | None = None
+
+
+def _text(*names: str) -> tuple[tuple[str, str], ...]:
+    return tuple((n, TEXT) for n in names)
+
+
+LAYERS: tuple[Layer, ...] = (
+    Layer("meta", _text("key", "value")),
+    Layer("posts", (*_text("post_id", "name", "kind"), ("lon", FLOAT), ("lat", FLOAT),
+                    ("station", TEXT)), "Point", "Point"),
+    Layer("beats", (*_text("beat_id", "post_id", "name"), ("registry_households", INTEGER),
+                    ("frequency_years", INTEGER), ("incident_hours", FLOAT)),
+          "Geometry", "Unknown"),
+    Layer("targets", (*_text("target_id", "beat_id", "kind", "tier", "reasons", "address",
+                             "building_id", "last_visit", "card", "availability",
+                             "household_type"),
+                      ("visit_minutes", INTEGER), ("lon", FLOAT), ("lat", FLOAT),
+                      *_text("name", "moved_out")), "Point", "Point"),
+    Layer("officers", (*_text("officer_id", "beat_id", "name", "pattern"), ("phase", INTEGER),
+                       *_text("mode", "visit_hours"))),
+    Layer("officer_days", _text("officer_id", "date", "kind")),
+    Layer("visits", (*_text("target_id", "date", "officer_id", "outcome", "notes", "card_before",
+                            "opinion", "opinion_kind", "action"),
+                     ("minutes_spent", INTEGER))),
+    Layer("access_log", (*_text("when", "who", "what"), ("records", INTEGER))),
+    Layer("exemptions", _text("target_id", "ordered_by", "date", "reason")),
+    Layer("street_nodes", (("osmid", BIGINT), ("x", FLOAT), ("y", FLOAT)), "Point", "Point"),
+    Layer("street_edges", (("u", BIGINT), ("v", BIGINT), ("key", INTEGER), ("length", FLOAT),
+                           ("highway", TEXT), ("name", TEXT)),
+          "LineString", "LineString"),
+)  # fmt: skip
+STREET_LAYERS = ("street_nodes", "street_edges")
+_BY_NAME = {layer.name: layer for layer in LAYERS}
+
+
+# --------------------------------------------------------------------------------------------
+# the URL
+
+
+def is_url(path: Any) -> bool:
+    """Whether ``path`` is a PostGIS station URL (a ``str`` starting ``postgresql://``)."""
+    return isinstance(path, str) and path.startswith(URL_PREFIX)
+
+
+@dataclass(frozen=True)
+class StationAddress:
+    """A parsed station URL: the libpq connection string, the station's schema, a safe label."""
+
+    conninfo: str
+    schema: str
+    label: str  # the URL without its password, for messages and logs
+
+
+def describe(path: str | Path) -> str:
+    """A station file's path, or a station URL with its password (if any) left out."""
+    if not is_url(path):
+        return str(path)
+    parts = urlsplit(str(path))
+    if parts.password is None:
+        return str(path)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def parse_url(url: str) -> StationAddress:
+    """Split a station URL into libpq's connection string and the station's schema.
+
+    Raises
+    ------
+    InputError
+        If the URL names no station, or a station that is not a plain schema name.
+    """
+    label = describe(url)
+    base, _, query_text = url.partition("?")  # (urlunsplit would drop the // of postgresql:///)
+    query = parse_qsl(query_text, keep_blank_values=True)
+    stations = [value for key, value in query if key == "station"]
+    if len(stations) != 1:
+        raise InputError(
+            f"{label}: name the station's schema once, e.g. {URL_PREFIX}…?station=sendai"
+        )
+    schema = stations[0]
+    if not SCHEMA_RE.fullmatch(schema):
+        raise InputError(
+            f"{label}: station {schema!r} is not a schema name "
+            "(lower-case ASCII letters, digits and _, at most 63, not starting with a digit)"
+        )
+    rest = urlencode([(k, v) for k, v in query if k != "station"], safe="/")
+    return StationAddress(f"{base}?{rest}" if rest else base, schema, label)
+
+
+def same_station(a: str | Path, b: str | Path) -> bool:
+    """Whether two station files or URLs name the same station (paths resolved, URLs parsed)."""
+    if is_url(a) and is_url(b):
+        ta, tb = parse_url(str(a)), parse_url(str(b))
+        return (ta.conninfo, ta.schema) == (tb.conninfo, tb.schema)
+    if is_url(a) or is_url(b):
+        return False
+    return Path(a).resolve() == Path(b).resolve()
+
+
+def station_url(database_url: str, station: str) -> str:
+    """The URL of ``station`` (a schema name) in the database at ``database_url``."""
+    return f"{database_url}{'&' if '?' in database_url else '?'}station={station}"
+
+
+@contextlib.contextmanager
+def _session(target: StationAddress, *, autocommit: bool = False) -> Iterator[psycopg.Connection]:
+    """A connection to the station's database, committed and closed on leaving the block.
+
+    Database errors come out as the planner's: a refused connection or a missing privilege as
+    :class:`InputError` (the user can fix it), any other as :class:`PlannerError`.
+    """
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - the pg extra is part of dev
+        raise InputError(
+            f"{target.label}: the PostGIS store needs psycopg: pip install 'junkai-planner[pg]'"
+        ) from None
+    try:
+        conn = psycopg.connect(
+            target.conninfo, autocommit=autocommit, connect_timeout=CONNECT_TIMEOUT_S,
+            application_name="junkai-planner",
+        )  # fmt: skip
+    except psycopg.Error as exc:
+        raise InputError(f"{target.label}: cannot connect: {exc}".strip()) from exc
+    try:
+        with conn:
+            yield conn
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise InputError(f"{target.label}: {exc}".strip()) from exc
+    except psycopg.Error as exc:
+        raise PlannerError(f"{target.label}: database error: {exc}".strip()) from exc
+
+
+def _key(target: StationAddress) -> int:
+    digest = hashlib.sha256(target.schema.encode()).digest()
+    return int.from_bytes(digest[:4], "big", signed=True)
+
+
+def _sql(template: str, *names: str):
+    """``template`` with ``{}`` filled by quoted identifiers."""
+    from psycopg import sql
+
+    return sql.SQL(template).format(*(sql.Identifier(n) for n in names))
+
+
+# --------------------------------------------------------------------------------------------
+# lock, exists
+
+
+@contextlib.contextmanager
+def station_lock(url: str, *, timeout_s: float = store.LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Hold the station's advisory lock for a change (the stand-in for the lock file).
+
+    Raises
+    ------
+    InputError
+        If another run still holds the lock after ``timeout_s`` seconds.
+    """
+    target = parse_url(url)
+    with _session(target, autocommit=True) as conn:
+        deadline = time.monotonic() + timeout_s
+        while not conn.execute(
+            "SELECT pg_try_advisory_lock(%s, %s)", (_LOCK_CLASS, _key(target))
+        ).fetchone()[0]:  # type: ignore[index]
+            if time.monotonic() >= deadline:
+                raise InputError(
+                    f"{target.label}: another planner run is changing this station; "
+                    f"waited {timeout_s:g} s — try again when it has finished"
+                )
+            time.sleep(0.05)
+        yield  # closing the connection releases the lock
+
+
+def station_exists(url: str) -> bool:
+    """Whether the URL's schema holds a station (a ``meta`` table)."""
+    target = parse_url(url)
+    with _session(target) as conn:
+        return "meta" in _tables(conn, target.schema)
+
+
+def _tables(conn: psycopg.Connection, schema: str) -> dict[str, set[str]]:
+    """The schema's tables and their columns."""
+    out: dict[str, set[str]] = {}
+    for table, column in conn.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = %s",
+        (schema,),
+    ):
+        out.setdefault(table, set()).add(column)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# write
+
+
+def write_station(station: Station, url: str, *, streets: nx.MultiDiGraph | None = None) -> None:
+    """Write a whole station (and optionally its street network) in one transaction.
+
+    The schema and its tables are created when absent (and columns added that a newer version
+    of the planner writes).  When ``streets`` is ``None`` the network already stored is kept.
+    """
+    target = parse_url(url)
+    with tempfile.TemporaryDirectory(prefix="planner-pg-", dir=_TMP_DIR) as tmp:
+        gpkg = Path(tmp) / "station.gpkg"
+        store._write_layers(station, gpkg, streets)
+        present = {name for name, _ in pyogrio.list_layers(gpkg)}
+        rows = {layer.name: _rows(gpkg, layer) for layer in LAYERS if layer.name in present}
+    with _session(target) as conn, conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_WRITE_CLASS, _key(target)))
+        if conn.execute("SELECT to_regtype('geometry')").fetchone()[0] is None:  # type: ignore[index]
+            raise InputError(
+                f"{target.label}: the database has no PostGIS (CREATE EXTENSION postgis)"
+            )
+        conn.execute(_sql("CREATE SCHEMA IF NOT EXISTS {}", target.schema))
+        tables = _tables(conn, target.schema)
+        for name, layer_rows in rows.items():
+            layer = _BY_NAME[name]
+            _create(conn, target.schema, layer, tables.get(name))
+            _replace_rows(conn, target.schema, layer, layer_rows)
+    log.info("wrote %s: %d targets in %d beats", target.label, len(station.targets),
+             len(station.beats))  # fmt: skip
+
+
+def _rows(gpkg: Path, layer: Layer) -> list[tuple]:
+    """A GeoPackage layer's rows in ``layer``'s column order, typed for PostgreSQL."""
+    frame = pyogrio.read_dataframe(gpkg, layer=layer.name, read_geometry=layer.geometry is not None)
+    names = [n for n, _ in layer.columns]
+    got = [c for c in frame.columns if c != "geometry"]
+    if got != names:  # the GeoPackage gained or lost a column: LAYERS must follow
+        raise PlannerError(f"layer {layer.name}: columns {got} in the GeoPackage, {names} here")
+    columns = [[_value(x, kind) for x in frame[n].tolist()] for n, kind in layer.columns]
+    if layer.geometry is not None:
+        geoms = shapely.set_srid(frame.geometry.to_numpy(), SRID)
+        columns.append(shapely.to_wkb(geoms, hex=True, include_srid=True).tolist())
+    return list(zip(*columns, strict=True)) if columns else []
+
+
+def _value(value: Any, kind: str) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if kind in (INTEGER, BIGINT):
+        return int(value)
+    if kind == FLOAT:
+        return float(value)
+    return str(value)
+
+
+def _columns(layer: Layer) -> list[tuple[str, str]]:
+    geom = [("geom", f"geometry({layer.geometry}, {SRID})")] if layer.geometry else []
+    return [*layer.columns, *geom]
+
+
+def _create(conn: psycopg.Connection, schema: str, layer: Layer, have: set[str] | None) -> None:
+    """Create the layer's table, or add the columns it lacks (DDL only when something is new,
+    since it locks out readers until the write commits)."""
+    if have is None:
+        conn.execute(_sql("CREATE TABLE {}.{} "
+                          "(fid bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY)",
+                          schema, layer.name))  # fmt: skip
+        have = {"fid"}
+    for name, kind in _columns(layer):
+        if name not in have:
+            conn.execute(_sql(f"ALTER TABLE {{}}.{{}} ADD COLUMN {{}} {kind}",
+                              schema, layer.name, name))  # fmt: skip
+    if layer.geometry and "geom" not in have:
+        conn.execute(_sql("CREATE INDEX {} ON {}.{} USING gist (geom)",
+                          f"{layer.name}_geom_idx", schema, layer.name))  # fmt: skip
+
+
+def _replace_rows(conn: psycopg.Connection, schema: str, layer: Layer, rows: list[tuple]) -> None:
+    conn.execute(_sql("DELETE FROM {}.{}", schema, layer.name))
+    names = [name for name, _ in _columns(layer)]
+    copy_sql = _sql(f"COPY {{}}.{{}} ({', '.join(['{}'] * len(names))}) FROM STDIN",
+                    schema, layer.name, *names)  # fmt: skip
+    with conn.cursor() as cur, cur.copy(copy_sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+# --------------------------------------------------------------------------------------------
+# read
+
+
+def read_station(url: str) -> Station:
+    """Read the station at ``url`` (one consistent snapshot of all its layers).
+
+    Raises
+    ------
+    InputError
+        If the database cannot be reached or holds no such station.
+    """
+    target = parse_url(url)
+    names = [layer.name for layer in LAYERS if layer.name not in STREET_LAYERS]
+    with tempfile.TemporaryDirectory(prefix="planner-pg-", dir=_TMP_DIR) as tmp:
+        gpkg = Path(tmp) / "station.gpkg"
+        if "meta" not in _copy_to_gpkg(target, names, gpkg):
+            raise InputError(f"{target.label}: no such station (no table {target.schema}.meta)")
+        return store.read_station(gpkg)
+
+
+def read_streets(url: str) -> nx.MultiDiGraph | None:
+    """The street network stored with the station at ``url``, or ``None`` if it has none."""
+    target = parse_url(url)
+    with tempfile.TemporaryDirectory(prefix="planner-pg-", dir=_TMP_DIR) as tmp:
+        gpkg = Path(tmp) / "streets.gpkg"
+        if set(_copy_to_gpkg(target, STREET_LAYERS, gpkg)) != set(STREET_LAYERS):
+            return None
+        return store.read_streets(gpkg)
+
+
+def _copy_to_gpkg(target: StationAddress, names: Sequence[str], gpkg: Path) -> list[str]:
+    """Copy the named layers that exist from the database into ``gpkg``; return those copied."""
+    import psycopg
+
+    with _session(target) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        with conn.transaction():
+            tables = _tables(conn, target.schema)
+            frames = {
+                name: _read_layer(conn, target.schema, _BY_NAME[name], tables[name])
+                for name in names
+                if name in tables
+            }
+    for name, frame in frames.items():
+        layer = _BY_NAME[name]
+        kw = {"geometry_type": layer.gpkg_geometry} if layer.gpkg_geometry else {}
+        pyogrio.write_dataframe(frame, gpkg, layer=name, driver="GPKG", **kw)
+    return list(frames)
+
+
+def _read_layer(
+    conn: psycopg.Connection, schema: str, layer: Layer, have: set[str]
+) -> pd.DataFrame:
+    columns = [(n, kind) for n, kind in layer.columns if n in have]
+    names = [n for n, _ in columns]
+    select = ", ".join(["{}"] * len(names) + (["ST_AsBinary(geom)"] if layer.geometry else []))
+    rows = conn.execute(
+        _sql(f"SELECT {select} FROM {{}}.{{}} ORDER BY fid", *names, schema, layer.name)
+    ).fetchall()
+    frame = pd.DataFrame([r[: len(names)] for r in rows], columns=names)
+    for n, kind in columns:
+        if kind in (INTEGER, BIGINT):
+            frame[n] = frame[n].astype("Int64")
+        elif kind == FLOAT:
+            frame[n] = frame[n].astype("float64")
+    if not layer.geometry:
+        return frame
+    geoms = shapely.from_wkb([r[-1] for r in rows]) if rows else []
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=store.CRS)
