@@ -1388,9 +1388,10 @@ def simulate(dbs, year, policy_name, strategy, seed, time_limit, executor, worke
     \b
     At each door somebody answers with the contact model's chance (household type,
     weekday or weekend, slot; planner/contact.py); the officer walks each day's
-    doors from the post within the day's visit minutes.  Reports per month and at
-    year end: officer hours walking and visiting, km, first interviews and 実施率
-    per tier, what is left overdue or never met, night visits.  Example:
+    doors from the post within the day's visit minutes.  Reports per month
+    (months.csv) and at year end (summary.json): officer hours walking, waiting
+    and visiting, km, first interviews and 実施率 per tier, what is left overdue
+    or never met, night visits, households found.  Example:
       planner simulate --db demo/demo.gpkg --year 2027 --strategy baseline --out sim/b
     Each beat is one task (--executor) with its own seed drawn from --seed and the
     beat; several --db: one summary per station in OUT/<file stem>/.
@@ -1426,13 +1427,16 @@ def _write_simulation(out_dir: Path, result, policy, strategy: str) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir / "summary.json", private=False) as tmp:
         tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
-    rows = ["month,walk_hours,visit_hours,km,doors,interviews,first_interviews,absent"]
-    rows += [f"{m.month},{m.walk_min / 60:.1f},{m.visit_min / 60:.1f},{m.metres / 1000:.1f},"
-             f"{m.doors},{m.interviews},{m.first_interviews},{m.absent}"
-             for m in result.months]  # fmt: skip
+    months = result.month_rows()
+    columns = list(months[0]) if months else []
+    rows = [",".join(columns)] + [",".join(str(m[c]) for c in columns) for m in months]
     with atomic_path(out_dir / "months.csv", private=False) as tmp:
         tmp.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    click.echo("\n".join(rows))
+    brief = ("month", "walk_hours", "wait_hours", "interview_hours", "km", "doors",
+             "first_interviews", "absent")  # fmt: skip
+    click.echo("  ".join(brief))
+    for m in months:
+        click.echo("  ".join(f"{m[c]:>{len(c)}}" for c in brief))
     rates = ", ".join(f"{policy.tier(t).label} {100 * r:.0f}%" for t, r in summary["rate"].items())
     click.echo(
         f"{strategy}: {summary['officer_hours']} officer hours, "
