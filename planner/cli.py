@@ -428,8 +428,10 @@ def import_(
         officers=officers, officer_days=officer_days, targets=targets, streets=graph,
         patterns=set(PATTERNS),
     )  # fmt: skip
+    from planner.store_pg import describe
+
     click.echo(
-        f"{db}: {len(station.posts)} posts, {len(station.beats)} beats, "
+        f"{describe(db)}: {len(station.posts)} posts, {len(station.beats)} beats, "
         f"{len(station.officers)} officers, {len(station.targets)} targets"
     )
     if graph is not None:

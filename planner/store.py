@@ -288,6 +288,13 @@ def _hours_from_text(raw: str) -> dict[str, float]:
 # read / write the station file
 
 
+def _describe(path: str | Path) -> str:
+    """A station's path, or its URL without the password, for messages."""
+    from planner.store_pg import describe
+
+    return describe(path)
+
+
 def _postgis(path: str | Path):
     """:mod:`planner.store_pg` when ``path`` is a ``postgresql://`` URL (a str), else ``None``."""
     from planner import store_pg
@@ -885,7 +892,9 @@ def import_files(
                 station.policy = policy_name
         else:
             if not station_name:
-                raise InputError(f"{db}: new station file: give the station's name (--station)")
+                raise InputError(
+                    f"{_describe(db)}: new station file: give the station's name (--station)"
+                )
             station = Station(name=station_name, policy=policy_name or "miyagi")
         policy = load_policy(station.policy)
         if posts:
