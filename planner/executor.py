@@ -832,16 +832,32 @@ def plan_stations(
                 yield Task(f"{label}/{b}", _plan_beat, (one, policy, year, streets, params),
                            key=(k, label, b))  # fmt: skip
 
+    return _drive(
+        tasks(),
+        total,
+        spec,
+        progress,
+        opened,
+        out_dir,
+        lambda st: _write_station_plan(st, year, on_station),
+    )
+
+
+def _drive(
+    tasks: Iterable[Task], total: int, spec: ExecutorSpec, progress: bool,
+    opened: dict[int, _Open], out_dir: Path, write: Callable[[_Open], None],
+) -> RunSummary:  # fmt: skip
+    """Run the tasks; when the last beat of a station is in, ``write`` that station; sum up."""
     summary = RunSummary(spec.label())
     start = time.perf_counter()
     with _progress(total, progress) as bar:
-        for result in run_tasks(tasks(), spec, total=total, on_done=bar.update if bar else None):
+        for result in run_tasks(tasks, spec, total=total, on_done=bar.update if bar else None):
             k = result.key[0]
             st = opened[k]
             st.results.append(result)
             summary.tasks.append(replace(result, value=None))
             if len(st.results) == st.expected:
-                _write_station_plan(st, year, on_station)
+                write(st)
                 del opened[k]
     summary.seconds = time.perf_counter() - start
     _finish(summary, out_dir)
@@ -963,20 +979,15 @@ def compare_stations(
                     yield Task(f"{label}/{b}/{a.name}", _compare_beat, (task, year, streets),
                                key=(k, label, b, j))  # fmt: skip
 
-    summary = RunSummary(spec.label())
-    start = time.perf_counter()
-    with _progress(total, progress) as bar:
-        for result in run_tasks(tasks(), spec, total=total, on_done=bar.update if bar else None):
-            k = result.key[0]
-            st = opened[k]
-            st.results.append(result)
-            summary.tasks.append(replace(result, value=None))
-            if len(st.results) == st.expected:
-                _write_station_comparison(st, year, on_station)
-                del opened[k]
-    summary.seconds = time.perf_counter() - start
-    _finish(summary, out_dir)
-    return summary
+    return _drive(
+        tasks(),
+        total,
+        spec,
+        progress,
+        opened,
+        out_dir,
+        lambda st: _write_station_comparison(st, year, on_station),
+    )
 
 
 def _write_station_comparison(st: _Open, year: int, on_station) -> None:
@@ -1099,23 +1110,13 @@ def simulate_stations(
                 yield Task(f"{label}/{b}", _simulate_beat, (one, policy, year, streets, p),
                            key=(k, label, b))  # fmt: skip
 
-    summary = RunSummary(spec.label())
-    start = time.perf_counter()
-    with _progress(total, progress) as bar:
-        for result in run_tasks(tasks(), spec, total=total, on_done=bar.update if bar else None):
-            k = result.key[0]
-            st = opened[k]
-            st.results.append(result)
-            summary.tasks.append(replace(result, value=None))
-            if len(st.results) == st.expected:
-                parts = [r.value for r in st.results if r.ok]
-                merged = merge_sim_results(parts) if parts else None
-                on_station(StationSimulation(st.db, st.out, st.station, st.policy, merged,
-                                             [r for r in st.results if not r.ok]))  # fmt: skip
-                del opened[k]
-    summary.seconds = time.perf_counter() - start
-    _finish(summary, out_dir)
-    return summary
+    def write(st: _Open) -> None:
+        parts = [r.value for r in st.results if r.ok]
+        merged = merge_sim_results(parts) if parts else None
+        on_station(StationSimulation(st.db, st.out, st.station, st.policy, merged,
+                                     [r for r in st.results if not r.ok]))  # fmt: skip
+
+    return _drive(tasks(), total, spec, progress, opened, out_dir, write)
 
 
 def by_name(results: Iterable[TaskResult]) -> Mapping[str, TaskResult]:
