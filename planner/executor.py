@@ -695,6 +695,24 @@ def _station_label(station: Station, db: Db, several: bool) -> str:
     return f"{db_stem(db)}:{station.name}" if several else station.name
 
 
+def _beat_inputs(
+    dbs: Sequence[Db], wanted: Sequence[Sequence[str]], policy_name: str | None,
+    dirs: Sequence[Path], opened: dict[int, _Open],
+) -> Iterator[tuple[int, str, Station, Policy, Station, nx.MultiDiGraph | None]]:  # fmt: skip
+    """Each station file in turn, entered in ``opened`` for writing, cut into its wanted one-beat
+    stations with their streets: ``(k, label, station, policy, one_beat, streets)``."""
+    several = len(dbs) > 1
+    for k, db in enumerate(dbs):
+        if not wanted[k]:
+            continue
+        station, policy, graph = _read(db, policy_name)
+        label = _station_label(station, db, several)
+        opened[k] = _Open(db, dirs[k], station, policy, len(wanted[k]))
+        index = StreetIndex(graph) if graph is not None else None
+        for one in split_station(station, wanted[k]):
+            yield k, label, station, policy, one, index.around(one) if index is not None else None
+
+
 def _read(db: Db, policy_name: str | None) -> tuple[Station, Policy, nx.MultiDiGraph | None]:
     from planner.policy import load_policy
     from planner.store import read_station, read_streets
@@ -815,22 +833,14 @@ def plan_stations(
     dirs = station_dirs(dbs, out_dir)
     wanted = _wanted(dbs, beats)
     total = sum(len(ids) for ids in wanted)
-    several = len(dbs) > 1
     opened: dict[int, _Open] = {}
 
     def tasks() -> Iterator[Task]:
-        for k, db in enumerate(dbs):
-            if not wanted[k]:
-                continue
-            station, policy, graph = _read(db, policy_name)
-            label = _station_label(station, db, several)
-            opened[k] = _Open(db, dirs[k], station, policy, len(wanted[k]))
-            index = StreetIndex(graph) if graph is not None else None
-            for one in split_station(station, wanted[k]):
-                b = one.beats[0].beat_id
-                streets = index.around(one) if index is not None else None
-                yield Task(f"{label}/{b}", _plan_beat, (one, policy, year, streets, params),
-                           key=(k, label, b))  # fmt: skip
+        for k, label, _station, policy, one, streets in _beat_inputs(dbs, wanted, policy_name,
+                                                                     dirs, opened):  # fmt: skip
+            b = one.beats[0].beat_id
+            yield Task(f"{label}/{b}", _plan_beat, (one, policy, year, streets, params),
+                       key=(k, label, b))  # fmt: skip
 
     return _drive(
         tasks(),
@@ -1092,23 +1102,15 @@ def simulate_stations(
     dirs = station_dirs(dbs, out_dir)
     wanted = _wanted(dbs, ())
     total = sum(len(ids) for ids in wanted)
-    several = len(dbs) > 1
     opened: dict[int, _Open] = {}
 
     def tasks() -> Iterator[Task]:
-        for k, db in enumerate(dbs):
-            if not wanted[k]:
-                continue
-            station, policy, graph = _read(db, policy_name)
-            label = _station_label(station, db, several)
-            opened[k] = _Open(db, dirs[k], station, policy, len(wanted[k]))
-            index = StreetIndex(graph) if graph is not None else None
-            for one in split_station(station):
-                b = one.beats[0].beat_id
-                streets = index.around(one) if index is not None else None
-                p = replace(params, seed=beat_seed(params.seed, station.name, b))
-                yield Task(f"{label}/{b}", _simulate_beat, (one, policy, year, streets, p),
-                           key=(k, label, b))  # fmt: skip
+        for k, label, station, policy, one, streets in _beat_inputs(dbs, wanted, policy_name,
+                                                                    dirs, opened):  # fmt: skip
+            b = one.beats[0].beat_id
+            p = replace(params, seed=beat_seed(params.seed, station.name, b))
+            yield Task(f"{label}/{b}", _simulate_beat, (one, policy, year, streets, p),
+                       key=(k, label, b))  # fmt: skip
 
     def write(st: _Open) -> None:
         parts = [r.value for r in st.results if r.ok]
