@@ -762,23 +762,32 @@ def verify(db: Path, plan_path: Path, year, policy_name, start) -> None:
 @main.command()
 @DB_OPTION
 @click.option("--year", type=int, default=None, help="Year of the visits (default: this year).")
+@click.option(
+    "--unapproved-ok",
+    is_flag=True,
+    help="Record night visits without the 地域課長's approval on record (they are "
+    "listed in the month's progress report).",
+)
 @click.argument("outcomes", type=click.Path(dir_okay=False, path_type=Path))
 @_handle_errors
-def record(db: Path, year: int | None, outcomes: Path) -> None:
+def record(db: Path, year: int | None, unapproved_ok: bool, outcomes: Path) -> None:
     """Record visit outcomes (面接・不在・拒否・転出・新規・仮カード) into the station file.
 
     \b
     Columns: target_id, date, officer_id, outcome (visited | absent | refused |
-    moved_out | new | provisional), notes; new households also need beat_id, kind,
-    address, lon, lat.  Optional: opinion, opinion_kind (request | concern |
-    complaint | other), action (意見・要望 and 措置), minutes_spent or start, end
-    (HH:MM).  Every row is checked first; recording the same file twice changes
-    nothing.  Example:
+    moved_out | new | provisional), notes; new households (new, or provisional
+    for a household not yet in the register) also need beat_id, kind, address,
+    lon, lat.  Optional: slot (day | evening | night) or start, end (HH:MM);
+    card_left (cr_meishi | patrol_card | none) on absent rows; opinion,
+    opinion_kind (request | concern | complaint | other), action (意見・要望 and
+    措置), minutes_spent.  A night visit needs the 地域課長's approval on record
+    (planner approve) unless --unapproved-ok.  Every row is checked first;
+    recording the same file twice changes nothing.  Example:
       planner record --db demo/demo.gpkg --year 2027 outcomes_2027-03.csv
     """  # fmt: skip
     from planner.record import record_outcomes
 
-    r = record_outcomes(db, outcomes, year=year)
+    r = record_outcomes(db, outcomes, year=year, unapproved_ok=unapproved_ok)
     click.echo(f"{outcomes}: {r.added} visits recorded ({r.already_recorded} already there), "
                f"{r.new_targets} new targets, {r.updated_targets} targets updated")  # fmt: skip
 
@@ -855,6 +864,31 @@ def _read_plan_dir(plan_path: Path | None):
     unplanned_path = plan_path.parent / "unplanned.csv"
     unplanned = read_unplanned(unplanned_path) if unplanned_path.is_file() else None
     return read_plan(plan_path), unplanned
+
+
+@main.command()
+@DB_OPTION
+@click.argument("decisions", type=click.Path(dir_okay=False, path_type=Path))
+@_handle_errors
+def approve(db: Path, decisions: Path) -> None:
+    """Record the 地域課長's decisions on night visits (Miyagi 第5-3, Aomori 第6-3).
+
+    \b
+    Columns: target_id, date, slot, decided_by, decided_on, decision (approve |
+    deny, or 承認 | 不承認), note (optional).  decided_on is on or before the
+    visit's date (approval in advance).  One decision per visit (target_id,
+    date, slot): a row that differs from the stored one corrects it.  Every row
+    is checked first; recording the same file twice changes nothing.  record
+    then accepts the approved night visits.  Example:
+      planner approve --db demo/demo.gpkg decisions_2027-05.csv
+    """  # fmt: skip
+    from planner.approvals import record_approvals
+
+    r = record_approvals(db, decisions)
+    click.echo(
+        f"{decisions}: {r.added} decisions recorded, {r.already_recorded} already recorded, "
+        f"{r.replaced} corrected ({r.approved} approve, {r.denied} deny)"
+    )
 
 
 @main.command()

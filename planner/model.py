@@ -99,6 +99,21 @@ class Outcome(StrEnum):
     PROVISIONAL = "provisional"  # 仮カード without interview
 
 
+class CardLeft(StrEnum):
+    """What the officer left at a door where nobody answered (別記様式: 活用数 rows)."""
+
+    NONE = "none"
+    CR_MEISHI = "cr_meishi"  # CR名刺
+    PATROL_CARD = "patrol_card"  # パトロールカード
+
+
+class Decision(StrEnum):
+    """The 地域課長's decision on a visit in a slot that needs approval (night visits)."""
+
+    APPROVE = "approve"  # 承認
+    DENY = "deny"  # 不承認
+
+
 class OpinionKind(StrEnum):
     """What a resident's opinion or request (意見・要望) heard at the door is about."""
 
@@ -172,6 +187,13 @@ class Target:
     name: str = ""  # personal data: never logged, exported only on request
     moved_out: date | None = None  # 転出: leaves the due set, stays in the register and history
     exempted: date | None = None  # 除外 by the chief's order: out of the due set from this date
+    registered: date | None = None  # entered the register by a recorded visit (新規, 仮カード)
+
+    def in_register_on(self, day: date) -> bool:
+        """Whether the target is in the register (案内簿) on ``day``: entered by then (imported
+        targets always are) and not moved out on or before it."""
+        entered = self.registered is None or self.registered <= day
+        return entered and (self.moved_out is None or self.moved_out > day)
 
     def active_in(self, year: int) -> bool:
         """False once the target moved out (転出) or the chief exempted it in ``year`` or before.
@@ -243,6 +265,8 @@ class Visit:
     opinion_kind: OpinionKind | None = None
     action: str = ""  # 措置: what the officer did about the opinion
     minutes_spent: int | None = None  # time at the door, when the officer recorded it
+    slot: str = ""  # the policy's slot of the visit (day / evening / night), when known
+    card_left: CardLeft | None = None  # at an absent door; None: not recorded (older files)
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +280,29 @@ class Exemption:
     ordered_by: str
     date: date
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """The 地域課長's decision, in advance, on one visit in a slot that needs approval.
+
+    Miyagi 第5-3 and Aomori 第6-3: night visits only with the approval of the station's
+    地域課長.  One decision per ``(target_id, date, slot)``; a later decision on the same visit
+    replaces the earlier one (a correction).
+    """
+
+    target_id: str
+    date: date  # the day of the visit
+    slot: str  # the policy's slot code (e.g. "night")
+    decided_by: str
+    decided_on: date
+    decision: Decision
+    note: str = ""
+
+    @property
+    def key(self) -> tuple[str, date, str]:
+        """The visit the decision is about."""
+        return (self.target_id, self.date, self.slot)
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +328,7 @@ class Station:
     officer_days: list[OfficerDay] = field(default_factory=list)
     visits: list[Visit] = field(default_factory=list)
     exemptions: list[Exemption] = field(default_factory=list)
+    approvals: list[Approval] = field(default_factory=list)
     access_log: list[AccessEntry] = field(default_factory=list)
 
     def beat(self, beat_id: str) -> Beat:
@@ -305,6 +353,17 @@ class Station:
     def incident_hours(self) -> dict[str, float]:
         """Hours per duty day lost to incidents, by beat id (``Beat.incident_hours``)."""
         return {b.beat_id: b.incident_hours for b in self.beats}
+
+    def register_households(self, beat_id: str, day: date) -> int:
+        """案内簿一般世帯数 (Ｄ on the form): households of the beat in the register on ``day``,
+        businesses and offices excluded (別記様式 注7); the same count on plan and result forms."""
+        return sum(
+            1
+            for t in self.targets
+            if t.beat_id == beat_id
+            and t.kind is TargetKind.HOUSEHOLD
+            and t.in_register_on(day)
+        )
 
     def officers_of(self, beat_id: str) -> list[Officer]:
         """Officers responsible for one beat."""

@@ -18,9 +18,10 @@ import networkx as nx
 
 from planner import _validate as v
 from planner._errors import RowError
+from planner.approvals import decision_status, decisions_by_visit
 from planner.exemptions import exemptions_in_effect
 from planner.forms import FormData, FormHeader, plan_form_data, write_form
-from planner.model import Station, TargetKind
+from planner.model import Station
 from planner.patrol import PatrolRoute
 from planner.policy import Policy
 from planner.schedule import Campaign, PlannedVisit, Unplanned, YearPlan
@@ -30,7 +31,7 @@ PLAN_COLUMNS = ("target_id", "beat_id", "officer_id", "tier", "date", "month", "
                 "due_reason", "est_minutes")  # fmt: skip
 UNPLANNED_COLUMNS = ("target_id", "beat_id", "tier", "reason", "message")
 APPROVAL_COLUMNS = ("target_id", "beat_id", "officer_id", "date", "slot", "start", "end",
-                    "address", "approver", "why")  # fmt: skip
+                    "address", "approver", "why", "decision")  # fmt: skip
 EXEMPTION_COLUMNS = ("target_id", "beat_id", "address", "ordered_by", "date", "reason")
 
 
@@ -62,16 +63,22 @@ def write_unplanned(path: str | Path, rows: Sequence[Unplanned]) -> None:
 def write_approvals(
     path: str | Path, visits: Sequence[PlannedVisit], station: Station, policy: Policy
 ) -> None:
-    """Write approvals.csv: night visits for the 地域課長's approval (addresses: owner-only)."""
+    """Write approvals.csv: night visits for the 地域課長's approval (addresses: owner-only).
+
+    ``decision`` is ``approved`` / ``denied`` where the 地域課長's decision on that visit is on
+    record (``planner approve``), else ``pending``.
+    """
     address = {t.target_id: t for t in station.targets}
+    decisions = decisions_by_visit(station.approvals)
     rows = []
     for x in visits:
         slot = policy.slot(x.slot)
         t = address[x.target_id]
         why = f"availability {t.availability.value}, household {t.household_type.value}"
+        status = decision_status(decisions, (x.target_id, x.date, x.slot))
         rows.append((x.target_id, x.beat_id, x.officer_id, x.date.isoformat(), x.slot,
                      slot.start.strftime("%H:%M"), slot.end.strftime("%H:%M"), t.address,
-                     slot.approver, why))  # fmt: skip
+                     slot.approver, why, status))  # fmt: skip
     _write_csv(Path(path), APPROVAL_COLUMNS, rows, private=True)
 
 
@@ -225,7 +232,7 @@ def plan_form(
     planned = Counter((v.tier, v.month) for v in plan.visits if v.beat_id == beat_id)
     targets = Counter(v.tier for v in plan.visits if v.beat_id == beat_id)
     targets.update(u.tier for u in plan.unplanned if u.beat_id == beat_id)
-    households = sum(t.kind is TargetKind.HOUSEHOLD for t in station.targets_of(beat_id))
+    households = station.register_households(beat_id, date(plan.year, 1, 1))
     data = plan_form_data(
         policy.tiers,
         dict(planned),

@@ -3,16 +3,21 @@
 Figures follow the Miyagi directive's notes (別記様式 注1–注7):
 
 * 対象数 (Ｂ): the year's targets per tier — the plan's due set (planned and unplanned) plus
-  households newly found this year, counted from the month they were found;
+  households newly found this year (新規 or a 仮カード for a household not yet in the register),
+  counted from the month they were found; a household that moved out (転出) leaves Ｂ and Ａ from
+  the month it moved, and is counted in the 転出数 row instead;
 * 実施数: first interview of the year per target only (a second visit is not counted);
 * 未実施数 (Ａ): targets of Ｂ not yet interviewed this year, at the end of each month;
 * 新規把握数: cards made by interview where there was none (新規 households and 未把握 met);
 * 仮カード作成数 / 解消数 / 総数: provisional cards made without interview / turned into real
   cards by interview / held at the end of the month;
 * 転出数: households recorded as moved out;
-* パトロールカード・CR名刺活用数: absent visits (a パトロールカード when the notes say so, else
-  a CR名刺);
-* 住民基本台帳世帯数 (Ｃ) from the beat, 案内簿一般世帯数 (Ｄ) households in the register;
+* パトロールカード・CR名刺活用数: absent visits by the card left (``card_left``); a row without
+  it (older files) counts a パトロールカード when its notes say so, else a CR名刺; ``none``
+  counts neither;
+* 住民基本台帳世帯数 (Ｃ) from the beat, 案内簿一般世帯数 (Ｄ) households in the register at the
+  end of each month (:meth:`planner.model.Station.register_households`; the plan form shows the
+  count on 1 January);
 * 実施率 = (Ｂ − Ａ) / Ｂ, 把握率 = Ｄ / Ｃ (computed by :mod:`planner.forms`).
 
 Two further figures serve the supervisor's monthly review:
@@ -36,8 +41,9 @@ from datetime import date
 from statistics import median
 from typing import TYPE_CHECKING
 
+from planner.approvals import APPROVED, approval_slots, decision_status, decisions_by_visit
 from planner.forms import FormData, plan_form_data
-from planner.model import Card, Outcome, Station, Target, TargetKind, Visit
+from planner.model import Card, CardLeft, Outcome, Station, Target, Visit
 from planner.policy import Policy
 from planner.roster import duty_calendar
 
@@ -113,12 +119,20 @@ def result_form(
     def add(row: str, tier: str, month: int, n: int = 1) -> None:
         cells[(row, tier, month)] = cells.get((row, tier, month), 0) + n
 
-    found = {x.target_id: x.date.month for x in visits if x.outcome is Outcome.NEW}
+    by_id = {t.target_id: t for t in station.targets if t.target_id in mine}
+    found = {
+        tid: t.registered.month
+        for tid, t in by_id.items()
+        if t.registered is not None and t.registered.year == year and t.registered <= upto
+    }
+    found.update({x.target_id: x.date.month for x in visits if x.outcome is Outcome.NEW})
+    moved = {x.target_id: x.date.month for x in visits if x.outcome is Outcome.MOVED_OUT}
     first = first_interviews(visits)
     for code in policy.tier_codes:
         for m in months:
             in_b = [t for t in base if tiers[t] == code]
             in_b += [t for t, fm in found.items() if tiers[t] == code and fm <= m and t not in base]
+            in_b = [t for t in in_b if moved.get(t, 13) > m]
             cells[("targets", code, m)] = len(in_b)
             done = sum(1 for t in in_b if t in first and first[t].month <= m)
             cells[("not_done", code, m)] = len(in_b) - done
@@ -146,8 +160,9 @@ def result_form(
         if x.outcome is Outcome.MOVED_OUT:
             add("moved", tier, m)
         if x.outcome is Outcome.ABSENT:
-            patrol = any(w in x.notes.lower() for w in PATROL_WORDS)
-            add("patrol_card" if patrol else "cr_card", "total", m)
+            left = card_left_of(x)
+            if left is not CardLeft.NONE:
+                add("patrol_card" if left is CardLeft.PATROL_CARD else "cr_card", "total", m)
     for code in policy.tier_codes:
         # the stock at year start: today's provisional cards, less this year's made, plus resolved
         stock = prov_now[code]
@@ -158,20 +173,27 @@ def result_form(
     for m in months:
         cells.setdefault(("patrol_card", "total", m), 0)
         cells.setdefault(("cr_card", "total", m), 0)
-    households = sum(
-        1
-        for t in station.targets
-        if t.target_id in mine and t.kind is TargetKind.HOUSEHOLD and t.moved_out is None
-    )
+    for m in months:
+        end = date(year, m, calendar.monthrange(year, m)[1])
+        cells[("register", "total", m)] = station.register_households(beat_id, min(end, upto))
     data = plan_form_data(
         policy.tiers,
         dict(Counter(planned)),
         {},
         registry_households=station.beat(beat_id).registry_households,
-        register_households=households,
+        register_households=station.register_households(beat_id, date(year, 1, 1)),
     )
     data.cells.update(cells)
     return data
+
+
+def card_left_of(x: Visit) -> CardLeft:
+    """The card left at an absent door: ``card_left`` where recorded, else read off the notes
+    (older files: a パトロールカード when the notes say so, else a CR名刺)."""
+    if x.card_left is not None:
+        return x.card_left
+    patrol = any(w in x.notes.lower() for w in PATROL_WORDS)
+    return CardLeft.PATROL_CARD if patrol else CardLeft.CR_MEISHI
 
 
 def at_risk(
@@ -482,7 +504,10 @@ class OfficerMonth:
         (不在).
     night_planned
         Plan rows in a slot that needs approval (夜間: the policy's ``requires_approval``
-        slots).  Recorded visits carry no slot, so night visits are counted from the plan.
+        slots).
+    night_visits, night_approved
+        Recorded visits in such a slot (those whose outcomes row gave a slot or a start time),
+        and how many of them the 地域課長 had approved (:mod:`planner.approvals`).
     visit_minutes, timed
         Minutes of the officer's visits: recorded door minutes plus the plan's walk where the
         visit carries times (``timed`` of them), else the plan's ``est_minutes``.
@@ -501,6 +526,8 @@ class OfficerMonth:
     interviews: int = 0
     absent: int = 0
     night_planned: int = 0
+    night_visits: int = 0
+    night_approved: int = 0
     visit_minutes: float = 0.0
     timed: int = 0
     year_targets: int = 0
@@ -566,7 +593,8 @@ def officer_progress(
     for x in visits:
         if x.outcome in INTERVIEW_OUTCOMES and first.get(x.target_id) == x.date:
             credit.setdefault(x.target_id, x)
-    night = {s.code for s in policy.slots if s.requires_approval}
+    night = approval_slots(policy)
+    decisions = decisions_by_visit(station.approvals)
     wanted = set(beats) if beats else {b.beat_id for b in station.beats}
     codes = (*policy.tier_codes, "total")
     rows: list[OfficerMonth] = []
@@ -597,6 +625,10 @@ def officer_progress(
                     cell["interviews"] += x.outcome in INTERVIEW_OUTCOMES
                     cell["absent"] += x.outcome is Outcome.ABSENT
                     cell["timed"] += x.minutes_spent is not None
+                    if x.slot in night:
+                        cell["night_visits"] += 1
+                        status = decision_status(decisions, (x.target_id, x.date, x.slot))
+                        cell["night_approved"] += status == APPROVED
                     cell["done"] += credit.get(x.target_id) is x
                     minutes[c] += timing.minutes(x)
             for c in codes:
@@ -623,10 +655,45 @@ def year_to_date(rows: Iterable[OfficerMonth]) -> list[OfficerMonth]:
             planned=prev.planned + r.planned, done=prev.done + r.done,
             visits=prev.visits + r.visits, interviews=prev.interviews + r.interviews,
             absent=prev.absent + r.absent, night_planned=prev.night_planned + r.night_planned,
+            night_visits=prev.night_visits + r.night_visits,
+            night_approved=prev.night_approved + r.night_approved,
             visit_minutes=prev.visit_minutes + r.visit_minutes, timed=prev.timed + r.timed,
             year_targets=r.year_targets, met_to_date=r.met_to_date,
         )  # fmt: skip
     return list(out.values())
+
+
+@dataclass(frozen=True, slots=True)
+class NightVisit:
+    """A recorded visit in a slot that needs approval, with the 地域課長's decision on it."""
+
+    target_id: str
+    beat_id: str
+    officer_id: str
+    date: date
+    slot: str
+    status: str  # approved / denied / pending (:mod:`planner.approvals`)
+
+
+def night_visits(
+    station: Station, policy: Policy, year: int, month: int, *, beats: Sequence[str] | None = None
+) -> list[NightVisit]:
+    """The month's recorded night visits with their approval status, unapproved first.
+
+    A visit recorded with ``--unapproved-ok`` shows here as ``pending`` or ``denied``: the
+    month's report lists it for the 地域課長 (Miyagi 第5-3, Aomori 第6-3).
+    """
+    night = approval_slots(policy)
+    decisions = decisions_by_visit(station.approvals)
+    beat_of = {t.target_id: t.beat_id for t in station.targets}
+    wanted = set(beats) if beats else {b.beat_id for b in station.beats}
+    out = [
+        NightVisit(x.target_id, beat_of[x.target_id], x.officer_id, x.date, x.slot,
+                   decision_status(decisions, (x.target_id, x.date, x.slot)))
+        for x in year_visits(station, year)
+        if x.date.month == month and x.slot in night and beat_of.get(x.target_id) in wanted
+    ]  # fmt: skip
+    return sorted(out, key=lambda n: (n.status == APPROVED, n.date, n.target_id))
 
 
 def _month_end(year: int, month: int) -> date:

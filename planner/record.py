@@ -1,8 +1,15 @@
 """Recording what happened at each door: parse an outcomes file, update the register.
 
 An outcome row is one visit: ``visited`` (面接: card made or updated), ``absent`` (不在: CR名刺 or
-パトロールカード left), ``refused``, ``moved_out`` (転出), ``new`` (新規: a household found and
-interviewed, with its coordinates) or ``provisional`` (仮カード from a nameplate or meter).
+パトロールカード left, told apart by ``card_left``), ``refused``, ``moved_out`` (転出), ``new``
+(新規: a household found and interviewed, with its coordinates) or ``provisional`` (仮カード from a
+nameplate or meter — for a known target, or for a household not yet in the register, with its
+coordinates like ``new``).
+
+A row may say its ``slot`` (``day`` / ``evening`` / ``night``; else it is read off ``start``).
+A visit in a slot that needs approval (night) is refused unless the 地域課長's approval of that
+visit is on record (``planner approve``), or the caller passes ``unapproved_ok`` — such visits
+are then listed in the month's progress report.
 A row may also carry a resident's opinion (``opinion`` text with its ``opinion_kind`` and the
 ``action`` taken, 意見・要望と措置) and the time spent at the door (``minutes_spent``, or ``start``
 and ``end`` times).  Every row is checked before anything changes; recording the same file twice
@@ -12,7 +19,7 @@ changes nothing.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, time
 from pathlib import Path
@@ -20,9 +27,11 @@ from typing import Any
 
 from planner import _validate as v
 from planner._errors import RowError
+from planner.approvals import APPROVED, approval_slots, decision_status, decisions_by_visit, slot_at
 from planner.model import (
     Availability,
     Card,
+    CardLeft,
     HouseholdType,
     OpinionKind,
     Outcome,
@@ -40,7 +49,8 @@ MAX_MINUTES_SPENT = 480
 
 @dataclass(frozen=True, slots=True)
 class OutcomeRow:
-    """One parsed row of an outcomes file (``new_target`` only for ``new``)."""
+    """One parsed row of an outcomes file (``new_target`` for a row that adds a target: ``new``,
+    or ``provisional`` for a household not yet in the register)."""
 
     row: int
     visit: Visit
@@ -58,7 +68,13 @@ class RecordResult:
 
 
 def outcomes_from_file(
-    path: str | Path, station: Station, policy: Policy, *, year: int, today: date | None = None
+    path: str | Path,
+    station: Station,
+    policy: Policy,
+    *,
+    year: int,
+    today: date | None = None,
+    unapproved_ok: bool = False,
 ) -> list[OutcomeRow]:
     """Parse and check an outcomes CSV against the station.
 
@@ -71,7 +87,10 @@ def outcomes_from_file(
         whose id is already another target; an unknown ``opinion_kind``,
         opinion text without a kind or a kind without text, an ``action`` without an opinion;
         ``minutes_spent`` outside 1..480, a ``start`` without ``end`` (or the reverse), an
-        ``end`` not after ``start``, or ``minutes_spent`` that disagrees with them.
+        ``end`` not after ``start``, or ``minutes_spent`` that disagrees with them; an unknown
+        ``slot`` or one that disagrees with ``start``; a ``card_left`` on a visit that was not
+        ``absent``; a visit in a slot that needs approval without an approval on record (unless
+        ``unapproved_ok``).
     """
     from planner.store import _far_from_posts
 
@@ -81,6 +100,16 @@ def outcomes_from_file(
     officers = {o.officer_id for o in station.officers}
     beats = {b.beat_id for b in station.beats}
     recorded = {_key(x) for x in station.visits}
+    decisions = decisions_by_visit(station.approvals)
+    needing = approval_slots(policy)
+    slot_codes = {s.code for s in policy.slots}
+
+    def slot(raw: str) -> str:
+        code = unicodedata.normalize("NFKC", raw).strip().lower()
+        if code and code not in slot_codes:
+            known = ", ".join(sorted(slot_codes))
+            raise ValueError(f"{raw.strip()!r} is not a slot of the policy ({known})")
+        return code
 
     def in_year(raw: str) -> date:
         day = v.iso_date(not_after=today)(raw)
@@ -112,22 +141,51 @@ def outcomes_from_file(
         v.Column("minutes_spent", v.integer(1, MAX_MINUTES_SPENT), required=False),
         v.Column("start", clock_time, required=False),
         v.Column("end", clock_time, required=False),
+        v.Column("slot", slot, required=False, default=""),
+        v.Column("card_left", card_left, required=False),
     ]  # fmt: skip
 
     def check(r: dict[str, Any]) -> list[tuple[str, str]]:
         out = []
         if r["officer_id"] not in officers:
             out.append(("officer_id", f"unknown officer {r['officer_id']!r}"))
-        if r["outcome"] is not Outcome.NEW:
-            if r["target_id"] not in targets:
+        out.extend(check_slot(r, policy))
+        if r["card_left"] is not None and r["outcome"] is not Outcome.ABSENT:
+            out.append(
+                (
+                    "card_left",
+                    f"card_left given on a {r['outcome'].value!r} visit: a "
+                    "card is left only where nobody answered (absent)",
+                )
+            )
+        visit_slot = _slot_of(r, policy)
+        if visit_slot in needing and not unapproved_ok:
+            status = decision_status(decisions, (r["target_id"], r["date"], visit_slot))
+            if status != APPROVED:
+                what = "was denied" if status == "denied" else "has no approval on record"
+                out.append(("slot", unapproved_message(visit_slot, r["date"], what)))
+        if not _creates_target(r, targets):
+            if r["target_id"] not in targets and r["target_id"] not in born:
                 out.append(("target_id", f"unknown target {r['target_id']!r}"))
+            return out
+        if r["outcome"] is Outcome.PROVISIONAL and all(
+            r[col] in (None, "") for col in NEW_TARGET_COLUMNS
+        ):
+            needs = ", ".join(NEW_TARGET_COLUMNS)
+            out.append(
+                (
+                    "target_id",
+                    f"unknown target {r['target_id']!r} (a 仮カード for a "
+                    f"household not yet in the register needs {needs})",
+                )
+            )
             return out
         for col in NEW_TARGET_COLUMNS:
             if r[col] in (None, ""):
                 out.append((col, f"a new target needs {col}"))
         if r["beat_id"] and r["beat_id"] not in beats:
             out.append(("beat_id", f"unknown beat {r['beat_id']!r}"))
-        visit_key = (r["target_id"], r["date"], r["officer_id"], Outcome.NEW.value)
+        visit_key = (r["target_id"], r["date"], r["officer_id"], r["outcome"].value)
         if r["target_id"] in targets and visit_key not in recorded:
             out.append(("target_id", f"{r['target_id']!r} is already a target: give a new id"))
         if r["kind"] is not None and r["reasons"]:
@@ -139,12 +197,39 @@ def outcomes_from_file(
             out.extend(_far_from_posts(r["lon"], r["lat"], station.posts))
         return out
 
-    rows = v.check_rows(
-        path, v.read_table(path), cols, row_checks=[check, check_opinion, check_time_spent]
-    )
-    parsed = [_outcome_row(i, r, policy) for i, r in zip(v.row_numbers(rows), rows, strict=True)]
+    table = v.read_table(path)
+    born = _ids_registered_in(table)
+    rows = v.check_rows(path, table, cols, row_checks=[check, check_opinion, check_time_spent])
+    parsed = [
+        _outcome_row(i, r, policy, targets) for i, r in zip(v.row_numbers(rows), rows, strict=True)
+    ]
     check_unique_new_ids(str(path), parsed)
+    check_not_before_registered(str(path), parsed)
     return parsed
+
+
+def _ids_registered_in(table: Sequence[Mapping[str, str]]) -> set[str]:
+    """Ids that rows of the file itself add to the register (``new``, or ``provisional`` with a
+    beat), so that later rows of the same file may visit them."""
+    adds = {Outcome.NEW.value, Outcome.PROVISIONAL.value}
+    return {
+        (r.get("target_id") or "").strip()
+        for r in table
+        if (r.get("outcome") or "").strip().lower() in adds and (r.get("beat_id") or "").strip()
+    }
+
+
+def check_not_before_registered(path: str, rows: Sequence[OutcomeRow]) -> None:
+    """A visit to a target that the same file adds may not be dated before it is added."""
+    added = {r.visit.target_id: r for r in rows if r.new_target is not None}
+    problems = []
+    for r in rows:
+        first = added.get(r.visit.target_id)
+        if r.new_target is None and first is not None and r.visit.date < first.visit.date:
+            why = f"{r.visit.date} is before {r.visit.target_id!r} is added on row {first.row}"
+            problems.append((r.row, "date", f"{why} ({first.visit.date})"))
+    if problems:
+        raise RowError(path, problems)
 
 
 def clock_time(raw: str) -> time:
@@ -166,6 +251,56 @@ def clock_time(raw: str) -> time:
     ):
         raise ValueError(f"{raw.strip()!r} is not a time of day (HH:MM, e.g. 14:05)")
     return time(int(hours), int(minutes))
+
+
+def unapproved_message(slot: str, day: date, what: str) -> str:
+    """Why a visit in a slot that needs approval is refused, and what to do."""
+    return (
+        f"{slot} visit on {day} {what}: the 地域課長's approval comes first (planner approve), "
+        "or record it with --unapproved-ok to list it in the month's report"
+    )
+
+
+def card_left(raw: str) -> CardLeft:
+    """``cr_meishi`` / ``patrol_card`` / ``none`` (also CR名刺 / パトロールカード / なし)."""
+    word = unicodedata.normalize("NFKC", raw).strip().lower()
+    for value, words in _CARD_WORDS.items():
+        if word in words:
+            return value
+    raise ValueError(f"{raw.strip()!r} is not a card left (cr_meishi, patrol_card, none)")
+
+
+_CARD_WORDS: dict[CardLeft, tuple[str, ...]] = {
+    CardLeft.CR_MEISHI: ("cr_meishi", "cr名刺", "cr"),
+    CardLeft.PATROL_CARD: ("patrol_card", "パトロールカード", "patrol"),
+    CardLeft.NONE: ("none", "なし", "無"),
+}
+
+
+def check_slot(r: dict[str, Any], policy: Policy) -> list[tuple[str, str]]:
+    """A ``slot`` given beside ``start`` must be the slot ``start`` falls in."""
+    if not r["slot"] or r["start"] is None:
+        return []
+    at = slot_at(policy, r["start"])
+    if at is not None and at != r["slot"]:
+        return [("slot", f"slot {r['slot']!r} disagrees with start {r['start']:%H:%M} ({at})")]
+    return []
+
+
+def _slot_of(r: dict[str, Any], policy: Policy) -> str:
+    """The row's slot: as written, else the slot its ``start`` falls in, else unknown ("")."""
+    if r["slot"]:
+        return r["slot"]
+    if r["start"] is not None:
+        return slot_at(policy, r["start"]) or ""
+    return ""
+
+
+def _creates_target(r: dict[str, Any], targets: set[str]) -> bool:
+    """A ``new`` row, or a ``provisional`` row for a household not yet in the register."""
+    if r["outcome"] is Outcome.NEW:
+        return True
+    return r["outcome"] is Outcome.PROVISIONAL and r["target_id"] not in targets
 
 
 def _minutes_between(start: time, end: time) -> int:
@@ -214,14 +349,15 @@ def _spent(r: dict[str, Any]) -> int | None:
     return None
 
 
-def _outcome_row(row: int, r: dict[str, Any], policy: Policy) -> OutcomeRow:
+def _outcome_row(row: int, r: dict[str, Any], policy: Policy, targets: set[str]) -> OutcomeRow:
     visit = Visit(
         r["target_id"], r["date"], r["officer_id"], r["outcome"], r["notes"],
         opinion=r["opinion"], opinion_kind=r["opinion_kind"], action=r["action"],
-        minutes_spent=_spent(r),
+        minutes_spent=_spent(r), slot=_slot_of(r, policy), card_left=r["card_left"],
     )  # fmt: skip
-    if r["outcome"] is not Outcome.NEW:
+    if not _creates_target(r, targets):
         return OutcomeRow(row, visit)
+    met = r["outcome"] is Outcome.NEW
     kind: TargetKind = r["kind"]
     household = r["household_type"] or (
         HouseholdType.BUSINESS if kind is TargetKind.BUSINESS else HouseholdType.UNKNOWN
@@ -229,7 +365,9 @@ def _outcome_row(row: int, r: dict[str, Any], policy: Policy) -> OutcomeRow:
     target = Target(
         target_id=r["target_id"], beat_id=r["beat_id"], kind=kind, address=r["address"],
         lon=r["lon"], lat=r["lat"], tier=classify(kind, r["reasons"], policy),
-        reasons=r["reasons"], building_id=r["building_id"], last_visit=r["date"], card=Card.FULL,
+        reasons=r["reasons"], building_id=r["building_id"],
+        last_visit=r["date"] if met else None, card=Card.FULL if met else Card.PROVISIONAL,
+        registered=r["date"],
         availability=r["availability"], household_type=household,
         visit_minutes=r["visit_minutes"], name=r["name"],
     )  # fmt: skip
@@ -305,12 +443,18 @@ def check_unique_new_ids(path: str, rows: Sequence[OutcomeRow]) -> None:
 
 
 def record_outcomes(
-    db: str | Path, path: str | Path, *, year: int | None = None, today: date | None = None
+    db: str | Path,
+    path: str | Path,
+    *,
+    year: int | None = None,
+    today: date | None = None,
+    unapproved_ok: bool = False,
 ) -> RecordResult:
     """Check an outcomes file and record it into a station file in one atomic write.
 
     On any bad row nothing is written (the station file stays byte-identical).  Two officers
-    recording at once take turns on the station file's lock; neither loses a row.
+    recording at once take turns on the station file's lock; neither loses a row.  A night
+    visit without the 地域課長's approval on record is a bad row unless ``unapproved_ok``.
     """
     from planner.policy import load_policy
     from planner.store import station_update
@@ -318,5 +462,8 @@ def record_outcomes(
     today = today or date.today()
     with station_update(db) as station:
         policy = load_policy(station.policy)
-        rows = outcomes_from_file(path, station, policy, year=year or today.year, today=today)
+        rows = outcomes_from_file(
+            path, station, policy, year=year or today.year, today=today,
+            unapproved_ok=unapproved_ok,
+        )  # fmt: skip
         return apply_outcomes(station, rows)

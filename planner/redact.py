@@ -42,6 +42,7 @@ def redacted(station: Station) -> Station:
         officer_days=list(station.officer_days),
         visits=[replace(x, notes="", opinion="", action="") for x in station.visits],
         exemptions=[replace(e, reason="") for e in station.exemptions],
+        approvals=[replace(a, note="") for a in station.approvals],
         access_log=[],
     )
 

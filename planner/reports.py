@@ -24,10 +24,12 @@ from planner.policy import Policy, due_targets
 from planner.progress import (
     AtRisk,
     IncidentEstimate,
+    NightVisit,
     OfficerMonth,
     at_risk,
     estimate_incident_hours,
     first_interviews,
+    night_visits,
     officer_progress,
     result_form,
     year_to_date,
@@ -124,6 +126,10 @@ def write_progress_outputs(
         sections.append("<h2>受持警察官別の進捗</h2>")
         sections += [_officer_section(station, policy, oid, rows, visits or [], upto)
                      for oid in dict.fromkeys(r.officer_id for r in rows)]  # fmt: skip
+    nights = night_visits(station, policy, year, upto.month, beats=wanted)
+    if nights:
+        path = out / f"night_visits_{year}-{upto.month:02d}.csv"
+        written.append(write_night_visits(path, nights))
     page = out / f"progress_{year}-{upto.month:02d}.html"
     _write_page(page, station, year, upto, sections)
     written.append(page)
@@ -132,10 +138,29 @@ def write_progress_outputs(
 
 OFFICER_COLUMNS = (
     "officer_id", "beat_id", "month", "tier", "planned", "done", "visits", "interviews",
-    "absent", "absent_rate", "night_planned", "visit_hours", "timed_visits",
+    "absent", "absent_rate", "night_planned", "night_visits", "night_approved", "visit_hours",
+    "timed_visits",
     "interviews_per_hour", "year_targets", "met_to_date", "rate",
 )  # fmt: skip
 """Columns of ``officers_<YYYY-MM>.csv`` (see docs/formats.md)."""
+
+
+NIGHT_COLUMNS = ("target_id", "beat_id", "officer_id", "date", "slot", "approval")
+"""Columns of ``night_visits_<YYYY-MM>.csv``: the month's night visits, unapproved first."""
+
+
+def write_night_visits(path: str | Path, rows: Sequence[NightVisit]) -> Path:
+    """Write the month's night visits with their approval status (owner-only)."""
+    path = Path(path)
+    with (
+        atomic_path(path, private=True) as tmp,
+        tmp.open("w", newline="", encoding="utf-8") as f,
+    ):
+        w = csv.writer(f)
+        w.writerow(NIGHT_COLUMNS)
+        for n in rows:
+            w.writerow([n.target_id, n.beat_id, n.officer_id, n.date.isoformat(), n.slot, n.status])
+    return path
 
 
 def write_officer_csv(path: str | Path, rows: Sequence[OfficerMonth]) -> Path:
@@ -152,10 +177,15 @@ def write_officer_csv(path: str | Path, rows: Sequence[OfficerMonth]) -> Path:
         w = csv.writer(f)
         w.writerow(OFFICER_COLUMNS)
         for r in rows:
-            w.writerow([r.officer_id, r.beat_id, r.month, r.tier, r.planned, r.done, r.visits,
-                        r.interviews, r.absent, num(r.absent_rate, 3), r.night_planned,
-                        num(r.visit_minutes / 60, 2), r.timed, num(r.interviews_per_hour, 2),
-                        r.year_targets, r.met_to_date, num(r.rate, 1)])  # fmt: skip
+            w.writerow(
+                [
+                    *(r.officer_id, r.beat_id, r.month, r.tier, r.planned, r.done, r.visits),
+                    *(r.interviews, r.absent, num(r.absent_rate, 3), r.night_planned),
+                    *(r.night_visits, r.night_approved, num(r.visit_minutes / 60, 2), r.timed),
+                    *(num(r.interviews_per_hour, 2), r.year_targets, r.met_to_date),
+                    num(r.rate, 1),
+                ]
+            )
     return path
 
 

@@ -40,9 +40,12 @@ from planner import _validate as v
 from planner._errors import InputError, RowError
 from planner.model import (
     AccessEntry,
+    Approval,
     Availability,
     Beat,
     Card,
+    CardLeft,
+    Decision,
     DutyType,
     Exemption,
     HouseholdType,
@@ -67,6 +70,7 @@ CRS = "EPSG:4326"
 TARGET_COLUMNS = (
     "target_id", "beat_id", "kind", "tier", "reasons", "address", "building_id", "last_visit",
     "card", "availability", "household_type", "visit_minutes", "lon", "lat", "name", "moved_out",
+    "registered",
 )  # fmt: skip
 MAX_DISTANCE_KM = 50.0  # a target farther than this from every post is "far outside the station"
 
@@ -213,6 +217,7 @@ def targets_to_frame(targets: Sequence[Target]) -> gpd.GeoDataFrame:
             "lat": t.lat,
             "name": t.name,
             "moved_out": t.moved_out.isoformat() if t.moved_out else "",
+            "registered": t.registered.isoformat() if t.registered else "",
         }
         for t in targets
     ]
@@ -242,6 +247,7 @@ def _targets_from_frame(frame: pd.DataFrame) -> list[Target]:
                 visit_minutes=int(r.visit_minutes),
                 name=_s(getattr(r, "name", "")),
                 moved_out=_opt_date(getattr(r, "moved_out", "")),
+                registered=_opt_date(getattr(r, "registered", "")),
             )
         )
     return out
@@ -366,13 +372,22 @@ def read_station(path: str | Path) -> Station:
                       _s(getattr(r, "opinion", "")),
                       OpinionKind(r.opinion_kind) if _s(getattr(r, "opinion_kind", "")) else None,
                       _s(getattr(r, "action", "")),
-                      _opt_int(getattr(r, "minutes_spent", None)))
+                      _opt_int(getattr(r, "minutes_spent", None)),
+                      _s(getattr(r, "slot", "")),
+                      CardLeft(r.card_left) if _s(getattr(r, "card_left", "")) else None)
             )  # fmt: skip
     if "exemptions" in layers:
         for r in _read_table(path, "exemptions").itertuples(index=False):
             station.exemptions.append(
                 Exemption(str(r.target_id), _s(r.ordered_by), date.fromisoformat(r.date),
                           _s(r.reason))
+            )  # fmt: skip
+    if "approvals" in layers:
+        for r in _read_table(path, "approvals").itertuples(index=False):
+            station.approvals.append(
+                Approval(str(r.target_id), date.fromisoformat(r.date), str(r.slot),
+                         _s(r.decided_by), date.fromisoformat(r.decided_on),
+                         Decision(r.decision), _s(r.note))
             )  # fmt: skip
     if "access_log" in layers:
         for r in _read_table(path, "access_log").itertuples(index=False):
@@ -499,10 +514,17 @@ def _write_layers(station: Station, tmp: Path, streets: nx.MultiDiGraph | None) 
          "outcome": x.outcome.value, "notes": x.notes,
          "card_before": x.card_before.value if x.card_before else "",
          "opinion": x.opinion, "opinion_kind": x.opinion_kind.value if x.opinion_kind else "",
-         "action": x.action, "minutes_spent": x.minutes_spent}
+         "action": x.action, "minutes_spent": x.minutes_spent, "slot": x.slot,
+         "card_left": x.card_left.value if x.card_left else ""}
         for x in station.visits
     ], ("target_id", "date", "officer_id", "outcome", "notes", "card_before", "opinion",
-        "opinion_kind", "action", "minutes_spent"))  # fmt: skip
+        "opinion_kind", "action", "minutes_spent", "slot", "card_left"))  # fmt: skip
+    table("approvals", [
+        {"target_id": a.target_id, "date": a.date.isoformat(), "slot": a.slot,
+         "decided_by": a.decided_by, "decided_on": a.decided_on.isoformat(),
+         "decision": a.decision.value, "note": a.note}
+        for a in station.approvals
+    ], ("target_id", "date", "slot", "decided_by", "decided_on", "decision", "note"))  # fmt: skip
     table("access_log", [
         {"when": a.when.isoformat(timespec="seconds"), "who": a.who, "what": a.what,
          "records": a.records}

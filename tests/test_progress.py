@@ -41,12 +41,13 @@ def months(values, *ms):
 def test_result_rows_counted_by_hand(recorded):
     v = _form(recorded)
     assert months(v[("targets", "priority")], 1, 2, 3) == [4, 4, 4]
-    assert months(v[("targets", "general")], 1, 2, 3) == [8, 8, 9]  # N001 found in March
+    # N001 found in March joins Ｂ; T004 moved out in March leaves Ｂ and Ａ (counted in 転出数)
+    assert months(v[("targets", "general")], 1, 2, 3) == [8, 8, 8]
     # 実施数: first interview of the year only (T000's second visit in Feb is not counted)
     assert months(v[("done", "priority")], 1, 2, 3) == [1, 0, 0]
     assert months(v[("done", "general")], 1, 2, 3) == [0, 1, 2]
     assert months(v[("not_done", "priority")], 1, 2, 3) == [3, 3, 3]
-    assert months(v[("not_done", "general")], 1, 2, 3) == [8, 7, 6]
+    assert months(v[("not_done", "general")], 1, 2, 3) == [8, 7, 5]
     assert months(v[("new", "general")], 1, 2, 3) == [0, 1, 1]  # T001 met; N001 found
     assert months(v[("prov_made", "general")], 1, 2, 3) == [0, 1, 0]
     assert months(v[("prov_resolved", "general")], 1, 2, 3) == [0, 0, 1]
@@ -61,7 +62,7 @@ def test_result_rows_counted_by_hand(recorded):
 
 def test_rates(recorded):
     v = _form(recorded)
-    b, a = 4 + 9, 3 + 6
+    b, a = 4 + 8, 3 + 5
     assert months(v[("rate", "total")], 3) == [round((b - a) / b * 100, 1)]
     d, c = 12, 14  # households less the moved-out one plus the new one; 住基 of the beat
     assert months(v[("grasp", "total")], 3) == [round(d / c * 100, 1)]
@@ -95,3 +96,63 @@ def test_progress_page_is_offline_and_owner_only(recorded, tmp_path):
     assert "T006" in text and "T003" not in text  # planned 5 Jan, not met; T003 is for April
     assert stat.S_IMODE(os.stat(page).st_mode) == 0o600
     assert any(p.name == "form_B1_2027.xlsx" for p in written)
+
+
+# A second small month, counted by hand: card_left, a 仮カード for a household not yet in the
+# register, a household that was met and then moved out, and Ｄ on the plan and result forms.
+LATER = """target_id,date,officer_id,outcome,card_left,notes,beat_id,kind,address,lon,lat
+T005,2027-01-15,O1,absent,patrol_card,,,,,,
+T005,2027-01-22,O1,absent,none,,,,,,
+T007,2027-01-25,O1,absent,,パトロールカード,,,,,
+T008,2027-01-26,O1,absent,cr_meishi,パトロールカード,,,,,
+T010,2027-01-27,O1,visited,,,,,,,
+T010,2027-02-14,O1,moved_out,,,,,,,
+P001,2027-02-03,O1,provisional,,表札,B1,household,みどり町1丁目50番1号,140.8750,38.2700
+P001,2027-03-09,O1,visited,,,,,,,
+"""
+
+
+@pytest.fixture
+def later(tmp_path):
+    station = tiny_station()  # 12 households: T000/T003/T006/T009 重点, eight 一般 never met
+    path = tmp_path / "later.csv"
+    path.write_text(LATER, encoding="utf-8")
+    rows = outcomes_from_file(path, station, MIYAGI, year=2027, today=date(2027, 4, 1))
+    apply_outcomes(station, rows)
+    return station
+
+
+def test_moved_out_and_provisional_households_counted_by_hand(later):
+    v = _form(later)
+    # Ｂ 一般: 8; P001 joins in Feb (仮カード); T010 (met in Jan) leaves from Feb, when it moved
+    assert months(v[("targets", "general")], 1, 2, 3) == [8, 8, 8]
+    assert months(v[("done", "general")], 1, 2, 3) == [1, 0, 1]  # T010 Jan; P001 Mar
+    # Ａ 一般: Jan 8 - T010; Feb 8 (T010 gone, P001 new); Mar 8 - P001
+    assert months(v[("not_done", "general")], 1, 2, 3) == [7, 8, 7]
+    assert months(v[("moved", "general")], 1, 2, 3) == [0, 1, 0]
+    assert months(v[("prov_made", "general")], 1, 2, 3) == [0, 1, 0]
+    assert months(v[("prov_resolved", "general")], 1, 2, 3) == [0, 0, 1]
+    assert months(v[("prov_total", "general")], 1, 2, 3) == [0, 1, 0]
+    assert months(v[("new", "general")], 1, 2, 3) == [1, 0, 0]  # T010 never met before
+    # T005: a パトロールカード then nothing left; T007: old file, notes say パトロールカード;
+    # T008: card_left says CR名刺 whatever the notes say
+    assert months(v[("patrol_card", "total")], 1, 2, 3) == [2, 0, 0]
+    assert months(v[("cr_card", "total")], 1, 2, 3) == [1, 0, 0]
+    # Ｄ at each month's end: 12 households; P001 from Feb; T010 gone from Feb
+    assert months(v[("register", "total")], 1, 2, 3) == [12, 12, 12]
+
+
+def test_register_households_is_one_count_for_plan_and_result_forms(later, tmp_path):
+    from planner.planfiles import plan_form
+    from planner.schedule import PlannedVisit, YearPlan
+
+    plan = YearPlan(2027, "miyagi", visits=[
+        PlannedVisit("T001", "B1", "O1", "general", date(2027, 2, 5), "day", "never_met", 15)
+    ])  # fmt: skip
+    _, plan_data = plan_form(plan, later, MIYAGI, "B1")
+    result = result_form(later, MIYAGI, 2027, "B1", ["T001"], [], upto=date(2027, 3, 31))
+    # on 1 January: the twelve households imported (P001 came later, T010 had not moved)
+    assert plan_data.register_households == result.register_households == 12
+    assert later.register_households("B1", date(2027, 2, 28)) == 12  # +P001, -T010
+    assert later.register_households("B1", date(2027, 2, 13)) == 13  # P001 in, T010 not yet out
+    assert later.register_households("B1", date(2027, 2, 2)) == 12

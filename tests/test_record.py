@@ -9,7 +9,7 @@ import pytest
 from conftest import tiny_station
 
 from planner._errors import RowError
-from planner.model import Card
+from planner.model import Card, CardLeft
 from planner.policy import due_targets, load_policy
 from planner.record import record_outcomes
 from planner.store import read_station, write_station
@@ -76,5 +76,47 @@ def test_bad_rows_leave_the_file_byte_identical(db, tmp_path, line, column, word
     before = db.read_bytes()
     with pytest.raises(RowError) as err:
         record_outcomes(db, bad, year=2027, today=TODAY)
+    assert f"row 3, column {column}:" in str(err.value) and words in str(err.value)
+    assert db.read_bytes() == before
+
+
+def test_provisional_card_for_a_household_not_in_the_register(db, tmp_path):
+    path = tmp_path / "prov.csv"
+    path.write_text(
+        "target_id,date,officer_id,outcome,notes,beat_id,kind,address,lon,lat,card_left\n"
+        "P001,2027-02-03,O1,provisional,表札,B1,household,みどり町1丁目50番1号,140.8750,38.2700,\n"
+        "P001,2027-03-09,O1,absent,,,,,,,patrol_card\n",
+        encoding="utf-8",
+    )
+    result = record_outcomes(db, path, year=2027, today=TODAY)
+    assert (result.added, result.new_targets) == (2, 1)
+    station = read_station(db)  # through the station file: registered, card_left kept
+    p = next(t for t in station.targets if t.target_id == "P001")
+    assert p.card is Card.PROVISIONAL and p.last_visit is None
+    assert p.registered == date(2027, 2, 3) and p.never_met
+    assert [x.card_left for x in station.visits] == [None, CardLeft.PATROL_CARD]
+    assert record_outcomes(db, path, year=2027, today=TODAY).already_recorded == 2
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "words"),
+    [
+        ("P002,2027-02-03,O1,provisional,,,,,,,", "target_id", "not yet in the register needs"),
+        ("T001,2027-02-03,O1,visited,,,,,,,patrol_card", "card_left", "only where nobody"),
+        ("T001,2027-02-03,O1,absent,,,,,,,leaflet", "card_left", "not a card left"),
+        ("P001,2027-01-03,O1,visited,,,,,,,", "date", "before 'P001' is added on row 2"),
+    ],
+)
+def test_bad_provisional_and_card_rows(db, tmp_path, line, column, words):
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "target_id,date,officer_id,outcome,notes,beat_id,kind,address,lon,lat,card_left\n"
+        "P001,2027-02-03,O1,provisional,表札,B1,household,みどり町1丁目50番1号,140.8750,38.2700,\n"
+        f"{line}\n",
+        encoding="utf-8",
+    )
+    before = db.read_bytes()
+    with pytest.raises(RowError) as err:
+        record_outcomes(db, path, year=2027, today=TODAY)
     assert f"row 3, column {column}:" in str(err.value) and words in str(err.value)
     assert db.read_bytes() == before
