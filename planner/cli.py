@@ -794,6 +794,58 @@ def record(db: Path, year: int | None, unapproved_ok: bool, outcomes: Path) -> N
 
 @main.command()
 @DB_OPTION
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The plan.csv to sign (its folder's forms get the review line).",
+)
+@click.option("--by", "by", required=True, help="The supervisor, e.g. '地域課長 警部 佐藤'.")
+@click.option("--note", default="", help="What the review found or asked for.")
+@_handle_errors
+def review(db: Path, plan_path: Path, by: str, note: str) -> None:
+    """Sign a year plan as reviewed (Miyagi 第4-3, 第7-2; Aomori 第4-6).
+
+    \b
+    The station file keeps who reviewed which plan and when, with the SHA-256 of
+    plan.csv; the forms beside it then show 幹部確認 with the name and date.  A plan
+    changed afterwards shows 未確認 on every form written from it.  Example:
+      planner review --db demo/demo.gpkg --plan demo/plan/plan.csv --by '警部 佐藤'
+    """  # fmt: skip
+    from planner.supervision import review_line, review_plan
+
+    r = review_plan(db, plan_path, by=by, note=note)
+    what = "recorded" if r.added else "already recorded"
+    click.echo(f"{plan_path}: review {what}: {review_line(r.review)}")
+
+
+@main.command()
+@DB_OPTION
+@click.option("--officer", "officer_id", required=True, help="Officer id.")
+@click.option(
+    "--month", required=True, type=click.DateTime(["%Y-%m"]), help="Month guided (YYYY-MM)."
+)
+@click.option("--by", "by", required=True, help="The supervisor who gave the guidance.")
+@click.option("--note", required=True, help="The guidance given.")
+@_handle_errors
+def guide(db: Path, officer_id: str, month, by: str, note: str) -> None:
+    """Record a supervisor's monthly guidance to an officer (指導記録).
+
+    \b
+    Shown per officer on planner progress --by officer.  Example:
+      planner guide --db demo/demo.gpkg --officer O-K1-1 --month 2027-03 \\
+        --by '警部補 高橋' --note '夕方の訪問を増やすこと'
+    """  # fmt: skip
+    from planner.supervision import record_guidance
+
+    added = record_guidance(db, officer_id, month.year, month.month, by=by, note=note)
+    state = "recorded" if added else "already there"
+    click.echo(f"{officer_id} {month:%Y-%m}: guidance {state}")
+
+
+@main.command()
+@DB_OPTION
 @PLAN_YEAR_OPTION
 @click.argument("orders", type=click.Path(dir_okay=False, path_type=Path))
 @_handle_errors
@@ -830,8 +882,15 @@ def exempt(db: Path, year: int | None, orders: Path) -> None:
     help="Folder for opinions_<YYYY-MM>.xlsx and complaints_<YYYY-MM>.csv.",
 )
 @click.option("--with-names", is_flag=True, help="Add residents' names (personal data).")
+@click.option(
+    "--mark-reported",
+    "reported_on",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Record that the month's unreported complaints went to headquarters on this day.",
+)
 @_handle_errors
-def opinions(db: Path, year: int, month: int, out_dir: Path, with_names: bool) -> None:
+def opinions(db: Path, year: int, month: int, out_dir: Path, with_names: bool, reported_on) -> None:
     """Report the month's opinions and requests (意見・要望) and the complaints for HQ.
 
     \b
@@ -842,16 +901,29 @@ def opinions(db: Path, year: int, month: int, out_dir: Path, with_names: bool) -
       planner opinions --db demo/demo.gpkg --year 2027 --month 3 --out demo/opinions
     """  # fmt: skip
     from planner.model import OPINION_LABELS_JA
-    from planner.opinions import write_opinion_outputs
-    from planner.store import read_station
+    from planner.opinions import mark_reported, write_opinion_outputs
+    from planner.store import read_station, station_update
 
+    if reported_on is not None:
+        with station_update(db) as station:
+            try:
+                marked = mark_reported(station, year, month, reported_on.date())
+            except ValueError as exc:
+                raise InputError(f"--mark-reported: {exc}") from None
+        click.echo(f"{year}-{month:02d}: {marked} complaints marked reported on "
+                   f"{reported_on:%Y-%m-%d}")  # fmt: skip
     out = write_opinion_outputs(out_dir, read_station(db), year, month, with_names=with_names)
     kinds = ", ".join(f"{OPINION_LABELS_JA[k]} {n}" for k, n in out.counts().items() if n)
     click.echo(f"{year}-{month:02d}: {len(out.rows)} opinions" + (f" ({kinds})" if kinds else "")
                + f" → {out.report}")  # fmt: skip
     if out.complaints:
+        today = date.today()
+        open_ = [r for r in out.rows if r.is_complaint and r.reported_on is None]
+        late = sum(r.status(today) == "overdue" for r in open_)
         click.secho(f"苦情 {out.complaints} 件: headquarters must be told at once → "
                     f"{out.complaints_csv}", bold=True, fg="red")  # fmt: skip
+        click.echo(f"  {len(open_)} not yet reported to headquarters ({late} overdue); "
+                   "record the day they were with --mark-reported YYYY-MM-DD")  # fmt: skip
     else:
         click.echo(f"苦情 0 件: no complaint to report (nil return → {out.complaints_csv})")
 
@@ -937,6 +1009,7 @@ def progress(db, year, month, beats, plan_path, out_dir, by) -> None:
     from planner.progress import estimate_incident_hours
     from planner.reports import write_progress_outputs
     from planner.store import read_station
+    from planner.supervision import plan_digest, review_line, review_of
 
     station = read_station(db)
     policy = _policy_of(station, None)
@@ -945,9 +1018,12 @@ def progress(db, year, month, beats, plan_path, out_dir, by) -> None:
         months = [x.date.month for x in station.visits if x.date.year == year]
         month = max(months, default=1)
     upto = date(year, month, calendar.monthrange(year, month)[1])
+    reviewed = ""
+    if plan_path is not None:
+        reviewed = review_line(review_of(station.reviews, plan_digest(plan_path)))
     written = write_progress_outputs(out_dir, station, policy, year, upto, visits=visits,
                                      unplanned=unplanned, beats=list(beats) or None,
-                                     by_officer=by == "officer")  # fmt: skip
+                                     by_officer=by == "officer", review=reviewed)  # fmt: skip
     click.echo("wrote " + ", ".join(str(p) for p in written))
     if visits is not None:
         for estimate in estimate_incident_hours(station, policy, year, visits, upto=upto,

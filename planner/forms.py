@@ -184,6 +184,9 @@ class FormData:
     exempted
         Targets of the beat the 署長 has exempted (Miyagi 第5-1(1)); they are not in 対象数.
         When positive, :func:`exemption_note` is printed as the first line under the table.
+    review
+        Who reviewed the plan and when (:func:`planner.supervision.review_line`), printed
+        under the table; empty: no line.
     """
 
     tiers: tuple[tuple[str, str], ...]
@@ -192,6 +195,7 @@ class FormData:
     register_households: int | None = None
     note: str = ""
     exempted: int = 0
+    review: str = ""
 
 
 def exemption_note(n: int) -> str:
@@ -493,6 +497,8 @@ def write_form(path: str | Path, header: FormHeader, data: FormData) -> None:
         row = _write_text(ws, row, exemption_note(exempted))
     if data.note:
         row = _write_text(ws, row, data.note)
+    if data.review:
+        row = _write_text(ws, row, data.review)
     for note in NOTES:
         row = _write_text(ws, row, note)
     _page_setup(ws, last_row=row - 1)

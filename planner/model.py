@@ -267,6 +267,7 @@ class Visit:
     minutes_spent: int | None = None  # time at the door, when the officer recorded it
     slot: str = ""  # the policy's slot of the visit (day / evening / night), when known
     card_left: CardLeft | None = None  # at an absent door; None: not recorded (older files)
+    reported_on: date | None = None  # a complaint (苦情): the day it was reported to headquarters
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +307,33 @@ class Approval:
 
 
 @dataclass(frozen=True, slots=True)
+class Review:
+    """A supervisor's review of a year plan (Miyagi 第4-3, 第7-2; Aomori 第4-6), on record.
+
+    The review holds the SHA-256 of the ``plan.csv`` it signed: a plan changed afterwards no
+    longer matches and shows as not reviewed.
+    """
+
+    plan_sha256: str
+    year: int
+    reviewed_by: str
+    reviewed_on: date
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Guidance:
+    """A supervisor's monthly guidance to one officer (指導), kept for inspection."""
+
+    officer_id: str
+    year: int
+    month: int
+    given_by: str
+    given_on: date
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
 class AccessEntry:
     """One line of the station's access log: an export that included residents' names."""
 
@@ -329,6 +357,8 @@ class Station:
     visits: list[Visit] = field(default_factory=list)
     exemptions: list[Exemption] = field(default_factory=list)
     approvals: list[Approval] = field(default_factory=list)
+    reviews: list[Review] = field(default_factory=list)
+    guidance: list[Guidance] = field(default_factory=list)
     access_log: list[AccessEntry] = field(default_factory=list)
 
     def beat(self, beat_id: str) -> Beat:
@@ -360,9 +390,7 @@ class Station:
         return sum(
             1
             for t in self.targets
-            if t.beat_id == beat_id
-            and t.kind is TargetKind.HOUSEHOLD
-            and t.in_register_on(day)
+            if t.beat_id == beat_id and t.kind is TargetKind.HOUSEHOLD and t.in_register_on(day)
         )
 
     def officers_of(self, beat_id: str) -> list[Officer]:

@@ -18,8 +18,8 @@ import math
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -42,9 +42,13 @@ NIL_RETURN_JA = "該当なし"
 
 COMPLAINT_COLUMNS: tuple[str, ...] = (
     "date", "beat_id", "beat_name", "officer_id", "officer_name", "target_id", "address",
-    "opinion", "action",
+    "opinion", "action", "reported_on", "status",
 )  # fmt: skip
 """Columns of ``complaints_<YYYY-MM>.csv`` (``name`` follows ``address`` with names)."""
+
+REPORT_DAYS = 1
+"""A complaint is reported to headquarters "at once" (Aomori 第4-5): by the day after it was heard.
+Later than that, or still unreported after it, the HQ list marks it ``overdue``."""
 
 SHEET_TITLE = "意見・要望等"
 COMPLAINT_NOTE_JA = (
@@ -68,11 +72,20 @@ class OpinionRow:
     kind: OpinionKind
     text: str
     action: str
+    reported_on: date | None = None
 
     @property
     def is_complaint(self) -> bool:
         """True for a complaint about police work (苦情), which headquarters must be told of."""
         return self.kind is OpinionKind.COMPLAINT
+
+    def status(self, today: date) -> str:
+        """For a complaint: ``reported``, ``reported_late``, ``overdue`` (not reported and past
+        :data:`REPORT_DAYS`) or ``due`` (not reported yet, still in time)."""
+        deadline = self.date + timedelta(days=REPORT_DAYS)
+        if self.reported_on is not None:
+            return "reported" if self.reported_on <= deadline else "reported_late"
+        return "overdue" if today > deadline else "due"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +151,7 @@ def opinion_rows(station: Station, year: int, month: int) -> list[OpinionRow]:
                 kind=x.opinion_kind or OpinionKind.OTHER,
                 text=x.opinion,
                 action=x.action,
+                reported_on=x.reported_on,
             )
         )
     rows.sort(key=lambda r: (not r.is_complaint, r.date, r.beat_id, r.target_id, r.officer_id))
@@ -148,13 +162,46 @@ def opinion_rows(station: Station, year: int, month: int) -> list[OpinionRow]:
 # writing
 
 
+def mark_reported(station: Station, year: int, month: int, on: date) -> int:
+    """Record that the month's unreported complaints were reported to headquarters on ``on``.
+
+    Returns the number marked (0 when every complaint of the month already has a date).
+
+    Raises
+    ------
+    ValueError
+        If ``on`` is before a complaint it would mark was heard.
+    """
+    marked = 0
+    for i, x in enumerate(station.visits):
+        if (x.date.year, x.date.month) != (
+            year,
+            month,
+        ) or x.opinion_kind is not OpinionKind.COMPLAINT:
+            continue
+        if x.reported_on is not None:
+            continue
+        if on < x.date:
+            raise ValueError(f"reported on {on}, before the complaint heard on {x.date}")
+        station.visits[i] = replace(x, reported_on=on)
+        marked += 1
+    return marked
+
+
 def write_opinion_outputs(
-    out_dir: str | Path, station: Station, year: int, month: int, *, with_names: bool = False
+    out_dir: str | Path,
+    station: Station,
+    year: int,
+    month: int,
+    *,
+    with_names: bool = False,
+    today: date | None = None,
 ) -> OpinionOutputs:
     """Write ``opinions_<YYYY-MM>.xlsx`` and ``complaints_<YYYY-MM>.csv`` for one month.
 
     Both are written even when the month has no opinion (a 該当なし row, a header-only csv),
-    so that the chief sees a nil return.  ``with_names`` adds the residents' names.
+    so that the chief sees a nil return.  ``with_names`` adds the residents' names; ``today``
+    (default: today) decides which unreported complaints are overdue.
     """
     out = Path(out_dir)
     rows = opinion_rows(station, year, month)
@@ -163,20 +210,27 @@ def write_opinion_outputs(
     complaints = out / f"complaints_{stem}.csv"
     write_opinions_xlsx(report, rows, station_name=station.name, year=year, month=month,
                         with_names=with_names)  # fmt: skip
-    write_complaints_csv(complaints, rows, with_names=with_names)
+    write_complaints_csv(complaints, rows, with_names=with_names, today=today)
     result = OpinionOutputs(tuple(rows), report, complaints)
     log.info("opinions %s: %d opinions, %d complaints", stem, len(rows), result.complaints)
     return result
 
 
 def write_complaints_csv(
-    path: str | Path, rows: Sequence[OpinionRow], *, with_names: bool = False
+    path: str | Path,
+    rows: Sequence[OpinionRow],
+    *,
+    with_names: bool = False,
+    today: date | None = None,
 ) -> None:
     """Write the complaints among ``rows`` (others are left out) for headquarters, owner-only.
 
     Columns ``COMPLAINT_COLUMNS`` (and ``name`` after ``address`` when ``with_names``), a header
     even when there is no complaint; UTF-8 with a BOM so that Excel opens it in Japanese.
+    ``reported_on`` is the day headquarters was told, ``status`` :meth:`OpinionRow.status` as
+    of ``today`` (default: today).
     """
+    today = today or date.today()
     columns = list(COMPLAINT_COLUMNS)
     if with_names:
         columns.insert(columns.index("address") + 1, "name")
@@ -193,6 +247,8 @@ def write_complaints_csv(
                     "officer_id": r.officer_id, "officer_name": r.officer_name,
                     "target_id": r.target_id, "address": r.address, "name": r.name,
                     "opinion": r.text, "action": r.action,
+                    "reported_on": r.reported_on.isoformat() if r.reported_on else "",
+                    "status": r.status(today),
                 }  # fmt: skip
                 w.writerow([values[c] for c in columns])
 

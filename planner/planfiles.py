@@ -26,6 +26,7 @@ from planner.patrol import PatrolRoute
 from planner.policy import Policy
 from planner.schedule import Campaign, PlannedVisit, Unplanned, YearPlan
 from planner.store import atomic_path
+from planner.supervision import plan_digest, review_line, review_of
 
 PLAN_COLUMNS = ("target_id", "beat_id", "officer_id", "tier", "date", "month", "slot",
                 "due_reason", "est_minutes")  # fmt: skip
@@ -200,9 +201,11 @@ def write_plan_outputs(
     write_approvals(written[2], plan.approvals(policy), station, policy)
     write_exemptions(written[3], station, plan.year, beats=planned)
     beats = sorted({load.beat_id for load in plan.loads})
+    review = review_line(review_of(station.reviews, plan_digest(written[0])))
     for beat_id in beats:
         path = out / f"form_{beat_id}_{plan.year}.xlsx"
         header, data = plan_form(plan, station, policy, beat_id)
+        data.review = review
         write_form(path, header, data)
         written.append(path)
     return written

@@ -43,6 +43,8 @@ def redacted(station: Station) -> Station:
         visits=[replace(x, notes="", opinion="", action="") for x in station.visits],
         exemptions=[replace(e, reason="") for e in station.exemptions],
         approvals=[replace(a, note="") for a in station.approvals],
+        reviews=[replace(r, note="") for r in station.reviews],
+        guidance=[replace(g, note="") for g in station.guidance],
         access_log=[],
     )
 

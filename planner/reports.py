@@ -19,7 +19,7 @@ from pathlib import Path
 
 from planner._fonts import EMBEDDED_FAMILY, embedded_font_css, matplotlib_family
 from planner.forms import FormHeader, form_values, write_form
-from planner.model import Station
+from planner.model import Guidance, Station
 from planner.policy import Policy, due_targets
 from planner.progress import (
     AtRisk,
@@ -37,6 +37,7 @@ from planner.progress import (
 )
 from planner.schedule import PlannedVisit, Unplanned
 from planner.store import atomic_path
+from planner.supervision import guidance_of
 
 
 def year_targets_of(
@@ -67,6 +68,7 @@ def write_progress_outputs(
     unplanned: Sequence[Unplanned] | None = None,
     beats: Sequence[str] | None = None,
     by_officer: bool = False,
+    review: str = "",
 ) -> list[Path]:
     """Write ``form_<beat>_<year>.xlsx`` with result rows and ``progress_<year>-<MM>.html``.
 
@@ -86,7 +88,10 @@ def write_progress_outputs(
         Beats to report (default: all).
     by_officer
         Also a table and a chart per officer on the page
-        (:func:`planner.progress.officer_progress`) and ``officers_<year>-<MM>.csv``.
+        (:func:`planner.progress.officer_progress`) and ``officers_<year>-<MM>.csv``, with each
+        officer's guidance notes of the year (:mod:`planner.supervision`).
+    review
+        The plan's review line for the forms (:func:`planner.supervision.review_line`).
 
     Returns
     -------
@@ -104,6 +109,7 @@ def write_progress_outputs(
         mine = [v for v in visits or [] if v.beat_id == beat_id]
         data = result_form(station, policy, year, beat_id, targets,
                            [(v.tier, v.month) for v in mine], upto=upto)  # fmt: skip
+        data.review = review
         beat = station.beat(beat_id)
         officers = "・".join(o.name for o in station.officers_of(beat_id))
         header = FormHeader(year, station.name, station.post_of(beat_id).name, beat_id,
@@ -307,6 +313,18 @@ def _section(
     )  # fmt: skip
 
 
+def _guidance_list(notes: Sequence[Guidance]) -> str:
+    """The officer's guidance notes of the year (指導記録), or a line saying there is none."""
+    e = html.escape
+    if not notes:
+        return "<p>指導記録：なし</p>"
+    items = "".join(
+        f"<li>{g.month}月　{e(g.given_on.isoformat())}　{e(g.given_by)}：{e(g.note)}</li>"
+        for g in notes
+    )
+    return f"<p>指導記録</p><ul>{items}</ul>"
+
+
 def _officer_section(
     station: Station, policy: Policy, officer_id: str, rows: Sequence[OfficerMonth],
     plan: Sequence[PlannedVisit], upto: date,
@@ -363,6 +381,7 @@ def _officer_section(
         "<p>実施＝その月に本人が行った年内初回の面接。実施率は月末までに面接済みとなった割合。"
         "訪問時間は記録した面接時間＋計画上の移動時間（記録がない訪問は計画の見積り時間）。"
         "夜間は承認を要する時間帯の計画件数。</p>"
+        + _guidance_list(guidance_of(station.guidance, officer_id, upto.year, upto.month))
     )  # fmt: skip
 
 

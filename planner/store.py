@@ -48,6 +48,7 @@ from planner.model import (
     Decision,
     DutyType,
     Exemption,
+    Guidance,
     HouseholdType,
     Mode,
     Officer,
@@ -56,6 +57,7 @@ from planner.model import (
     Outcome,
     Post,
     PostKind,
+    Review,
     Station,
     Target,
     TargetKind,
@@ -374,7 +376,8 @@ def read_station(path: str | Path) -> Station:
                       _s(getattr(r, "action", "")),
                       _opt_int(getattr(r, "minutes_spent", None)),
                       _s(getattr(r, "slot", "")),
-                      CardLeft(r.card_left) if _s(getattr(r, "card_left", "")) else None)
+                      CardLeft(r.card_left) if _s(getattr(r, "card_left", "")) else None,
+                      _opt_date(getattr(r, "reported_on", "")))
             )  # fmt: skip
     if "exemptions" in layers:
         for r in _read_table(path, "exemptions").itertuples(index=False):
@@ -388,6 +391,18 @@ def read_station(path: str | Path) -> Station:
                 Approval(str(r.target_id), date.fromisoformat(r.date), str(r.slot),
                          _s(r.decided_by), date.fromisoformat(r.decided_on),
                          Decision(r.decision), _s(r.note))
+            )  # fmt: skip
+    if "reviews" in layers:
+        for r in _read_table(path, "reviews").itertuples(index=False):
+            station.reviews.append(
+                Review(str(r.plan_sha256), int(r.year), _s(r.reviewed_by),
+                       date.fromisoformat(r.reviewed_on), _s(r.note))
+            )  # fmt: skip
+    if "guidance" in layers:
+        for r in _read_table(path, "guidance").itertuples(index=False):
+            station.guidance.append(
+                Guidance(str(r.officer_id), int(r.year), int(r.month), _s(r.given_by),
+                         date.fromisoformat(r.given_on), _s(r.note))
             )  # fmt: skip
     if "access_log" in layers:
         for r in _read_table(path, "access_log").itertuples(index=False):
@@ -515,16 +530,27 @@ def _write_layers(station: Station, tmp: Path, streets: nx.MultiDiGraph | None) 
          "card_before": x.card_before.value if x.card_before else "",
          "opinion": x.opinion, "opinion_kind": x.opinion_kind.value if x.opinion_kind else "",
          "action": x.action, "minutes_spent": x.minutes_spent, "slot": x.slot,
-         "card_left": x.card_left.value if x.card_left else ""}
+         "card_left": x.card_left.value if x.card_left else "",
+         "reported_on": x.reported_on.isoformat() if x.reported_on else ""}
         for x in station.visits
     ], ("target_id", "date", "officer_id", "outcome", "notes", "card_before", "opinion",
-        "opinion_kind", "action", "minutes_spent", "slot", "card_left"))  # fmt: skip
+        "opinion_kind", "action", "minutes_spent", "slot", "card_left", "reported_on"))  # fmt: skip
     table("approvals", [
         {"target_id": a.target_id, "date": a.date.isoformat(), "slot": a.slot,
          "decided_by": a.decided_by, "decided_on": a.decided_on.isoformat(),
          "decision": a.decision.value, "note": a.note}
         for a in station.approvals
     ], ("target_id", "date", "slot", "decided_by", "decided_on", "decision", "note"))  # fmt: skip
+    table("reviews", [
+        {"plan_sha256": r.plan_sha256, "year": r.year, "reviewed_by": r.reviewed_by,
+         "reviewed_on": r.reviewed_on.isoformat(), "note": r.note}
+        for r in station.reviews
+    ], ("plan_sha256", "year", "reviewed_by", "reviewed_on", "note"))  # fmt: skip
+    table("guidance", [
+        {"officer_id": g.officer_id, "year": g.year, "month": g.month, "given_by": g.given_by,
+         "given_on": g.given_on.isoformat(), "note": g.note}
+        for g in station.guidance
+    ], ("officer_id", "year", "month", "given_by", "given_on", "note"))  # fmt: skip
     table("access_log", [
         {"when": a.when.isoformat(timespec="seconds"), "who": a.who, "what": a.what,
          "records": a.records}

@@ -329,3 +329,27 @@ def test_cli_unknown_kind_is_bad_input_and_writes_nothing(named_db, tmp_path):
     assert f"{path}: row 3, column opinion_kind: 'grumble' is not one of" in result.output
     assert "Traceback" not in result.output
     assert named_db.read_bytes() == before
+
+
+def test_complaints_carry_the_day_headquarters_was_told(db, tmp_path):
+    from planner.opinions import mark_reported
+    from planner.store import station_update
+
+    record_outcomes(db, _outcomes(tmp_path, OUTCOMES), year=2027, today=TODAY)
+    station = read_station(db)
+    # complaints heard on 3 and 12 March; as of 13 March the first is overdue, the second due
+    out = write_opinion_outputs(tmp_path / "a", station, 2027, 3, today=date(2027, 3, 13))
+    status = {r["target_id"]: (r["reported_on"], r["status"]) for r in _csv(out.complaints_csv)}
+    assert status == {"T002": ("", "overdue"), "T001": ("", "due")}
+    with pytest.raises(ValueError, match="before the complaint"):
+        mark_reported(read_station(db), 2027, 3, date(2027, 3, 5))
+    with station_update(db) as st_:
+        assert mark_reported(st_, 2027, 3, date(2027, 3, 13)) == 2
+    with station_update(db) as st_:
+        assert mark_reported(st_, 2027, 3, date(2027, 3, 20)) == 0  # already dated: kept
+    station = read_station(db)
+    out = write_opinion_outputs(tmp_path / "b", station, 2027, 3, today=date(2027, 3, 31))
+    status = {r["target_id"]: (r["reported_on"], r["status"]) for r in _csv(out.complaints_csv)}
+    assert status == {"T002": ("2027-03-13", "reported_late"), "T001": ("2027-03-13", "reported")}
+    # only complaints are dated
+    assert {x.target_id for x in station.visits if x.reported_on} == {"T001", "T002"}
