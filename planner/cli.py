@@ -326,21 +326,30 @@ def info(db: Path, year: int | None, access_log: bool) -> None:
 @click.option("--out", "out_path", type=STATION, required=True,
               help="The copy to write (.gpkg or a PostGIS URL).")  # fmt: skip
 @click.option("--redact", is_flag=True, help="Remove names and free text, cut places to the 丁目.")
+@click.option(
+    "--beat",
+    "beat_id",
+    default=None,
+    help="An officer's copy: this beat alone (its targets, visits and officers).",
+)
 @_handle_errors
-def export(db: Path, out_path: Path, redact: bool) -> None:
+def export(db: Path, out_path: Path, redact: bool, beat_id: str | None = None) -> None:
     """Write a copy of the station file; --redact makes one fit to share.
 
     A full copy holds residents' names and is logged in the station's access log; a redacted
     copy (names, notes and opinions removed, addresses cut to the 丁目 and points moved to its
-    centre) is for supervisors and scenario work.
+    centre, the policy's sensitive 別表 codes dropped) is for supervisors and scenario work;
+    --beat makes a 受持警察官's copy holding that beat alone.
 
     \b
     Example:
       planner export --db demo/demo.gpkg --redact --out shared/demo_redacted.gpkg
+      planner export --db demo/demo.gpkg --beat K1-1 --out officer_K1-1.gpkg
       planner export --db demo/demo.gpkg --out "postgresql:///hq?station=demo"
     """  # fmt: skip
     from planner._errors import InputError
-    from planner.redact import named_records, redacted
+    from planner.policy import load_policy
+    from planner.redact import beat_copy, named_records, redacted
     from planner.store import log_access, read_station, read_streets, write_station
     from planner.store_pg import describe, same_station
 
@@ -348,13 +357,20 @@ def export(db: Path, out_path: Path, redact: bool) -> None:
     if same_station(out_path, db):
         raise InputError(f"{where}: the copy must not overwrite the station file")
     station = read_station(db)
-    copy = redacted(station) if redact else station
+    if beat_id is not None:
+        if beat_id not in {b.beat_id for b in station.beats}:
+            raise InputError(f"--beat: unknown beat {beat_id!r}")
+        station = beat_copy(station, beat_id)
+    sensitive = load_policy(station.policy).sensitive_reasons
+    copy = redacted(station, sensitive) if redact else station
     write_station(copy, out_path, streets=read_streets(db))
     records = named_records(copy)
+    what = f" --beat {beat_id}" if beat_id else ""
     if records:
-        log_access(db, f"export → {where}", records)
+        log_access(db, f"export{what} → {where}", records)
     kind = "redacted copy (no names)" if redact else f"full copy ({records} named records, logged)"
-    click.echo(f"wrote {where}: {kind}, {len(copy.targets)} targets")
+    scope = f"beat {beat_id} alone, " if beat_id else ""
+    click.echo(f"wrote {where}: {kind}, {scope}{len(copy.targets)} targets")
 
 
 def _print_summary(station, year: int) -> None:
@@ -834,7 +850,7 @@ def guide(db: Path, officer_id: str, month, by: str, note: str) -> None:
 
     \b
     Shown per officer on planner progress --by officer.  Example:
-      planner guide --db demo/demo.gpkg --officer O-K1-1 --month 2027-03 \\
+      planner guide --db demo/demo.gpkg --officer OF01 --month 2027-03 \\
         --by '警部補 高橋' --note '夕方の訪問を増やすこと'
     """  # fmt: skip
     from planner.supervision import record_guidance
@@ -842,6 +858,35 @@ def guide(db: Path, officer_id: str, month, by: str, note: str) -> None:
     added = record_guidance(db, officer_id, month.year, month.month, by=by, note=note)
     state = "recorded" if added else "already there"
     click.echo(f"{officer_id} {month:%Y-%m}: guidance {state}")
+
+
+@main.command()
+@DB_OPTION
+@click.option(
+    "--before",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Remove what is past retention before this day (default: today).",
+)
+@_handle_errors
+def purge(db: Path, before) -> None:
+    """Remove the records of moved-out and exempt households past their retention.
+
+    \b
+    A household that moved out (転出) or that the chief exempted is kept with its
+    visits for the policy's retention_years ([records] in the policy) after the
+    move or the order; then it goes with its visits, decisions, exemption order
+    and beat moves.  Active targets are never touched.  Counts are printed and the
+    purge is written to the station's access log.  Example:
+      planner purge --db demo/demo.gpkg --before 2031-01-01
+    """  # fmt: skip
+    from planner.records import purge_station
+
+    r = purge_station(db, before=before.date() if before else None)
+    click.echo(
+        f"purge before {r.before}: {r.targets} targets, {r.visits} visits, {r.approvals} "
+        f"decisions, {r.exemptions} exemption orders, {r.beat_moves} beat moves removed"
+    )
 
 
 @main.command()

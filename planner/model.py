@@ -334,6 +334,16 @@ class Guidance:
 
 
 @dataclass(frozen=True, slots=True)
+class BeatMove:
+    """A target re-imported under another beat of the station: its visits stay with it."""
+
+    target_id: str
+    from_beat: str
+    to_beat: str
+    moved_on: date  # the day of the import that moved it
+
+
+@dataclass(frozen=True, slots=True)
 class AccessEntry:
     """One line of the station's access log: an export that included residents' names."""
 
@@ -359,6 +369,7 @@ class Station:
     approvals: list[Approval] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
     guidance: list[Guidance] = field(default_factory=list)
+    beat_moves: list[BeatMove] = field(default_factory=list)
     access_log: list[AccessEntry] = field(default_factory=list)
 
     def beat(self, beat_id: str) -> Beat:

@@ -74,6 +74,8 @@ class Policy:
     slots: tuple[Slot, ...]
     month_factors: tuple[float, ...] = (1.0,) * 12
     no_visit_days: frozenset[tuple[int, int]] = frozenset()  # (month, day): e.g. 年末年始
+    retention_years: int = 3  # records of moved-out / exempt targets kept this long ([records])
+    sensitive_reasons: frozenset[str] = frozenset()  # 別表 codes a redacted copy drops (DV …)
 
     def visits_allowed(self, day: date) -> bool:
         """False on the calendar days the policy keeps free of visits (年末年始)."""
@@ -262,6 +264,7 @@ def policy_from_dict(raw: Mapping, *, source: str = "policy") -> Policy:
                 f"{source}: 'calendar.no_visit_days[{i}]' must be MM-DD, got {raw_day!r}"
             ) from None
         no_visit.add((month, day))
+    retention, sensitive = _records(raw, set(reasons), source)
     name = _text(need(raw, "name", ""), "name", source)
     return Policy(
         name=name,
@@ -272,7 +275,25 @@ def policy_from_dict(raw: Mapping, *, source: str = "policy") -> Policy:
         slots=tuple(slots),
         month_factors=tuple(float(f) for f in factors),
         no_visit_days=frozenset(no_visit),
+        retention_years=retention,
+        sensitive_reasons=sensitive,
     )
+
+
+def _records(raw: Mapping, reasons: set[str], source: str) -> tuple[int, frozenset[str]]:
+    """The ``[records]`` table: ``retention_years`` (whole number >= 1) and
+    ``sensitive_reasons`` (reason codes of the policy)."""
+    records = _table(raw.get("records", {}), "records", source)
+    years = records.get("retention_years", 3)
+    if not isinstance(years, int) or isinstance(years, bool) or years < 1:
+        raise InputError(f"{source}: 'records.retention_years' must be a whole number >= 1")
+    codes = records.get("sensitive_reasons", [])
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        raise InputError(f"{source}: 'records.sensitive_reasons' must be a list of reason codes")
+    unknown = sorted(set(codes) - reasons)
+    if unknown:
+        raise InputError(f"{source}: 'records.sensitive_reasons' has unknown codes {unknown}")
+    return years, frozenset(codes)
 
 
 def classify(kind: TargetKind | str, reasons: Iterable[str], policy: Policy) -> str:

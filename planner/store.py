@@ -43,6 +43,7 @@ from planner.model import (
     Approval,
     Availability,
     Beat,
+    BeatMove,
     Card,
     CardLeft,
     Decision,
@@ -64,6 +65,7 @@ from planner.model import (
     Visit,
 )
 from planner.policy import Policy, classify
+from planner.records import merge_targets
 
 log = logging.getLogger(__name__)
 
@@ -183,8 +185,34 @@ def log_access(path: str | Path, what: str, records: int) -> AccessEntry:
     entry = AccessEntry(datetime.now().replace(microsecond=0), getpass.getuser(), what, records)
     with station_update(path) as station:
         station.access_log.append(entry)
+    if _postgis(path) is None:
+        append_access_file(path, entry)
     log.info("access log: %s by %s (%d records)", what, entry.who, records)
     return entry
+
+
+def access_file(path: str | Path) -> Path:
+    """The access log kept beside a station file, outside it: ``<station>.gpkg.access.log``."""
+    path = Path(path)
+    return path.with_name(path.name + ".access.log")
+
+
+def append_access_file(path: str | Path, entry: AccessEntry) -> Path:
+    """Append one line (tab-separated: when, who, records, what) to :func:`access_file`.
+
+    The file is only ever opened for appending and is created owner-only, so a copy of the
+    station file cannot take its own audit trail with it (an office may also make it
+    append-only with ``chattr +a``).
+    """
+    log_path = access_file(path)
+    line = f"{entry.when.isoformat(sep=' ')}\t{entry.who}\t{entry.records}\t{entry.what}\n"
+    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line.encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return log_path
 
 
 def _snapshot(station: Station) -> tuple:
@@ -404,6 +432,12 @@ def read_station(path: str | Path) -> Station:
                 Guidance(str(r.officer_id), int(r.year), int(r.month), _s(r.given_by),
                          date.fromisoformat(r.given_on), _s(r.note))
             )  # fmt: skip
+    if "beat_moves" in layers:
+        for r in _read_table(path, "beat_moves").itertuples(index=False):
+            station.beat_moves.append(
+                BeatMove(str(r.target_id), str(r.from_beat), str(r.to_beat),
+                         date.fromisoformat(r.moved_on))
+            )  # fmt: skip
     if "access_log" in layers:
         for r in _read_table(path, "access_log").itertuples(index=False):
             station.access_log.append(
@@ -551,6 +585,11 @@ def _write_layers(station: Station, tmp: Path, streets: nx.MultiDiGraph | None) 
          "given_on": g.given_on.isoformat(), "note": g.note}
         for g in station.guidance
     ], ("officer_id", "year", "month", "given_by", "given_on", "note"))  # fmt: skip
+    table("beat_moves", [
+        {"target_id": m.target_id, "from_beat": m.from_beat, "to_beat": m.to_beat,
+         "moved_on": m.moved_on.isoformat()}
+        for m in station.beat_moves
+    ], ("target_id", "from_beat", "to_beat", "moved_on"))  # fmt: skip
     table("access_log", [
         {"when": a.when.isoformat(timespec="seconds"), "who": a.who, "what": a.what,
          "records": a.records}
@@ -919,7 +958,9 @@ def import_files(
     """Import user files into a station file (created if absent) in one atomic write.
 
     Files are applied in dependency order (posts, beats, officers, officer days, targets), each
-    validated against what precedes it; records with a known id replace the stored ones.  When
+    validated against what precedes it; records with a known id replace the stored ones (a
+    target keeps what its recorded visits gave it, and a move to another beat is kept:
+    :func:`planner.records.merge_targets`).  When
     any file has a bad row nothing is written and the :class:`RowError` names every problem.
 
     Returns
@@ -966,6 +1007,9 @@ def import_files(
             new_targets = targets_from_file(
                 path, policy=policy, beat_ids=beat_ids, posts=station.posts, today=today
             )
-            station.targets = merge_by_id(station.targets, new_targets, "target_id")
+            station.targets, moves = merge_targets(
+                station.targets, new_targets, today or date.today()
+            )
+            station.beat_moves += moves
         write_station(station, db, streets=streets)
     return station

@@ -112,6 +112,7 @@ LAYERS: tuple[Layer, ...] = (
                       *_text("reviewed_by", "reviewed_on", "note"))),
     Layer("guidance", (*_text("officer_id"), ("year", INTEGER), ("month", INTEGER),
                        *_text("given_by", "given_on", "note"))),
+    Layer("beat_moves", _text("target_id", "from_beat", "to_beat", "moved_on")),
     Layer("access_log", (*_text("when", "who", "what"), ("records", INTEGER))),
     Layer("exemptions", _text("target_id", "ordered_by", "date", "reason")),
     Layer("street_nodes", (("osmid", BIGINT), ("x", FLOAT), ("y", FLOAT)), "Point", "Point"),
