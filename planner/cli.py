@@ -16,7 +16,9 @@ from pathlib import Path
 
 import click
 
+from planner import store_pg
 from planner._errors import InputError, PlannerError
+from planner.access import ROLE_LABELS_JA, Grant, Role
 
 log = logging.getLogger("planner")
 
@@ -858,6 +860,48 @@ def guide(db: Path, officer_id: str, month, by: str, note: str) -> None:
     added = record_guidance(db, officer_id, month.year, month.month, by=by, note=note)
     state = "recorded" if added else "already there"
     click.echo(f"{officer_id} {month:%Y-%m}: guidance {state}")
+
+
+@main.command()
+@DB_OPTION
+@click.option("--login", required=True, help="The person's database login (one per person).")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    help="officer 受持警察官 (--beat), handler 取扱責任者 (--post), manager 管理責任者, "
+    "chief 統括管理責任者.",
+)
+@click.option("--beat", "beat_id", default="", help="An officer's beat.")
+@click.option("--post", "post_id", default="", help="A handler's post.")
+@click.option("--revoke", is_flag=True, help="Take the login's access to this station away.")
+@_handle_errors
+def grant(db: str, login: str, role: str | None, beat_id: str, post_id: str, revoke: bool) -> None:
+    """Give a person access to the rows their role allows (PostGIS stations).
+
+    \b
+    The database enforces it with row-level security on every table that names a
+    household: an officer reads their own beat, a handler their post's beats, a
+    manager or chief the whole station (and its access log) — with the planner or
+    with raw SQL alike.  For a GeoPackage station give an officer their own beat
+    with planner export --beat.  Example:
+      planner grant --db "postgresql:///hq?station=midori" --login yamada \\
+        --role officer --beat K1-1
+    """  # fmt: skip
+    if not store_pg.is_url(db):
+        raise InputError(
+            f"{db}: roles are enforced by PostgreSQL; for a GeoPackage station give an officer "
+            "a copy of their own beat (planner export --beat)"
+        )
+    if revoke:
+        gone = store_pg.revoke_access(db, login)
+        click.echo(f"{login}: access " + ("revoked" if gone else "was not granted"))
+        return
+    if role is None:
+        raise InputError("--role: give the login's role (or --revoke)")
+    store_pg.grant_access(db, Grant(login, Role(role), beat_id or post_id))
+    for g in store_pg.access_grants(db):
+        scope = f" {g.scope}" if g.scope else ""
+        click.echo(f"{g.login}\t{ROLE_LABELS_JA[g.role]} ({g.role.value}{scope})")
 
 
 @main.command()

@@ -51,6 +51,7 @@ import shapely
 
 from planner import store
 from planner._errors import InputError, PlannerError
+from planner.access import Grant, Role, check_grant
 from planner.model import Station
 
 if TYPE_CHECKING:
@@ -309,6 +310,8 @@ def write_station(station: Station, url: str, *, streets: nx.MultiDiGraph | None
             layer = _BY_NAME[name]
             _create(conn, target.schema, layer, tables.get(name))
             _replace_rows(conn, target.schema, layer, layer_rows)
+        if ACCESS_TABLE in tables:  # a new table is protected like the others at once
+            _secure(conn, target.schema)
     log.info("wrote %s: %d targets in %d beats", target.label, len(station.targets),
              len(station.beats))  # fmt: skip
 
@@ -440,3 +443,152 @@ def _read_layer(
         return frame
     geoms = shapely.from_wkb([r[-1] for r in rows]) if rows else []
     return gpd.GeoDataFrame(frame, geometry=geoms, crs=store.CRS)
+
+
+# --------------------------------------------------------------------------------------------
+# who may read which rows: login roles and row-level security (planner.access)
+
+ACCESS_TABLE = "planner_access"
+_BY_BEAT = "beat_id IN (SELECT {s}.planner_visible_beats())"
+_BY_TARGET = "target_id IN (SELECT target_id FROM {s}.targets)"
+_BY_OFFICER = "officer_id IN (SELECT officer_id FROM {s}.officers)"
+ROW_RULES: dict[str, str] = {
+    "beats": _BY_BEAT,
+    "targets": _BY_BEAT,
+    "officers": _BY_BEAT,
+    "posts": "post_id IN (SELECT post_id FROM {s}.beats)",
+    "visits": _BY_TARGET,
+    "approvals": _BY_TARGET,
+    "exemptions": _BY_TARGET,
+    "beat_moves": _BY_TARGET,
+    "officer_days": _BY_OFFICER,
+    "guidance": _BY_OFFICER,
+    "access_log": "{s}.planner_sees_all()",
+    ACCESS_TABLE: "login = session_user OR {s}.planner_sees_all()",
+}
+"""The rows a login of the station may read, per table (``{s}``: the station's schema).  Tables
+not listed (``meta``, ``reviews``: plan hashes, the streets) hold no resident's data."""
+
+_FUNCTIONS = """
+CREATE OR REPLACE FUNCTION {s}.planner_visible_beats() RETURNS SETOF text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  SELECT b.beat_id FROM {s}.beats b
+  WHERE EXISTS (
+    SELECT 1 FROM {s}.planner_access a
+    WHERE a.login = session_user
+      AND (a.role IN ('manager', 'chief')
+           OR (a.role = 'officer' AND a.scope = b.beat_id)
+           OR (a.role = 'handler' AND a.scope = b.post_id)))
+$$;
+CREATE OR REPLACE FUNCTION {s}.planner_sees_all() RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  SELECT EXISTS (SELECT 1 FROM {s}.planner_access a
+                 WHERE a.login = session_user AND a.role IN ('manager', 'chief'))
+$$;
+"""
+
+
+def grant_access(url: str, grant: Grant) -> None:
+    """Give one person (a database login) read access to the rows their role allows.
+
+    Creates the login role if it does not exist (without a password: set one, or use the
+    server's own authentication, as the DBA does for any login), records the grant in the
+    station's ``planner_access`` table and turns on row-level security on every table that
+    names a household (:data:`ROW_RULES`), so that raw SQL sees what the planner shows.
+    Officers and handlers may also add visits of their own beats (``INSERT`` on ``visits``).
+
+    Raises
+    ------
+    InputError
+        If the station does not exist or the grant does not fit it (:func:`check_grant`).
+    """
+    from psycopg import sql
+
+    target = parse_url(url)
+    grant = check_grant(read_station(url), grant)
+    with _session(target) as conn, conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_WRITE_CLASS, _key(target)))
+        conn.execute(_sql("CREATE TABLE IF NOT EXISTS {}.{} (login text PRIMARY KEY, "
+                          "role text NOT NULL, scope text NOT NULL DEFAULT '')",
+                          target.schema, ACCESS_TABLE))  # fmt: skip
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (grant.login,)).fetchone():
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(grant.login)))
+        conn.execute(
+            _sql("INSERT INTO {}.{} (login, role, scope) VALUES (%s, %s, %s) ON CONFLICT (login) "
+                 "DO UPDATE SET role = EXCLUDED.role, scope = EXCLUDED.scope",
+                 target.schema, ACCESS_TABLE),
+            (grant.login, grant.role.value, grant.scope),
+        )  # fmt: skip
+        _secure(conn, target.schema)
+    log.info("%s: %s may read as %s", target.label, grant.login, grant.role.value)
+
+
+def revoke_access(url: str, login: str) -> bool:
+    """Take a login's access to the station away; ``False`` when it had none."""
+    target = parse_url(url)
+    with _session(target) as conn, conn.transaction():
+        if ACCESS_TABLE not in _tables(conn, target.schema):
+            return False
+        gone = conn.execute(
+            _sql("DELETE FROM {}.{} WHERE login = %s", target.schema, ACCESS_TABLE), (login,)
+        ).rowcount
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone():
+            revoke = "REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM {}"
+            conn.execute(_sql(revoke, target.schema, login))
+            conn.execute(_sql("REVOKE USAGE ON SCHEMA {} FROM {}", target.schema, login))
+    return bool(gone)
+
+
+def access_grants(url: str) -> list[Grant]:
+    """The station's grants, by login (empty when nobody was given access)."""
+    target = parse_url(url)
+    with _session(target) as conn:
+        if ACCESS_TABLE not in _tables(conn, target.schema):
+            return []
+        rows = conn.execute(
+            _sql("SELECT login, role, scope FROM {}.{} ORDER BY login", target.schema, ACCESS_TABLE)
+        ).fetchall()
+    return [Grant(login, Role(role), scope) for login, role, scope in rows]
+
+
+def _secure(conn: psycopg.Connection, schema: str) -> None:
+    """Row-level security, read grants and the helper functions on every table of ``schema``.
+
+    Idempotent; run after each grant and after each write that may have created a table.
+    """
+    from psycopg import sql
+
+    s = sql.Identifier(schema).as_string(conn)
+    tables = _tables(conn, schema)
+    conn.execute(_FUNCTIONS.format(s=s))
+    for table, rule in ROW_RULES.items():
+        if table not in tables:
+            continue
+        name = sql.Identifier(schema, table)
+        conn.execute(sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(name))
+        conn.execute(sql.SQL("DROP POLICY IF EXISTS planner_read ON {}").format(name))
+        conn.execute(
+            sql.SQL("CREATE POLICY planner_read ON {} FOR SELECT USING (" + rule.format(s=s) + ")")
+            .format(name)
+        )  # fmt: skip
+    if "visits" in tables:
+        name = sql.Identifier(schema, "visits")
+        conn.execute(sql.SQL("DROP POLICY IF EXISTS planner_record ON {}").format(name))
+        conn.execute(
+            sql.SQL("CREATE POLICY planner_record ON {} FOR INSERT WITH CHECK ("
+                    + _BY_TARGET.format(s=s) + ")").format(name)
+        )  # fmt: skip
+    grants = conn.execute(
+        _sql("SELECT login, role FROM {}.{}", schema, ACCESS_TABLE)
+    ).fetchall()  # fmt: skip
+    for login, role in grants:
+        who = sql.Identifier(login)
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), who))
+        conn.execute(
+            sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}")
+            .format(sql.Identifier(schema), who)
+        )  # fmt: skip
+        if role in (Role.OFFICER.value, Role.HANDLER.value) and "visits" in tables:
+            conn.execute(
+                sql.SQL("GRANT INSERT ON {} TO {}").format(sql.Identifier(schema, "visits"), who)
+            )
