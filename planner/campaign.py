@@ -32,7 +32,7 @@ from pathlib import Path
 import networkx as nx
 
 from planner._errors import InputError
-from planner.model import Station, TargetKind
+from planner.model import CampaignOrder, Station, TargetKind
 from planner.patrol import PatrolRoute, patrol_routes
 from planner.policy import Policy, due_targets
 from planner.replan import replan_year
@@ -51,7 +51,7 @@ from planner.schedule import (
     plan_year,
     with_campaign,
 )
-from planner.store import atomic_path
+from planner.store import atomic_path, station_update
 
 KINDS: tuple[str, ...] = tuple(k.value for k in TargetKind)
 """Target kinds a campaign may cover (``--kinds``)."""
@@ -750,3 +750,41 @@ def write_displaced(path: str | Path, rows: Sequence[Displaced]) -> None:
         w.writerows((d.target_id, d.beat_id, d.old_date.isoformat(),
                      d.new_date.isoformat() if d.new_date else "", d.reason)
                     for d in rows)  # fmt: skip
+
+
+def order_on_record(
+    campaign: Campaign,
+    *,
+    ordered_by: str,
+    reason: str,
+    ordered_on: date,
+    center: tuple[float, float],
+    radius_m: float,
+    kinds: Sequence[str],
+) -> CampaignOrder:
+    """The chief's order as kept in the station file: who, when, why, where and how long.
+
+    Raises
+    ------
+    InputError
+        If who ordered it or why is empty, or the order is dated after the campaign starts.
+    """
+    if not ordered_by.strip():
+        raise InputError("--ordered-by: name who ordered the campaign (e.g. 署長 宮城一郎)")
+    if not reason.strip():
+        raise InputError("--reason: say why the campaign was ordered (the incident)")
+    if ordered_on > campaign.start:
+        raise InputError(f"--ordered-on {ordered_on} is after the campaign starts {campaign.start}")
+    days = (campaign.end - campaign.start).days + 1
+    return CampaignOrder(ordered_by.strip(), ordered_on, reason.strip(), campaign.start, days,
+                         center[0], center[1], float(radius_m), ",".join(kinds),
+                         len(campaign.target_ids))  # fmt: skip
+
+
+def record_order(db: str | Path, order: CampaignOrder) -> bool:
+    """Keep a campaign order in the station file; ``False`` when the same order is there."""
+    with station_update(db) as station:
+        if order in station.campaign_orders:
+            return False
+        station.campaign_orders.append(order)
+        return True

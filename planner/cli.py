@@ -1246,12 +1246,16 @@ def _report_front_load(fl) -> None:
 @click.option("--search-plans", type=click.IntRange(0, 20), default=6, show_default=True,
               help="Plannings allowed to find the days the campaign needs when --days is too "
               "short (0: do not search).")  # fmt: skip
+@click.option("--ordered-by", default="", help="Who ordered the campaign (kept on record).")
+@click.option("--reason", default="", help="Why: the incident (kept on record).")
+@click.option("--ordered-on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Day of the order (default: today, or --start if that is earlier).")  # fmt: skip
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder for plan.csv, unplanned.csv, displaced.csv, forms and "
               "routes/.")  # fmt: skip
 @_handle_errors
 def campaign(db, center, radius, start, days, kinds, plan_path, year, keep, time_limit,
-             search_plans, out_dir) -> None:  # fmt: skip
+             search_plans, ordered_by, reason, ordered_on, out_dir) -> None:  # fmt: skip
     """Re-plan so that every target in a circle is visited within N days (a campaign).
 
     \b
@@ -1261,16 +1265,21 @@ def campaign(db, center, radius, start, days, kinds, plan_path, year, keep, time
     plan.csv, unplanned.csv, approvals.csv and forms as `replan` does,
     displaced.csv (visits of the old plan moved or dropped) and route sheets
     for every campaign day (routes/).  If N days are too short for the
-    officers' hours, says how many days the campaign needs.  Example:
+    officers' hours, says how many days the campaign needs.  With --ordered-by
+    and --reason the order is kept in the station file (who, when, why, where).
+    Example:
       planner campaign --db demo/demo.gpkg --center 140.870,38.272 --radius 100 \\
-        --start 2027-05-10 --days 14 --plan demo/plan/plan.csv --out demo/campaign
+        --start 2027-05-10 --days 14 --plan demo/plan/plan.csv --out demo/campaign \\
+        --ordered-by '署長 宮城一郎' --reason '5月8日 空き巣連続発生'
     """  # fmt: skip
     from planner.campaign import (
         campaign_order,
         campaign_patrols,
+        order_on_record,
         parse_center,
         parse_kinds,
         plan_campaign,
+        record_order,
         write_displaced,
     )
     from planner.planfiles import write_campaign, write_plan_outputs, write_route_outputs
@@ -1284,6 +1293,16 @@ def campaign(db, center, radius, start, days, kinds, plan_path, year, keep, time
     year = year or first.year
     order = campaign_order(station, year, center=parse_center(center), radius_m=radius,
                            start=first, days=days, kinds=parse_kinds(kinds))  # fmt: skip
+    if ordered_by or reason:
+        when = ordered_on.date() if ordered_on else min(date.today(), first)
+        kept = order_on_record(order, ordered_by=ordered_by, reason=reason, ordered_on=when,
+                               center=parse_center(center), radius_m=radius,
+                               kinds=parse_kinds(kinds))  # fmt: skip
+        added = record_order(db, kept)
+        click.echo(f"campaign order {'kept on record' if added else 'already on record'}: "
+                   f"{kept.ordered_by}, {kept.ordered_on}, {kept.reason}")  # fmt: skip
+    else:
+        click.echo("note: the order is not on record (give --ordered-by and --reason)", err=True)
     old, old_unplanned = _read_plan_dir(plan_path)
     params = YearParams(time_limit_s=time_limit)
     result = plan_campaign(station, policy, year, old, order, old_unplanned=old_unplanned,

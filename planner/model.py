@@ -334,6 +334,23 @@ class Guidance:
 
 
 @dataclass(frozen=True, slots=True)
+class CampaignOrder:
+    """The chief's order of a visiting campaign after a serious crime (Aomori 第4-3), on record:
+    who ordered it, when, why, and the circle and days it covers."""
+
+    ordered_by: str
+    ordered_on: date
+    reason: str
+    start: date
+    days: int
+    lon: float
+    lat: float
+    radius_m: float
+    kinds: str  # "household,business"
+    targets: int  # targets in the circle when ordered
+
+
+@dataclass(frozen=True, slots=True)
 class BeatMove:
     """A target re-imported under another beat of the station: its visits stay with it."""
 
@@ -370,6 +387,7 @@ class Station:
     reviews: list[Review] = field(default_factory=list)
     guidance: list[Guidance] = field(default_factory=list)
     beat_moves: list[BeatMove] = field(default_factory=list)
+    campaign_orders: list[CampaignOrder] = field(default_factory=list)
     access_log: list[AccessEntry] = field(default_factory=list)
 
     def beat(self, beat_id: str) -> Beat:

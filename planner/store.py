@@ -44,6 +44,7 @@ from planner.model import (
     Availability,
     Beat,
     BeatMove,
+    CampaignOrder,
     Card,
     CardLeft,
     Decision,
@@ -438,6 +439,13 @@ def read_station(path: str | Path) -> Station:
                 BeatMove(str(r.target_id), str(r.from_beat), str(r.to_beat),
                          date.fromisoformat(r.moved_on))
             )  # fmt: skip
+    if "campaign_orders" in layers:
+        for r in _read_table(path, "campaign_orders").itertuples(index=False):
+            station.campaign_orders.append(
+                CampaignOrder(_s(r.ordered_by), date.fromisoformat(r.ordered_on), _s(r.reason),
+                              date.fromisoformat(r.start), int(r.days), float(r.lon),
+                              float(r.lat), float(r.radius_m), _s(r.kinds), int(r.targets))
+            )  # fmt: skip
     if "access_log" in layers:
         for r in _read_table(path, "access_log").itertuples(index=False):
             station.access_log.append(
@@ -590,6 +598,13 @@ def _write_layers(station: Station, tmp: Path, streets: nx.MultiDiGraph | None) 
          "moved_on": m.moved_on.isoformat()}
         for m in station.beat_moves
     ], ("target_id", "from_beat", "to_beat", "moved_on"))  # fmt: skip
+    table("campaign_orders", [
+        {"ordered_by": c.ordered_by, "ordered_on": c.ordered_on.isoformat(), "reason": c.reason,
+         "start": c.start.isoformat(), "days": c.days, "lon": c.lon, "lat": c.lat,
+         "radius_m": c.radius_m, "kinds": c.kinds, "targets": c.targets}
+        for c in station.campaign_orders
+    ], ("ordered_by", "ordered_on", "reason", "start", "days", "lon", "lat", "radius_m", "kinds",
+        "targets"))  # fmt: skip
     table("access_log", [
         {"when": a.when.isoformat(timespec="seconds"), "who": a.who, "what": a.what,
          "records": a.records}

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import tiny_station
 
+from planner._errors import InputError
 from planner.campaign import (
     Displaced,
     campaign_order,
@@ -234,8 +235,12 @@ def test_command_writes_the_plan_displaced_and_route_sheets(tiny_db, tmp_path):
         if r["target_id"] in in_window and r["date"] >= "2027-05-10"
     )
     routes = {p.name for p in (out / "routes").iterdir()}
-    assert routes == {f"route_B1_2027-05-10.{ext}" for ext in ("csv", "html", "pdf")}
-    stops = {r["target_id"] for r in _rows(out / "routes" / "route_B1_2027-05-10.csv")}
+    officer = next(
+        r["officer_id"] for r in plan if (r["beat_id"], r["date"]) == ("B1", "2027-05-10")
+    )
+    stem = f"route_B1_2027-05-10_{officer}"  # the officer in every route file's name
+    assert routes == {f"{stem}.{ext}" for ext in ("csv", "html", "pdf")}
+    stops = {r["target_id"] for r in _rows(out / "routes" / f"{stem}.csv")}
     assert in_window <= stops
     check = runner.invoke(main, ["verify", "--db", str(db), "--plan", str(out / "plan.csv"),
                                  "--from", "2027-05-10"])  # fmt: skip
@@ -279,3 +284,35 @@ def test_bad_orders_exit_2_with_a_clear_message(tiny_db, tmp_path, change, messa
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_the_order_is_kept_on_record_with_who_why_and_when(tmp_path):
+    from planner.campaign import order_on_record
+    from planner.store import read_station
+
+    st = _two_beats()
+    db = tmp_path / "camp.gpkg"
+    write_station(st, db)
+    args = ["campaign", "--db", str(db), "--center", _centre(st), "--radius", "80", "--start",
+            "2027-05-10", "--days", "3", "--time-limit", "1", "--search-plans", "0",
+            "--ordered-by", "署長 宮城一郎", "--reason", "5月8日 空き巣連続発生",
+            "--ordered-on", "2027-05-09", "--out", str(tmp_path / "out")]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "campaign order kept on record: 署長 宮城一郎, 2027-05-09" in result.output
+    (order,) = read_station(db).campaign_orders
+    assert (order.ordered_by, order.ordered_on, order.reason) == (
+        "署長 宮城一郎", date(2027, 5, 9), "5月8日 空き巣連続発生",
+    )  # fmt: skip
+    assert (order.start, order.days, order.radius_m, order.targets) == (
+        date(2027, 5, 10), 3, 80.0, 5,
+    )  # fmt: skip
+    camp = Campaign(frozenset({"T008"}), date(2027, 5, 10), date(2027, 5, 12))
+    kw = dict(center=(140.0, 38.0), radius_m=80, kinds=("household",))
+    for by, why, on, words in [
+        ("", "x", date(2027, 5, 9), "--ordered-by"),
+        ("署長", " ", date(2027, 5, 9), "--reason"),
+        ("署長", "x", date(2027, 5, 11), "after the campaign starts"),
+    ]:
+        with pytest.raises(InputError, match=words):
+            order_on_record(camp, ordered_by=by, reason=why, ordered_on=on, **kw)
