@@ -31,6 +31,7 @@ from planner import _validate as v
 from planner._errors import InputError, RowError
 from planner.model import Approval, Decision, Station
 from planner.policy import Policy
+from planner.records import upsert
 
 log = logging.getLogger(__name__)
 
@@ -220,22 +221,9 @@ def apply_approvals(station: Station, rows: Sequence[ApprovalRow]) -> ApproveRes
     A decision equal to the stored one of its visit is already recorded; a differing one
     replaces it in place; a visit without a decision gets the new one (appended in file order).
     """
-    stored = {a.key: i for i, a in enumerate(station.approvals)}
-    added = already = replaced = 0
-    for r in rows:
-        a = r.approval
-        i = stored.get(a.key)
-        if i is None:
-            stored[a.key] = len(station.approvals)
-            station.approvals.append(a)
-            added += 1
-        elif station.approvals[i] == a:
-            already += 1
-        else:
-            station.approvals[i] = a
-            replaced += 1
+    done = upsert(station.approvals, (r.approval for r in rows), key=lambda a: a.key)
     approved = sum(r.approval.decision is Decision.APPROVE for r in rows)
-    return ApproveResult(added, already, replaced, approved, len(rows) - approved)
+    return ApproveResult(done.added, done.already, done.replaced, approved, len(rows) - approved)
 
 
 def record_approvals(

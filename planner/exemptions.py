@@ -23,6 +23,7 @@ from typing import Any
 from planner import _validate as v
 from planner._errors import InputError, RowError
 from planner.model import Exemption, Station, Target
+from planner.records import upsert
 
 log = logging.getLogger(__name__)
 
@@ -141,22 +142,9 @@ def apply_exemptions(station: Station, rows: Iterable[ExemptionRow]) -> ExemptRe
     """
     from planner.store import with_exemptions
 
-    stored = {e.target_id: i for i, e in enumerate(station.exemptions)}
-    added = already = replaced = 0
-    for r in rows:
-        e = r.exemption
-        i = stored.get(e.target_id)
-        if i is None:
-            stored[e.target_id] = len(station.exemptions)
-            station.exemptions.append(e)
-            added += 1
-        elif station.exemptions[i] == e:
-            already += 1
-        else:
-            station.exemptions[i] = e
-            replaced += 1
+    done = upsert(station.exemptions, (r.exemption for r in rows), key=lambda e: e.target_id)
     with_exemptions(station)
-    return ExemptResult(added, already, replaced)
+    return ExemptResult(done.added, done.already, done.replaced)
 
 
 def exemptions_in_effect(

@@ -12,13 +12,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import TypeVar
 
 from planner.model import BeatMove, Card, Station, Target
 
 _CARD_RANK = {Card.NONE: 0, Card.PROVISIONAL: 1, Card.FULL: 2}
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class Upserted:
+    """What :func:`upsert` did: records added, already there as they are, replaced."""
+
+    added: int
+    already: int
+    replaced: int
+
+
+def upsert(stored: list[R], incoming: Iterable[R], key: Callable[[R], Hashable]) -> Upserted:
+    """Keep one record per key in ``stored`` (in place): a new key is appended, an equal record
+    is already there, a differing one replaces the stored record where it stands (a correction).
+    """
+    where = {key(x): i for i, x in enumerate(stored)}
+    added = already = replaced = 0
+    for x in incoming:
+        i = where.get(key(x))
+        if i is None:
+            where[key(x)] = len(stored)
+            stored.append(x)
+            added += 1
+        elif stored[i] == x:
+            already += 1
+        else:
+            stored[i] = x
+            replaced += 1
+    return Upserted(added, already, replaced)
 
 
 @dataclass(frozen=True, slots=True)
