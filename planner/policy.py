@@ -284,6 +284,9 @@ def _records(raw: Mapping, reasons: set[str], source: str) -> tuple[int, frozens
     """The ``[records]`` table: ``retention_years`` (whole number >= 1) and
     ``sensitive_reasons`` (reason codes of the policy)."""
     records = _table(raw.get("records", {}), "records", source)
+    unknown_keys = sorted(set(records) - {"retention_years", "sensitive_reasons"})
+    if unknown_keys:
+        raise InputError(f"{source}: unknown key 'records.{unknown_keys[0]}'")
     years = records.get("retention_years", 3)
     if not isinstance(years, int) or isinstance(years, bool) or years < 1:
         raise InputError(f"{source}: 'records.retention_years' must be a whole number >= 1")

@@ -1,9 +1,11 @@
 """The life of a register's records: beat moves on re-import, retention and disposal.
 
 * **Moves.**  A register re-imported with a known target under another beat of the station moves
-  the target: its recorded visits stay with it (they are keyed by target id), the state the visits
-  gave it (last interview, card, 仮カード date, move-out) is kept where the file is silent or
-  older, and the move is kept as a :class:`~planner.model.BeatMove` (from, to, day).
+  the target: its recorded visits stay with it (they are keyed by target id), what those visits
+  show (the last interview, the card they made, the day a record added it, a move-out) is kept
+  where the file is silent or older, and the move is kept as a
+  :class:`~planner.model.BeatMove` (from, to, day).  Without recorded visits the file's row
+  stands as it is: the register is the office's.
 * **Retention.**  Records of households that moved out (転出) or that the chief exempted are kept
   ``Policy.retention_years`` after the move or the order (the directives leave the period to a
   separate rule, Miyagi 第7-4), then :func:`purge` removes the target with its visits, decisions,
@@ -17,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TypeVar
 
-from planner.model import BeatMove, Card, Station, Target
+from planner.model import BeatMove, Card, Outcome, Station, Target, Visit
 
 _CARD_RANK = {Card.NONE: 0, Card.PROVISIONAL: 1, Card.FULL: 2}
 R = TypeVar("R")
@@ -75,40 +77,70 @@ def _later(a: date | None, b: date | None) -> date | None:
     return max(a, b)
 
 
-def keep_recorded_state(stored: Target, incoming: Target) -> Target:
-    """The incoming register row, with what recorded visits gave the stored target kept.
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What a target's recorded visits show: its last interview and the card they made."""
 
-    The later last interview, the more complete card, the day it entered the register by a
-    record, and a move-out the file does not mention.
+    last_interview: date | None = None
+    card: Card = Card.NONE
+    moved_out: date | None = None
+
+
+def recorded_state(visits: Sequence[Visit]) -> dict[str, Recorded]:
+    """Per target, what its recorded visits show (targets without visits are absent)."""
+    out: dict[str, Recorded] = {}
+    for x in sorted(visits, key=lambda x: x.date):
+        r = out.get(x.target_id, Recorded())
+        if x.outcome in (Outcome.VISITED, Outcome.NEW):
+            r = replace(r, last_interview=x.date, card=Card.FULL)
+        elif x.outcome is Outcome.PROVISIONAL and r.card is Card.NONE:
+            r = replace(r, card=Card.PROVISIONAL)
+        elif x.outcome is Outcome.MOVED_OUT and r.moved_out is None:
+            r = replace(r, moved_out=x.date)
+        out[x.target_id] = r
+    return out
+
+
+def keep_recorded_state(stored: Target, incoming: Target, recorded: Recorded) -> Target:
+    """The incoming register row, with what the target's recorded visits show kept.
+
+    The later of the file's last interview and the last recorded one, the more complete of the
+    file's card and the recorded one, the day a record added the target, and a recorded move-out
+    the file does not mention.
     """
-    card = max(stored.card, incoming.card, key=_CARD_RANK.__getitem__)
+    card = max(incoming.card, recorded.card, key=_CARD_RANK.__getitem__)
     return replace(
         incoming,
-        last_visit=_later(stored.last_visit, incoming.last_visit),
+        last_visit=_later(incoming.last_visit, recorded.last_interview),
         card=card,
         registered=incoming.registered or stored.registered,
-        moved_out=incoming.moved_out or stored.moved_out,
+        moved_out=incoming.moved_out or recorded.moved_out,
     )
 
 
 def merge_targets(
-    stored: Sequence[Target], incoming: Sequence[Target], on: date
+    stored: Sequence[Target],
+    incoming: Sequence[Target],
+    on: date,
+    visits: Sequence[Visit] = (),
 ) -> tuple[list[Target], list[BeatMove]]:
     """Targets after importing ``incoming`` over ``stored`` (order kept, new ids appended).
 
     Returns
     -------
     tuple
-        The merged targets (see :func:`keep_recorded_state`) and the beat moves of the import.
+        The merged targets (see :func:`keep_recorded_state`, from ``visits``, the station's
+        recorded visits) and the beat moves of the import.
     """
     by_id = {t.target_id: t for t in incoming}
+    recorded = recorded_state(visits)
     merged, moves = [], []
     for t in stored:
         new = by_id.pop(t.target_id, None)
         if new is None:
             merged.append(t)
             continue
-        merged.append(keep_recorded_state(t, new))
+        merged.append(keep_recorded_state(t, new, recorded.get(t.target_id, Recorded())))
         if new.beat_id != t.beat_id:
             moves.append(BeatMove(t.target_id, t.beat_id, new.beat_id, on))
     merged += [t for t in incoming if t.target_id in by_id]

@@ -1023,7 +1023,7 @@ def import_files(
                 path, policy=policy, beat_ids=beat_ids, posts=station.posts, today=today
             )
             station.targets, moves = merge_targets(
-                station.targets, new_targets, today or date.today()
+                station.targets, new_targets, today or date.today(), station.visits
             )
             station.beat_moves += moves
         write_station(station, db, streets=streets)

@@ -93,8 +93,9 @@ def test_purge_command_writes_counts_and_the_access_log(tmp_path):
 def test_a_target_moved_to_another_beat_keeps_its_history():
     st = tiny_station()
     met = replace(st.targets[1], last_visit=date(2027, 2, 1), card=Card.FULL)
+    visits = [Visit("T001", date(2027, 2, 1), "O1", Outcome.VISITED)]
     incoming = [replace(st.targets[1], beat_id="B2", last_visit=None, card=Card.NONE)]
-    merged, moves = merge_targets([st.targets[0], met], incoming, date(2027, 4, 1))
+    merged, moves = merge_targets([st.targets[0], met], incoming, date(2027, 4, 1), visits)
     assert [t.target_id for t in merged] == ["T000", "T001"]
     assert merged[1].beat_id == "B2"
     assert (merged[1].last_visit, merged[1].card) == (date(2027, 2, 1), Card.FULL)
@@ -102,8 +103,12 @@ def test_a_target_moved_to_another_beat_keeps_its_history():
         ("T001", "B1", "B2", date(2027, 4, 1))
     ]
     newer = [replace(met, last_visit=date(2027, 3, 1))]
-    merged, moves = merge_targets([met], newer, date(2027, 4, 1))
+    merged, moves = merge_targets([met], newer, date(2027, 4, 1), visits)
     assert merged[0].last_visit == date(2027, 3, 1) and moves == []
+    # without recorded visits the office's register stands as it is, older dates included
+    older = [replace(met, last_visit=date(2026, 1, 5), card=Card.NONE)]
+    merged, _ = merge_targets([met], older, date(2027, 4, 1))
+    assert (merged[0].last_visit, merged[0].card) == (date(2026, 1, 5), Card.NONE)
 
 
 def test_reimport_under_another_beat_keeps_visits_and_records_the_move(tmp_path):
@@ -127,7 +132,7 @@ def test_reimport_under_another_beat_keeps_visits_and_records_the_move(tmp_path)
     moved.write_text(f"{lines[0]}\n{row}\n", encoding="utf-8")
     st = store.import_files(db, targets=[moved], **kw)
     s1 = next(t for t in st.targets if t.target_id == "S0001")
-    assert s1.beat_id == "C1" and s1.last_visit == date(2026, 5, 10)
+    assert s1.beat_id == "C1" and s1.last_visit == date(2026, 10, 1)  # the recorded interview
     st = store.read_station(db)
     assert [(m.target_id, m.from_beat, m.to_beat) for m in st.beat_moves] == [
         ("S0001", "K1-1", "C1")
