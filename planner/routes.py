@@ -1,49 +1,58 @@
 """One officer-day route: the order of the doors of a duty slot, from the post and back.
 
-A day route is a small vehicle-routing problem with time windows, solved with the OR-Tools
-routing library (``RoutingModel``):
+A day route is a small vehicle-routing problem with time windows and optional stops (a
+prize-collecting VRPTW with one vehicle), described once as an integer instance and solved by
+the engine of :attr:`RouteParams.engine` behind one seam (:mod:`planner.routing.engines`):
+LKH-3 (elkai), PyVRP or OR-Tools routing; ``auto`` picks among them:
 
 * one vehicle, the officer, leaves the post at the shift start (the departure is then delayed as
   far as it goes without waiting at a door) and is back by the shift end;
 * each stop (a door) has a service time and a window (the card's availability, cut to the
   shift); a visit must start inside its window and end inside the shift;
 * mandatory stops (the plan's visits of the day) and optional stops (absent households to retry,
-  due households nearby) each sit in a disjunction: an optional stop is dropped for its penalty,
-  a mandatory stop for a penalty larger than every optional penalty and every route together,
-  so optional stops are taken only while time remains (highest penalty first), and a day too
-  full for its mandatory stops is reported (``dropped_mandatory`` with reasons, ``overrun_min``
-  from a re-solve with the end relaxed), never failed or trimmed silently;
+  due households nearby) each carry a drop penalty (OR-Tools: a disjunction; PyVRP: an optional
+  client whose prize is the penalty; LKH: insertion while the penalty outweighs the detour): an
+  optional stop is dropped for its penalty, a mandatory stop for a penalty larger than every
+  optional penalty and every route together, so optional stops are taken only while time
+  remains (highest penalty first), and a day too full for its mandatory stops is reported
+  (``dropped_mandatory`` with reasons, ``overrun_min`` from a re-solve with the end relaxed),
+  never failed or trimmed silently;
 * households of one apartment building (same ``building_id``, point and window) become one
   routing node whose service time is their sum, expanded again in id order; a building that
   does not fit whole is re-solved door by door.
 
-Travel times are whole seconds: street metres (:func:`planner.network.travel_matrix`) with a
-graph, straight-line metres x :data:`DETOUR` without one, at the mode's speed.  The matrix with
-the service time of the from-node is registered C++-side (``RegisterTransitMatrix``); the
-objective is travel time.  When that leaves a mandatory door out, a second solve also counts
+Travel times are whole seconds: street metres
+(:func:`planner.network.travel_and_distance_matrix`) with a graph, straight-line metres x
+:data:`DETOUR` without one, at the mode's speed; windows in seconds, so every route is checked
+in exact integer arithmetic (:func:`planner.routing.engines.check_routes`) before it is used.
+The objective is travel time.  When that leaves a mandatory door out, a second solve also counts
 the time back at the post (:data:`SPAN_COST`), which packs flexible doors early and leaves the
 evening to the evening-only households; the better of the two is kept.  Solver code does no
 I/O.
 
 Engine seam
 -----------
-:func:`_solve` is the only function that talks to OR-Tools routing; :func:`route_day`,
-:func:`solve_tsp` and :func:`solve_vrptw` (used by ``bench/bench_routes.py``) all go through it,
-so the benchmark measures the code the planner runs and the engine can be swapped in one place.
+:func:`_solve` is the only function that talks to a routing engine; :func:`route_day`,
+:func:`solve_tsp` and :func:`solve_vrptw` (used by ``bench/bench_routes.py``,
+``bench/bench_pvrp.py`` and the simulator) all go through it, so the benchmarks measure the
+code the planner runs.  ``auto`` (the default) takes LKH for a day of mandatory doors whose
+shortest tour keeps every window and the shift (and for a plain TSP), PyVRP warm-started from
+that LKH tour where windows bind, optional stops are offered or a day is too full (and for
+several vehicles), and OR-Tools where elkai or PyVRP is not installed; :attr:`DayRoute.engine`
+says which engine answered and :attr:`DayRoute.notes` why another was passed over.  The
+engines side by side: ``bench/RESULTS.md``, section ``bench_routes``.
 
-Determinism (measured on a 2-core machine, OR-Tools 9.15)
----------------------------------------------------------
-The routing search is single-threaded, but a wall-clock ``time_limit`` stops guided local search
-after however many moves the machine managed: the same 60-stop day solved four times with a 1 s
-limit while two other solves ran gave three different routes (6,365 / 6,412 / 6,369 m); alone on
-the machine the runs agreed.  A ``solution_limit`` makes the stop a count of solutions instead,
-and four runs under the same load gave the same route.  So the search stops after
-``RouteParams.solution_limit`` solutions, or after :data:`BRANCHES_PER_SOLUTION` search branches
-per allowed solution (tiny instances, where guided local search finds few new solutions and
-would otherwise run to the time limit); ``time_limit_s`` is only a guard.  Same input, seed and
-limits give the same route as long as the guard does not fire first.  The solver's own random
-seed (``ReSeed``) changed nothing in the routes measured, so ``RouteParams.seed`` also permutes
-the routing nodes: another seed, another search path.
+Determinism
+-----------
+Every engine stops on a count, never on the clock alone: OR-Tools after
+``RouteParams.solution_limit`` solutions or :data:`BRANCHES_PER_SOLUTION` search branches per
+allowed solution (measured with OR-Tools 9.15 on 2 cores: a 1 s wall-clock limit gave three
+different routes in four runs under load, the solution limit the same route every time); PyVRP
+after ``RouteParams.iterations`` iterations without improvement, with a fixed seed; LKH after
+``RouteParams.lkh_runs`` runs (elkai fixes LKH's seed).  ``time_limit_s`` is only a guard: when
+it fires first the route's notes say so and a warning is logged.  Same input, seed and limits
+give the same route.  ``RouteParams.seed`` seeds PyVRP and OR-Tools and also permutes the
+routing nodes (and the nodes LKH sees): another seed, another search path.
 """
 
 from __future__ import annotations
@@ -57,13 +66,15 @@ from datetime import date, time
 
 import networkx as nx
 import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from planner import network
 from planner._errors import InputError
+from planner.approvals import decisions_by_visit
 from planner.contact import ALLOWED_SLOTS
-from planner.model import Availability, Mode, Outcome, Station, Target
+from planner.model import Availability, Decision, Mode, Outcome, Station, Target
 from planner.policy import Policy, due_targets
+from planner.routing import engines
+from planner.routing.engines import ENGINES, Instance, Search, Solved
 from planner.schedule import PlannedVisit
 
 DETOUR = 1.3
@@ -86,12 +97,18 @@ TIER_PENALTY_S = 3 * 3600
 doubles it (Miyagi: 重点 21,600, 一般 10,800).  More than a nearby door can cost (its visit and the
 detour to it), so an optional stop is taken whenever the shift has room for it."""
 
-BRANCHES_PER_SOLUTION = 100
+BRANCHES_PER_SOLUTION = engines.BRANCHES_PER_SOLUTION
 """With a solution limit, the search also stops after this many branches per allowed solution."""
 
 SLOT_KINDS = ("day", "evening", "night")
 
 _DAY_S = 24 * 3600
+
+
+def _check_engine(engine: str) -> str:
+    if engine not in ENGINES:
+        raise InputError(f"unknown routing engine {engine!r}: one of {', '.join(ENGINES)}")
+    return engine
 
 
 # --------------------------------------------------------------------------- public types
@@ -122,9 +139,21 @@ class RouteParams:
     max_optional
         At most this many optional stops per route (retries first).
     solution_limit
-        Stop the search after this many solutions or :data:`BRANCHES_PER_SOLUTION` times as
-        many search branches (both deterministic); ``None``: the time limit only (faster
-        machines then search further, and runs can differ).
+        OR-Tools: stop the search after this many solutions or :data:`BRANCHES_PER_SOLUTION`
+        times as many search branches (both deterministic); ``None``: the time limit only
+        (faster machines then search further, and runs can differ).
+    engine
+        ``auto`` (the default), ``lkh``, ``pyvrp`` or ``ortools`` (:data:`ENGINES`): ``auto``
+        takes LKH for a day of mandatory doors whose shortest tour keeps every window and the
+        shift, PyVRP otherwise (optional stops, windows that bind, a day too full), OR-Tools
+        where a package is missing; :attr:`DayRoute.engine` says which engine answered.
+    iterations
+        PyVRP: stop after this many iterations without improvement (deterministic);
+        ``None``: the time limit only.  On 12 demo and real-street days, 25 / 50 / 100
+        iterations gave 1.0 / 0.9 / 0.0 % more km than 200 (and 10 LKH runs), at about a
+        quarter / a third / two thirds of its time.
+    lkh_runs
+        LKH: number of runs (deterministic; one is enough for a day's 60 doors).
     """
 
     time_limit_s: float = 3.0
@@ -138,6 +167,12 @@ class RouteParams:
     optional_radius_m: float = 400.0
     max_optional: int = 25
     solution_limit: int | None = 250
+    engine: str = "auto"
+    iterations: int | None = 100
+    lkh_runs: int = 1
+
+    def __post_init__(self) -> None:
+        _check_engine(self.engine)
 
 
 @dataclass(frozen=True)
@@ -212,6 +247,11 @@ class DayRoute:
         When the officer leaves the post and is back (minutes; both ``start`` if no stop).
     reasons
         Target id -> why it was dropped.
+    engine
+        The routing engine that answered (``lkh``, ``pyvrp`` or ``ortools``).
+    notes
+        What the engines said: a fallback (a package missing, a problem LKH does not model)
+        or a wall-clock guard that stopped a search before its deterministic stop.
     """
 
     officer_id: str
@@ -230,6 +270,8 @@ class DayRoute:
     depart: int = 0
     back: int = 0
     reasons: dict[str, str] = field(default_factory=dict)
+    engine: str = ""
+    notes: list[str] = field(default_factory=list)
 
     def to_rows(self) -> list[dict]:
         """Rows of ``route_<beat>_<date>.csv``: :data:`ROW_COLUMNS`, times as ``HH:MM``."""
@@ -313,123 +355,9 @@ def availability_window(availability: Availability | str, policy: Policy) -> tup
 # --------------------------------------------------------------------------- engine (the seam)
 
 
-_FIRST = routing_enums_pb2.FirstSolutionStrategy
-_META = routing_enums_pb2.LocalSearchMetaheuristic
-
-
-@dataclass(frozen=True)
-class _Instance:
-    """A routing instance; node 0 is the depot, every matrix is ``(n, n)`` integers."""
-
-    cost: np.ndarray  # arc cost
-    transit: np.ndarray | None = None  # time from i to j including the service at i
-    windows: Sequence[tuple[int, int]] | None = None  # per node; node 0's is the start window
-    end_window: tuple[int, int] | None = None  # when vehicles may be back
-    horizon: int = 0
-    n_vehicles: int = 1
-    demands: Sequence[int] | None = None
-    capacity: int = 0
-    penalties: Sequence[int | None] | None = None  # drop penalty per node; None = must visit
-    end_soft: tuple[int, int] | None = None  # (bound, cost per unit past it) on the return
-    span_cost: int = 0  # cost per unit of time from leaving the depot to coming back
-    vehicle_cost: int = 0
-
-
-@dataclass(frozen=True)
-class _Search:
-    time_limit_s: float
-    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
-    local_search: str = "GUIDED_LOCAL_SEARCH"
-    solution_limit: int | None = None
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class _Solved:
-    routes: list[list[int]]  # nodes per vehicle, depot left out
-    objective: int
-    status: str
-
-    def visited(self) -> set[int]:
-        return {i for r in self.routes for i in r}
-
-
-def _enum(kind, name: str) -> int:
-    try:
-        return getattr(kind, name)
-    except AttributeError:
-        raise ValueError(f"unknown OR-Tools strategy {name!r}") from None
-
-
-def _status_name(code: int) -> str:
-    values = routing_enums_pb2.RoutingSearchStatus.Value.items()
-    return next((k.removeprefix("ROUTING_") for k, v in values if v == code), str(code))
-
-
-def _int_rows(m: np.ndarray, cap: int) -> list[list[int]]:
-    return np.minimum(np.asarray(m, dtype=np.int64), cap).tolist()
-
-
-def _solve(inst: _Instance, search: _Search) -> _Solved | None:
-    """Solve a routing instance with OR-Tools; ``None`` if no solution was found."""
-    n = len(inst.cost)
-    manager = pywrapcp.RoutingIndexManager(n, inst.n_vehicles, 0)
-    routing = pywrapcp.RoutingModel(manager)
-    cap = max(inst.horizon, 1) * 4 if inst.horizon else 10**12
-    arc = routing.RegisterTransitMatrix(_int_rows(inst.cost, cap))
-    routing.SetArcCostEvaluatorOfAllVehicles(arc)
-    if inst.vehicle_cost:
-        routing.SetFixedCostOfAllVehicles(int(inst.vehicle_cost))
-    if inst.transit is not None:
-        transit = routing.RegisterTransitMatrix(_int_rows(inst.transit, inst.horizon + 1))
-        routing.AddDimension(transit, inst.horizon, inst.horizon, False, "time")
-        dim = routing.GetDimensionOrDie("time")
-        windows = inst.windows or [(0, inst.horizon)] * n
-        for node in range(1, n):
-            dim.CumulVar(manager.NodeToIndex(node)).SetRange(*map(int, windows[node]))
-        end_lo, end_hi = inst.end_window or (0, inst.horizon)
-        for v in range(inst.n_vehicles):
-            dim.CumulVar(routing.Start(v)).SetRange(*map(int, windows[0]))
-            dim.CumulVar(routing.End(v)).SetRange(int(end_lo), int(end_hi))
-            if inst.end_soft is not None:
-                dim.SetCumulVarSoftUpperBound(routing.End(v), *map(int, inst.end_soft))
-        if inst.span_cost:
-            dim.SetSpanCostCoefficientForAllVehicles(int(inst.span_cost))
-    if inst.demands is not None:
-        load = routing.RegisterUnaryTransitVector([int(d) for d in inst.demands])
-        routing.AddDimensionWithVehicleCapacity(
-            load, 0, [int(inst.capacity)] * inst.n_vehicles, True, "load"
-        )
-    if inst.penalties is not None:
-        for node in range(1, n):
-            p = inst.penalties[node]
-            if p is not None:
-                routing.AddDisjunction([manager.NodeToIndex(node)], int(p))
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = _enum(_FIRST, search.first_solution)
-    params.local_search_metaheuristic = _enum(_META, search.local_search)
-    params.time_limit.FromMilliseconds(max(1, round(search.time_limit_s * 1000)))
-    if search.solution_limit:
-        params.solution_limit = int(search.solution_limit)
-        # on tiny instances guided local search finds few new solutions and would run to the
-        # time limit: a cap on search branches (also deterministic) ends it there
-        solver = routing.solver()
-        never = 2**62
-        branches = BRANCHES_PER_SOLUTION * int(search.solution_limit)
-        routing.AddSearchMonitor(solver.Limit(never, branches, never, never, True, True))
-    routing.solver().ReSeed(int(search.seed))
-    assignment = routing.SolveWithParameters(params)
-    if assignment is None:
-        return None
-    routes = []
-    for v in range(inst.n_vehicles):
-        index = assignment.Value(routing.NextVar(routing.Start(v)))
-        route = []
-        while not routing.IsEnd(index):
-            route.append(manager.IndexToNode(index))
-            index = assignment.Value(routing.NextVar(index))
-        routes.append(route)
-    return _Solved(routes, int(assignment.ObjectiveValue()), _status_name(routing.status()))
+def _solve(inst: Instance, search: Search) -> Solved | None:
+    """The one call into the routing engines (:func:`planner.routing.engines.solve`)."""
+    return engines.solve(inst, search)
 
 
 def solve_tsp(
@@ -440,6 +368,9 @@ def solve_tsp(
     local_search: str = "GUIDED_LOCAL_SEARCH",
     solution_limit: int | None = None,
     seed: int = 0,
+    engine: str = "auto",
+    iterations: int | None = None,
+    lkh_runs: int = 1,
 ) -> list[int]:
     """A short closed tour through every node of an integer distance matrix.
 
@@ -448,26 +379,39 @@ def solve_tsp(
     matrix
         ``(n, n)`` integer distances (asymmetric allowed).
     time_limit_s
-        Wall-clock limit of the search.
+        Wall-clock limit of the search (a guard where a deterministic stop is given).
     first_solution, local_search
         OR-Tools strategy names.
     solution_limit
-        Optional deterministic stop after this many solutions.
+        OR-Tools: optional deterministic stop after this many solutions.
     seed
-        Seed of the solver's random generator.
+        Seed of the search (LKH: permutes the nodes it is given).
+    engine
+        ``auto`` (LKH), ``lkh``, ``pyvrp`` or ``ortools`` (:data:`ENGINES`).
+    iterations
+        PyVRP: stop after this many iterations without improvement (``None``: the time
+        limit).
+    lkh_runs
+        LKH: number of runs (one run was optimal on all 12 TSPLIB instances of the benchmark,
+        in 0.09 s on average; ten took 0.73 s for the same tours).
 
     Returns
     -------
     list of int
         The nodes in tour order, starting at node 0, each once (the return to 0 is implied).
+
+    Raises
+    ------
+    InputError
+        If the engine is unknown.
     """
     m = np.asarray(matrix, dtype=np.int64)
+    _check_engine(engine)
     if len(m) <= 1:
         return list(range(len(m)))
-    solved = _solve(
-        _Instance(cost=m),
-        _Search(time_limit_s, first_solution, local_search, solution_limit, seed),
-    )
+    search = Search(time_limit_s, first_solution, local_search, solution_limit, seed, engine,
+                    iterations, lkh_runs)  # fmt: skip
+    solved = _solve(Instance(cost=m), search)
     if solved is None:
         raise RuntimeError("the routing solver found no tour")
     return [0, *solved.routes[0]]
@@ -487,6 +431,8 @@ def solve_vrptw(
     solution_limit: int | None = None,
     vehicle_cost: int = 0,
     seed: int = 0,
+    engine: str = "auto",
+    iterations: int | None = None,
 ) -> tuple[list[list[int]], int]:
     """Capacitated vehicle routing with time windows (Solomon conventions), node 0 the depot.
 
@@ -502,15 +448,21 @@ def solve_vrptw(
     matrix
         ``(n, n)`` integer travel times, also the arc cost.
     time_limit_s
-        Wall-clock limit of the search.
+        Wall-clock limit of the search (a guard where a deterministic stop is given).
     first_solution, local_search
         OR-Tools strategy names.
     solution_limit
-        Optional deterministic stop after this many solutions.
+        OR-Tools: optional deterministic stop after this many solutions.
     vehicle_cost
         Fixed cost per vehicle used (0: minimise distance only).
     seed
-        Seed of the solver's random generator.
+        Seed of the search.
+    engine
+        ``auto`` (PyVRP), ``pyvrp`` or ``ortools``; ``lkh`` (a single tour only) hands
+        several vehicles on to PyVRP.
+    iterations
+        PyVRP: stop after this many iterations without improvement (``None``: the time
+        limit).
 
     Returns
     -------
@@ -521,24 +473,28 @@ def solve_vrptw(
     ------
     RuntimeError
         If no feasible solution was found in the time limit.
+    InputError
+        If the engine is unknown.
     """
     m = np.asarray(matrix, dtype=np.int64)
     svc = np.asarray(service, dtype=np.int64)
     lo, hi = (int(x) for x in windows[0])
-    solved = _solve(
-        _Instance(
-            cost=m,
-            transit=m + svc[:, None],
-            windows=[(int(a), int(b)) for a, b in windows],
-            end_window=(lo, hi),
-            horizon=hi,
-            n_vehicles=n_vehicles,
-            demands=demands,
-            capacity=capacity,
-            vehicle_cost=vehicle_cost,
-        ),
-        _Search(time_limit_s, first_solution, local_search, solution_limit, seed),
+    _check_engine(engine)
+    inst = Instance(
+        cost=m,
+        transit=m + svc[:, None],
+        service=[int(s) for s in svc],
+        windows=[(int(a), int(b)) for a, b in windows],
+        end_window=(lo, hi),
+        horizon=hi,
+        n_vehicles=n_vehicles,
+        demands=demands,
+        capacity=capacity,
+        vehicle_cost=vehicle_cost,
     )
+    search = Search(time_limit_s, first_solution, local_search, solution_limit, seed, engine,
+                    iterations)  # fmt: skip
+    solved = _solve(inst, search)
     if solved is None:
         raise RuntimeError("the routing solver found no feasible solution in the time limit")
     routes = [r for r in solved.routes if r]
@@ -561,9 +517,8 @@ def _travel(
     Along the streets with a graph; straight-line metres x :data:`DETOUR` without one.
     """
     if graph is not None:
-        seconds = network.travel_matrix(graph, lons, lats, mode=mode, speeds_kmh=speeds_kmh)
-        metres = network.distance_matrix(graph, lons, lats)
-        return seconds, metres
+        return network.travel_and_distance_matrix(graph, lons, lats, mode=mode,
+                                                  speeds_kmh=speeds_kmh)  # fmt: skip
     metres_f = network.straight_metres(lons, lats) * DETOUR
     speed = network.speed_mps(mode, speeds_kmh)
     return np.rint(metres_f / speed).astype(np.int64), np.rint(metres_f).astype(np.int64)
@@ -681,9 +636,10 @@ def _timeline(
     return _Timeline(depart, starts, waits, back)
 
 
-def _search(params: RouteParams) -> _Search:
-    return _Search(params.time_limit_s, params.first_solution, params.local_search,
-                   params.solution_limit, params.seed)  # fmt: skip
+def _search(params: RouteParams) -> Search:
+    return Search(params.time_limit_s, params.first_solution, params.local_search,
+                  params.solution_limit, params.seed, params.engine, params.iterations,
+                  params.lkh_runs)  # fmt: skip
 
 
 def route_day(
@@ -786,6 +742,8 @@ def route_day(
         depart=tl.depart // 60 if order else start,
         back=-(-tl.back // 60) if order else start,
         reasons={i: reasons[i] for i in sorted(reasons)},
+        engine=main.engine,
+        notes=list(dict.fromkeys(main.notes)),
     )
 
 
@@ -823,6 +781,8 @@ class _DayResult:
     order: list[int]  # nodes in visiting order
     dropped: list[int]
     failed: bool
+    engine: str = ""
+    notes: tuple[str, ...] = ()
 
 
 def _solve_nodes(nodes: _Nodes, end: int, params: RouteParams, *, span: int) -> _DayResult:
@@ -833,7 +793,9 @@ def _solve_nodes(nodes: _Nodes, end: int, params: RouteParams, *, span: int) -> 
     order = solved.routes[0] if solved is not None else []
     seen = set(order)
     dropped = [k for k in range(1, len(nodes.groups) + 1) if k not in seen]
-    return _DayResult(order, dropped, solved is None)
+    if solved is None:
+        return _DayResult(order, dropped, True)
+    return _DayResult(order, dropped, False, solved.engine, solved.notes)
 
 
 def _loss(result: _DayResult, nodes: _Nodes) -> tuple[int, int, int]:
@@ -869,7 +831,7 @@ def _day_instance(
     *,
     span: int = 0,
     overrun: bool = False,
-) -> _Instance:
+) -> Instance:
     """The routing instance of a day (node 0 the post, node k the group ``k - 1``).
 
     The officer leaves at the shift start (waiting at the doors is allowed; the departure is
@@ -897,13 +859,15 @@ def _day_instance(
         wins = [wins[0], *((lo, end_hi) for lo, _ in wins[1:])]
     horizon = _DAY_S + RELAX_S
     capped = np.minimum(travel, horizon + 1)
-    return _Instance(
+    return Instance(
         cost=capped,
         transit=capped + np.asarray(service, dtype=np.int64)[:, None],
+        service=[int(x) for x in service],
         windows=wins,
         end_window=(start, end_hi),
         horizon=horizon,
         penalties=penalties,
+        optional=frozenset(k for k, g in enumerate(groups, start=1) if not g.mandatory),
         span_cost=span,
     )
 
@@ -1101,6 +1065,15 @@ def _fits(stop: Stop, shift: tuple[int, int]) -> bool:
     return max(stop.window[0], shift[0]) <= min(stop.window[1], shift[1] - stop.service_min)
 
 
+def _approved_ids(station: Station, day: date, slot: str) -> set[str]:
+    """Targets whose visit on ``day`` in ``slot`` the 地域課長 approved (latest decision)."""
+    return {
+        tid
+        for (tid, d, s), a in decisions_by_visit(station.approvals).items()
+        if (d, s) == (day, slot) and a.decision is Decision.APPROVE
+    }
+
+
 def _optional_stops(
     station: Station,
     policy: Policy,
@@ -1112,13 +1085,21 @@ def _optional_stops(
     retry: Iterable[str],
     shift: tuple[int, int],
     params: RouteParams,
+    slot: str = "day",
 ) -> list[Stop]:
-    """Retries first, then due targets of the beat near a mandatory stop, best tier first."""
+    """Retries first, then due targets of the beat near a mandatory stop, best tier first.
+
+    In a slot that needs approval (night) an extra door is offered only where the 地域課長
+    approved a visit to it that night: a door nobody approved is not one to knock on.
+    """
     retry = list(dict.fromkeys(retry))
     by_id = _target_map(station, retry, "retry")
     taken = {s.target_id for s in mandatory}
+    allowed = _approved_ids(station, day, slot) if slot in policy.approval_slots else None
     out: list[Stop] = []
     for tid in retry:
+        if allowed is not None and tid not in allowed:
+            continue
         t = by_id[tid]
         stop = _stop(t, policy, mandatory=False, penalty=retry_penalty(policy), reason="retry")
         if tid not in taken and _fits(stop, shift):
@@ -1136,6 +1117,7 @@ def _optional_stops(
         d
         for d in due_targets(station.targets_of(beat_id), policy, day.year, beats)
         if d.target.target_id not in taken | exclude | done
+        and (allowed is None or d.target.target_id in allowed)
     ]
     if not due:
         return out
@@ -1240,7 +1222,8 @@ def day_stops(
     exclude = {v.target_id for v in visits if v.date <= day}
     shift = slot_window(policy, chosen_slot, params)
     optional = _optional_stops(station, policy, day, beat_id, mandatory, exclude=exclude,
-                               retry=retry, shift=shift, params=params)  # fmt: skip
+                               retry=retry, shift=shift, params=params,
+                               slot=chosen_slot)  # fmt: skip
     return [*mandatory, *optional], officer, chosen_slot
 
 
@@ -1284,5 +1267,5 @@ def route_from_ids(
         officers = station.officers_of(beat_id)
         officer_id = officers[0].officer_id if officers else ""
     optional = _optional_stops(station, policy, day, beat_id, mandatory, exclude=set(ids),
-                               retry=retry, shift=shift, params=params)  # fmt: skip
+                               retry=retry, shift=shift, params=params, slot=slot)  # fmt: skip
     return [*mandatory, *optional], officer_id, slot

@@ -36,14 +36,14 @@ Strategies
     The year plan (CP-SAT, :func:`planner.schedule.plan_year`) at the start of the year and again
     at the start of every month from the recorded doors (absent households stay due, refused ones
     are left out).  Each slot the officer calls at the plan's doors for that slot in an order
-    from the project's route solver (:func:`planner.routes.solve_tsp`, stopped after
-    ``route_solutions`` solutions: deterministic), plus *optional stops*: due households not
-    met yet, close to that route (``optional_detour_min``), likely at home in this slot
-    (``optional_min_chance``) and not planned later in a slot where they are more likely at
-    home (or as likely, this month); with ``retry_other_slot`` an absent household is not
-    retried in a kind of slot (weekday day, weekend day, evening, night) it was already absent
-    in (off by default: under this contact model, where every call is an independent draw, it
-    only removes candidates).  Optional stops go by expected first interviews per
+    from the project's route seam (:func:`planner.routes.solve_tsp`, engine ``route_engine``,
+    ``auto`` by default: LKH for a plain tour, deterministic), plus *optional stops*: due
+    households not met yet, close to that route (``optional_detour_min``), likely at home in
+    this slot (``optional_min_chance``) and not planned later in a slot where they are more
+    likely at home (or as likely, this month); with ``retry_other_slot`` an absent household
+    is not retried in a kind of slot (weekday day, weekend day, evening, night) it was already
+    absent in (off by default: under this contact model, where every call is an independent
+    draw, it only removes candidates).  Optional stops go by expected first interviews per
     minute, only into time the plan's doors leave free.  A slot the plan left free gets a
     round of optional stops alone (``free_trips``) only when its expected minutes per expected
     first interview are no worse than those of the plan's own routes so far; otherwise the
@@ -78,7 +78,7 @@ from planner.contact import AbsenceTable, FieldParams, draw_outcome, load_absenc
 from planner.model import Card, HouseholdType, Outcome, Station, Target, TargetKind, Visit
 from planner.network import UNREACHABLE, distance_matrix, speed_mps, straight_metres
 from planner.policy import Policy, due_targets
-from planner.routes import solve_tsp
+from planner.routes import ENGINES, solve_tsp
 from planner.schedule import SLOT_GROUP, DaySlot, YearParams, allowed_slots, duty_slots, plan_year
 
 DETOUR = 1.3
@@ -110,7 +110,11 @@ class SimParams:
         Planner: order of a slot's doors, ``solver`` (:func:`planner.routes.solve_tsp`) or
         ``nearest`` (nearest neighbour from the post).
     route_solutions
-        Solution limit of the route solver (the deterministic stop).
+        Deterministic stop of the route solver: OR-Tools solutions, PyVRP iterations without
+        improvement (LKH stops by its runs).
+    route_engine
+        Routing engine of the seam (:data:`planner.routes.ENGINES`; ``auto``: LKH for a
+        slot's tour, OR-Tools where elkai is missing).
     optional
         Planner: add optional stops to the slot's route.
     max_optional
@@ -137,6 +141,7 @@ class SimParams:
     baseline_allowance: int = ALLOWANCE_MIN
     route: str = "solver"
     route_solutions: int = 50
+    route_engine: str = "auto"
     optional: bool = True
     max_optional: int = 15
     optional_min_chance: float = 0.5
@@ -347,13 +352,17 @@ class _Travel:
         nodes = [0, *(self.node(t) for t in ids), 0]
         return float(self.m[nodes[:-1], nodes[1:]].sum())
 
-    def order(self, ids: Sequence[str], how: str, solutions: int) -> list[str]:
-        """The doors in route order from the post: the route solver or nearest neighbour."""
+    def order(
+        self, ids: Sequence[str], how: str, solutions: int, engine: str = "auto"
+    ) -> list[str]:
+        """The doors in route order from the post: the route seam's ``engine`` (``auto``: LKH
+        for this plain tour) or nearest neighbour."""
         if len(ids) <= 2 or how == "nearest":
             return self._nearest(ids)
         nodes = [0, *(self.node(t) for t in ids)]
         sub = np.rint(self.m[np.ix_(nodes, nodes)]).astype(np.int64)
-        tour = solve_tsp(sub, time_limit_s=10.0, solution_limit=solutions)
+        tour = solve_tsp(sub, time_limit_s=10.0, solution_limit=solutions, engine=engine,
+                         iterations=solutions)  # fmt: skip
         return [ids[k - 1] for k in tour[1:]]
 
     def _nearest(self, ids: Sequence[str]) -> list[str]:
@@ -413,7 +422,9 @@ class _Year:
                 self.homes[t.beat_id].append(t)
         self.travel = {b: _Travel(self.st, b, graph) for b in beats}
         self.officer_beat = {o.officer_id: o.beat_id for o in self.st.officers}
-        self.speed = {o.officer_id: speed_mps(o.mode) * 60 for o in self.st.officers}
+        # the year plan's speeds (YearParams.speeds_kmh): one travel model for plan and play
+        speeds = params.plan.speeds_kmh
+        self.speed = {o.officer_id: speed_mps(o.mode, speeds) * 60 for o in self.st.officers}
         self.rng = np.random.default_rng(params.seed)
         self.town_rng = np.random.default_rng([params.seed, 1])
         self.months = [MonthStats(m) for m in range(1, 13)]
@@ -677,7 +688,7 @@ class _Planner:
             return self._free_trip(s, beat, slot) if p.free_trips else []
         slot_of = dict(mine)
         travel, per_min = y.travel[beat], y.speed[s.officer_id]
-        ids = travel.order([t for t, _ in mine], p.route, p.route_solutions)
+        ids = travel.order([t for t, _ in mine], p.route, p.route_solutions, p.route_engine)
         expected = travel.tour_metres(ids) / per_min + sum(
             y.expected_min(y.target(t), s.weekend, slot_of[t]) for t in ids
         )
@@ -688,7 +699,8 @@ class _Planner:
             optional = self._insert(s, beat, ids, slot, s.minutes - expected)
             slot_of.update(dict.fromkeys(optional, slot))
             if optional:
-                ids = travel.order([*ids, *optional], p.route, p.route_solutions)
+                ids = travel.order([*ids, *optional], p.route, p.route_solutions,
+                                   p.route_engine)  # fmt: skip
         chosen = set(optional)
         return [_Stop(t, slot_of[t], t in chosen) for t in ids]
 
@@ -762,7 +774,7 @@ class _Planner:
         if trip(sid) > s.minutes:
             return []
         ids = [sid, *self._insert(s, beat, [sid], slot, s.minutes - trip(sid))]
-        ids = travel.order(ids, p.route, p.route_solutions)
+        ids = travel.order(ids, p.route, p.route_solutions, p.route_engine)
         minutes = travel.tour_metres(ids) / per_min + sum(door[t] for t in ids)
         if minutes / sum(chance[t] for t in ids) > self.expected[0] / self.expected[1]:
             return []
@@ -828,6 +840,9 @@ def simulate_year(
         raise InputError(f"unknown strategy {params.strategy!r}: one of {', '.join(STRATEGIES)}")
     if params.route not in ROUTE_ORDERS:
         raise InputError(f"unknown route order {params.route!r}: one of {', '.join(ROUTE_ORDERS)}")
+    if params.route_engine not in ENGINES:
+        raise InputError(f"unknown routing engine {params.route_engine!r}: one of "
+                         f"{', '.join(ENGINES)}")  # fmt: skip
     say = progress or (lambda _m: None)
     y = _Year(station, policy, year, graph, params, absence or load_absence(), say)
     slots = duty_slots(y.st.officers, year, y.st.officer_days, policy.month_factors,

@@ -117,7 +117,9 @@ def _row(inst, i: int) -> list[float]:
     return [i, x, y, float(inst.service[i]), float(inst.demand[i]), f, len(combos), *combos]
 
 
-def test_assign_then_route_gives_a_verified_plan(tiny) -> None:
+@pytest.mark.parametrize("engine", ["auto", "ortools", "pyvrp", "lkh"])
+def test_assign_then_route_gives_a_verified_plan(tiny, engine, monkeypatch) -> None:
+    monkeypatch.setitem(bp.ROUTING, "engine", engine)  # the days go through the route seam
     result = bp.solve(tiny, time_limit_s=1.0)
     assert result.check.ok, result.check.problems
     assert result.check.cost == pytest.approx(
@@ -126,7 +128,9 @@ def test_assign_then_route_gives_a_verified_plan(tiny) -> None:
     assert result.seconds < 6
 
 
-def test_assign_then_route_keeps_the_duration_limit(tiny) -> None:
+@pytest.mark.parametrize("engine", ["ortools", "pyvrp"])
+def test_assign_then_route_keeps_the_duration_limit(tiny, engine, monkeypatch) -> None:
+    monkeypatch.setitem(bp.ROUTING, "engine", engine)
     rows = [_row(tiny, i) for i in range(7)]
     for r in rows[1:]:
         r[3] = 2.0  # service time counts toward D
