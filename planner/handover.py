@@ -392,7 +392,10 @@ def handover_map(
     lons, lats = zip(*points, strict=True)
     pad = 0.002
     bbox = (min(lons) - pad, min(lats) - pad, max(lons) + pad, max(lats) + pad)
-    m = offline_map(((bbox[1] + bbox[3]) / 2, (bbox[0] + bbox[2]) / 2), None, "")
+    from planner.streets import OSM_ATTRIBUTION, from_osm
+
+    credit = OSM_ATTRIBUTION if from_osm(graph) else ""  # the ODbL asks for it with OSM streets
+    m = offline_map(((bbox[1] + bbox[3]) / 2, (bbox[0] + bbox[2]) / 2), None, credit)
     m.height = (560, "px")
     lines = street_lines(graph, bbox)
     if lines:

@@ -6,6 +6,11 @@ Graphs are OSMnx-style :class:`networkx.MultiDiGraph` objects: graph attribute `
 LineString from the edge's ``u`` to its ``v``).  Distances are measured in a metric CRS (the UTM
 zone of the graph) and along the streets; nothing here optimises anything.
 
+A graph read from OpenStreetMap (:func:`graph_from_osm`, built by :mod:`planner.streets`) holds
+every mode's streets; its edges carry ``walk`` / ``bike`` / ``car`` and ``forward`` (the car's
+one-way rule).  :func:`mode_graph` (``planner.streets.mode_graph``, cached) gives the graph of one
+mode; the functions here use the graph they are given, so pass the officer's mode's graph.
+
 A point (a door) reaches the network through the nearest street: straight to the street
 (``distance_m``), then along it to one of the street's two end nodes.  Travel between two points
 is the shorter of the four end-to-end combinations, or the walk along their common street when
@@ -19,7 +24,6 @@ import codecs
 import gzip
 import math
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -39,6 +43,7 @@ from shapely.geometry import LineString
 from planner._errors import InputError
 from planner._validate import MAX_FILE_BYTES, decode_text
 from planner.model import Mode, Post
+from planner.streets import LINK_M, Way, mode_graph
 
 SPEEDS_KMH: dict[Mode, float] = {Mode.WALK: 4.0, Mode.BIKE: 12.0, Mode.CAR: 20.0}
 """Door-to-door speeds (domain.md: walking 4.0 km/h, bicycle 12 km/h, motorbike/car 20 km/h)."""
@@ -64,9 +69,7 @@ EXCLUDED_HIGHWAYS = frozenset(
         "razed",
     }
 )
-"""``highway`` values dropped by :func:`graph_from_osm` unless ``keep_highways`` says otherwise."""
-
-_GENERATOR = "junkai-planner"
+"""``highway`` values that are no street (kept for callers; :mod:`planner.streets` decides)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,57 +116,102 @@ def graph_from_osm(
     bidirectional: bool = True,
     simplify: bool = True,
     retain_all: bool = False,
+    link_m: float = LINK_M,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> nx.MultiDiGraph:
-    """Load the street graph of an OSM XML file (``.osm``, ``.xml``, optionally ``.gz``/``.bz2``).
+    """Load the street graph of an OSM file as people walk, cycle and drive it.
 
-    The file is first reduced to streets: ways without a ``highway`` tag (buildings, land use),
-    ``area=yes`` ways, ways whose ``highway`` is excluded, references to nodes absent from the
-    file and ways left with fewer than two nodes are dropped.  The reduced file is then loaded
-    with :func:`osmnx.graph_from_xml`.  The file may be in any encoding its XML declaration
-    names (``Shift_JIS`` too); one without a declaration is UTF-8, UTF-16 or Shift_JIS (CP932).
+    An OSM XML file (``.osm``, ``.xml``, optionally ``.gz``/``.bz2``) or a Geofabrik-style
+    ``.osm.pbf`` extract (read with pyrosm).  The ways go through :mod:`planner.streets`: only
+    streets are kept (``highway`` ways; areas, private or closed ways, ways under construction
+    or proposed dropped), footways and sidewalks that touch another street without a shared
+    node are linked to it within ``link_m`` metres, and each mode keeps its largest connected
+    component.  Every edge carries ``walk`` / ``bike`` / ``car`` and ``forward`` (the car's
+    one-way rule); :func:`planner.streets.mode_graph` gives one mode's graph.  An XML file may
+    be in any encoding its declaration names (``Shift_JIS`` too); one without a declaration is
+    UTF-8, UTF-16 or Shift_JIS (CP932).
 
     Parameters
     ----------
     path
-        The OSM XML file.
+        The OSM file.
     keep_highways
-        ``highway`` values to keep; by default every value except :data:`EXCLUDED_HIGHWAYS`.
+        ``highway`` values to keep; by default every street value.
     bidirectional
-        Make every street two-way (officers walk or cycle; one-way rules are ignored).
+        Both directions of every street (walking, cycling); ``False`` keeps only the directions
+        a car may take on one-way streets.
     simplify
         Merge chains of interstitial nodes into one edge with a ``geometry`` (OSMnx simplify).
     retain_all
-        Keep every connected piece; by default only the largest weakly connected component.
+        Keep every connected piece; by default only each mode's largest component.
+    link_m
+        Reach of a link between a footway and a street (0: no links, the file as drawn).
+    bbox
+        ``(min_lon, min_lat, max_lon, max_lat)``: read only the streets inside (the station's
+        beats plus a margin, :func:`planner.streets.clip_box`).
 
     Returns
     -------
     networkx.MultiDiGraph
-        The street graph in EPSG:4326.
+        The street graph in EPSG:4326; ``G.graph["street_report"]`` says what was kept,
+        dropped and linked (:class:`planner.streets.StreetReport`).
 
     Raises
     ------
     InputError
-        If the file is missing, is not OSM XML, or holds no street; or if a node of a street
+        If the file is missing, is not OSM data, or holds no street; or if a node of a street
         has a lat/lon that is not a number or out of range (lon and lat swapped), or is given
         twice with different coordinates (the message names the node).
     """
+    from planner.streets import graph_from_ways, ways_from_pbf
+
     path = Path(path)
-    root = _read_osm_root(path)
-    streets, n_ways = _streets_from_osm_root(root, keep_highways=keep_highways, source=str(path))
-    if n_ways == 0:
-        raise InputError(f"{path}: no streets (no way with a usable highway tag and 2+ nodes)")
-    with tempfile.TemporaryDirectory(prefix="planner-osm-") as tmp:
-        tmp_path = Path(tmp) / "streets.osm"
-        ET.ElementTree(streets).write(tmp_path, encoding="utf-8", xml_declaration=True)
-        try:
-            G = ox.graph_from_xml(
-                tmp_path, bidirectional=bidirectional, simplify=simplify, retain_all=retain_all
-            )
-        except (KeyError, ValueError, TypeError) as exc:
-            raise InputError(f"{path}: could not build a street graph: {exc}") from exc
-    if G.number_of_edges() == 0:
-        raise InputError(f"{path}: no streets left after loading")
+    if path.name.lower().endswith(".pbf"):
+        nodes, ways = ways_from_pbf(path, bbox=bbox)
+    else:
+        root = _read_osm_root(path)
+        nodes, ways = _ways_from_osm_root(
+            root, keep_highways=keep_highways, source=str(path), bbox=bbox
+        )
+    G = graph_from_ways(nodes, ways, keep_highways=keep_highways, link_m=link_m,
+                        retain_all=retain_all, simplify=simplify, file=path.name,
+                        clip=bbox, source=str(path))  # fmt: skip
+    if not bidirectional:
+        G.remove_edges_from([(u, v, k) for u, v, k, d in G.edges(keys=True, data=True)
+                             if not d.get("forward", True)])  # fmt: skip
     return G
+
+
+CLIP_MARGIN_M = 1000.0
+"""Margin around the station's beats and posts when a ``.osm.pbf`` extract is clipped."""
+
+
+def load_streets(
+    path: str | Path,
+    *,
+    around: Sequence[tuple[float, float]] = (),
+    margin_m: float = CLIP_MARGIN_M,
+    link_m: float = LINK_M,
+) -> nx.MultiDiGraph:
+    """The street graph of a file: GraphML (``.graphml``), OSM XML or an ``.osm.pbf`` extract.
+
+    A ``.osm.pbf`` (a Geofabrik region holds far more than a station) is clipped to the box
+    around ``around`` (the station's posts and beat corners) plus ``margin_m`` metres; an XML
+    extract is read whole (it was cut for the station).
+
+    Raises
+    ------
+    InputError
+        As :func:`graph_from_osm` and :func:`graph_from_graphml`.
+    """
+    from planner.streets import clip_box
+
+    path = Path(path)
+    if path.suffix.lower() == ".graphml":
+        return graph_from_graphml(path)
+    pbf = path.name.lower().endswith(".pbf")
+    bbox = clip_box(around, margin_m=margin_m) if pbf and len(around) else None
+    return graph_from_osm(path, link_m=link_m, bbox=bbox)
 
 
 def _open_binary(path: Path) -> IO[bytes]:
@@ -294,19 +342,16 @@ def _raise_problems(source: str, what: str, problems: Sequence[str]) -> None:
     raise InputError("\n".join(lines))
 
 
-def _keeps_way(tags: Mapping[str, str], keep_highways: Collection[str] | None) -> bool:
-    highway = tags.get("highway")
-    if highway is None or tags.get("area") == "yes":
-        return False
-    if keep_highways is not None:
-        return highway in keep_highways
-    return highway not in EXCLUDED_HIGHWAYS
+def _ways_from_osm_root(
+    root: ET.Element,
+    *,
+    keep_highways: Collection[str] | None,
+    source: str = "OSM file",
+    bbox: tuple[float, float, float, float] | None = None,
+) -> tuple[dict[int, tuple[float, float]], list[Way]]:
+    """The nodes and ways of an ``<osm>`` root, the nodes of streets checked.
 
-
-def _streets_from_osm_root(
-    root: ET.Element, *, keep_highways: Collection[str] | None, source: str = "OSM file"
-) -> tuple[ET.Element, int]:
-    """A new ``<osm>`` root holding only street ways and the nodes they use.
+    With ``bbox`` only nodes inside it are kept and each way is cut where it leaves the box.
 
     Raises
     ------
@@ -314,49 +359,59 @@ def _streets_from_osm_root(
         If a node a street uses has a bad id, lat or lon, or is given twice with different
         coordinates (each such node named, at most ten).
     """
-    nodes: dict[str | None, ET.Element] = {}
+    from planner.streets import drop_reason, walk_area
+
+    elements: dict[str | None, ET.Element] = {}
     twice: dict[str | None, ET.Element] = {}
     for el in root.findall("node"):
         ident = el.get("id")
-        first = nodes.setdefault(ident, el)
+        first = elements.setdefault(ident, el)
         where = (el.get("lat"), el.get("lon"))
         if first is not el and (first.get("lat"), first.get("lon")) != where:
             twice.setdefault(ident, el)
-    ways: list[ET.Element] = []
+    ways: list[Way] = []
     used: dict[str, None] = {}
+    squares: dict[str, None] = {}
     for way in root.findall("way"):
         tags = {t.get("k", ""): t.get("v", "") for t in way.findall("tag")}
-        if not _keeps_way(tags, keep_highways):
-            continue
         try:
-            int(way.get("id", ""))
+            way_id = int(way.get("id", ""))
         except ValueError:
             continue
-        refs = [nd.get("ref") for nd in way.findall("nd") if nd.get("ref") in nodes]
-        refs = [ref for ref, _ in groupby(refs)]
-        if len(refs) < 2:
-            continue
-        new_way = ET.Element("way", {"id": way.get("id", "")})
-        for ref in refs:
-            ET.SubElement(new_way, "nd", {"ref": ref})
-            used[ref] = None
-        for k, v in tags.items():
-            ET.SubElement(new_way, "tag", {"k": k, "v": v})
-        ways.append(new_way)
+        refs = [nd.get("ref") or "" for nd in way.findall("nd")]
+        refs = [ref for ref in refs if ref in elements]
+        reason = drop_reason(tags, keep_highways)
+        if reason is None:
+            used.update(dict.fromkeys(refs))
+        elif reason == "area" and walk_area(tags):  # squares walked across: only good nodes
+            squares.update(dict.fromkeys(refs))
+        ways.append(Way(way_id, tags, tuple(refs)))  # type: ignore[arg-type]
     problems = []
     for ref in used:
         if ref in twice:
-            a, b = nodes[ref], twice[ref]
+            a, b = elements[ref], twice[ref]
             problems.append(f"node {ref} is given twice with different coordinates (lat "
                             f"{a.get('lat')}, lon {a.get('lon')} and lat {b.get('lat')}, lon "
                             f"{b.get('lon')})")  # fmt: skip
-        elif (problem := _node_problem(nodes[ref])) is not None:
+        elif (problem := _node_problem(elements[ref])) is not None:
             problems.append(f"node {ref}: {problem}")
     _raise_problems(source, "nodes", problems)
-    out = ET.Element("osm", {"version": "0.6", "generator": _GENERATOR})
-    out.extend(nodes[ref] for ref in used)
-    out.extend(ways)
-    return out, len(ways)
+    used.update({ref: None for ref in squares if ref not in twice and ref not in used
+                 and _node_problem(elements[ref]) is None})  # fmt: skip
+    nodes = {int(ref): (float(elements[ref].get("lon", "")), float(elements[ref].get("lat", "")))
+             for ref in used}  # fmt: skip
+    if bbox is not None:
+        nodes = {n: p for n, p in nodes.items()
+                 if bbox[0] <= p[0] <= bbox[2] and bbox[1] <= p[1] <= bbox[3]}  # fmt: skip
+    out: list[Way] = []
+    for w in ways:
+        ints = [int(r) for r in w.refs if r in used]
+        if bbox is None or all(r in nodes for r in ints):
+            out.append(Way(w.id, w.tags, tuple(r for r in ints if r in nodes) or tuple(ints)))
+            continue
+        runs = [list(g) for inside, g in groupby(ints, key=lambda r: r in nodes) if inside]
+        out += [Way(w.id, w.tags, tuple(run)) for run in runs] or [Way(w.id, w.tags, ())]
+    return nodes, out
 
 
 def graph_from_graphml(path: str | Path) -> nx.MultiDiGraph:
@@ -384,6 +439,10 @@ def graph_from_graphml(path: str | Path) -> nx.MultiDiGraph:
     _raise_problems(str(path), "problems", _graph_problems(G))
     if G.number_of_edges() == 0:
         raise InputError(f"{path}: no streets (the graph has no edges)")
+    for _, _, d in G.edges(data=True):  # GraphML keeps the mode flags as text
+        for key in ("walk", "bike", "car", "forward", "oneway"):
+            if isinstance(d.get(key), str):
+                d[key] = d[key].strip().lower() in {"true", "1", "yes"}
     return G
 
 
@@ -479,8 +538,19 @@ def check_near_posts(G: nx.MultiDiGraph, posts: Sequence[Post], *, source: str) 
 
 
 def graph_to_graphml(G: nx.MultiDiGraph, path: str | Path) -> None:
-    """Save a street graph as OSMnx GraphML (geometries as WKT, reloaded by OSMnx)."""
-    ox.save_graphml(G, Path(path))
+    """Save a street graph as OSMnx GraphML (geometries as WKT, reloaded by OSMnx; the import
+    report as JSON)."""
+    from planner.streets import street_report
+
+    report = G.graph.get("street_report")
+    parsed = street_report(G)
+    if parsed is not None:
+        G.graph["street_report"] = parsed.to_json()
+    try:
+        ox.save_graphml(G, Path(path))
+    finally:
+        if report is not None:
+            G.graph["street_report"] = report
 
 
 # --------------------------------------------------------------------------- projection
@@ -904,7 +974,9 @@ def travel_matrix(
 ) -> np.ndarray:
     """Travel time in whole seconds between every pair of points.
 
-    The metres of :func:`distance_matrix` (unrounded) divided by the speed of ``mode``.
+    The metres of :func:`distance_matrix` (unrounded) on the streets ``mode`` may use
+    (:func:`mode_graph`: no motorway on foot, one-way streets one way by car) divided by the
+    speed of ``mode``.
 
     Parameters
     ----------
@@ -923,7 +995,27 @@ def travel_matrix(
         ``int64`` array of shape ``(n, n)`` in seconds, :data:`UNREACHABLE` where no path exists.
     """
     speed = speed_mps(mode, speeds_kmh)
-    return _to_int(_street_metres(G, lons, lats) / speed)
+    return _to_int(_street_metres(mode_graph(G, mode), lons, lats) / speed)
+
+
+def travel_and_distance_matrix(
+    G: nx.MultiDiGraph,
+    lons: Iterable[float],
+    lats: Iterable[float],
+    *,
+    mode: Mode | str = Mode.WALK,
+    speeds_kmh: Mapping[Mode | str, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`travel_matrix` and :func:`distance_matrix` from one search, both on the streets
+    ``mode`` may use (half the work of two calls; the day routes need both).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Seconds and metres, ``int64`` ``(n, n)``, :data:`UNREACHABLE` where no path exists.
+    """
+    metres = _street_metres(mode_graph(G, mode), lons, lats)
+    return _to_int(metres / speed_mps(mode, speeds_kmh)), _to_int(metres)
 
 
 # --------------------------------------------------------------------------- connectivity

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import networkx as nx
 
@@ -27,6 +28,9 @@ from planner.policy import Policy
 from planner.schedule import Campaign, PlannedVisit, Unplanned, YearPlan
 from planner.store import atomic_path
 from planner.supervision import plan_digest, review_line, review_of
+
+if TYPE_CHECKING:
+    from planner.routes import DayRoute
 
 PLAN_COLUMNS = ("target_id", "beat_id", "officer_id", "tier", "date", "month", "slot",
                 "due_reason", "est_minutes")  # fmt: skip
@@ -252,9 +256,38 @@ def plan_form(
     return header, data
 
 
-def route_stem(beat_id: str, day: date, slot: str, first: bool) -> str:
-    """File stem of a route: ``route_<beat>_<date>`` for the day's main slot, else ``_<slot>``."""
-    return f"route_{beat_id}_{day.isoformat()}" + ("" if first else f"_{slot}")
+def route_stem(beat_id: str, day: date, slot: str, first: bool, officer_id: str = "") -> str:
+    """File stem of a route: ``route_<beat>_<date>_<officer>`` for the officer's main slot of
+    the day, else with ``_<slot>`` (no officer: ``route_<beat>_<date>``)."""
+    parts = ["route", beat_id, day.isoformat(), *([officer_id] if officer_id else [])]
+    return "_".join(parts) + ("" if first else f"_{slot}")
+
+
+POST_ROW_ID = ""
+"""``target_id`` of a route CSV's last row: the walk back to the post (no target)."""
+ROUTE_APPROVAL_COLUMN = "approval"
+"""The route CSV's column after the route's own: ``approved`` / ``denied`` / ``pending`` for a
+door in a slot that needs the 地域課長's approval (night), empty otherwise."""
+
+
+def route_csv_rows(route: DayRoute, post: tuple[float, float]) -> list[dict]:
+    """Rows of a route CSV: the doors in order, then the walk back to the post.
+
+    The last row has no ``target_id``: ``arrive`` is the time back at the post, ``leg_m`` the
+    metres from the last door, ``lon``/``lat`` the post; ``depart``, ``window`` and
+    ``optional`` are empty.  A route without doors has no rows.
+    """
+    from planner.routes import hhmm
+
+    rows = route.to_rows()
+    if not route.stops:
+        return rows
+    back_m = route.total_m - sum(s.leg_m for s in route.stops)
+    rows.append({"seq": len(route.stops) + 1, "target_id": POST_ROW_ID,
+                 "arrive": hhmm(route.back), "depart": "", "wait_min": 0,
+                 "leg_m": max(back_m, 0), "lon": post[0], "lat": post[1], "window": "",
+                 "optional": ""})  # fmt: skip
+    return rows
 
 
 def write_route_outputs(
@@ -267,31 +300,50 @@ def write_route_outputs(
     with_names: bool = False,
     tiles: str | None = None,
 ) -> list[Path]:
-    """Write ``route_<beat>_<date>.csv`` / ``.html`` / ``.pdf`` for each routed officer-slot.
+    """Write ``route_<beat>_<date>_<officer>.csv`` / ``.html`` / ``.pdf`` per routed
+    officer-slot (``_<slot>`` added for an officer's further slots of the day).
 
-    The map and sheet hold addresses (names only ``with_names``): owner-only files.
+    The CSV ends with the walk back to the post (:func:`route_csv_rows`); in a slot that needs
+    approval each door's ``approval`` says whether the 地域課長 approved it.  Every file holds
+    home coordinates or addresses (names only ``with_names``): all are owner-only.  When the
+    streets came from OpenStreetMap, the map and the sheet say "© OpenStreetMap contributors".
     """
     from planner.maps import route_map, write_route_map
     from planner.routes import ROW_COLUMNS, hhmm
     from planner.sheets import SheetHeader, route_sheet
+    from planner.streets import OSM_ATTRIBUTION, from_osm
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     targets = {t.target_id: t for t in station.targets}
     tiers = {t.code: t.label for t in policy.tiers}
+    decisions = decisions_by_visit(station.approvals)
     streets = _beat_streets(graph, station, patrols)
+    credit = OSM_ATTRIBUTION if from_osm(graph) else None
     written: list[Path] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for p in patrols:
         r = p.route
-        stem = route_stem(p.beat_id, r.date, r.slot, first=p.beat_id not in seen)
-        seen.add(p.beat_id)
-        csv_path = out / f"{stem}.csv"
-        _write_csv(csv_path, ROW_COLUMNS, ([row[c] for c in ROW_COLUMNS] for row in r.to_rows()),
-                   private=False)  # fmt: skip
+        who = (p.beat_id, r.officer_id)
+        stem = route_stem(p.beat_id, r.date, r.slot, first=who not in seen,
+                          officer_id=r.officer_id)  # fmt: skip
+        seen.add(who)
         post = station.post_of(p.beat_id)
+        csv_path = out / f"{stem}.csv"
+        rows = route_csv_rows(r, (post.lon, post.lat))
+        night = r.slot in policy.approval_slots
+        marks = [
+            decision_status(decisions, (row["target_id"], r.date, r.slot))
+            if night and row["target_id"] != POST_ROW_ID else ""
+            for row in rows
+        ]  # fmt: skip
+        _write_csv(csv_path, (*ROW_COLUMNS, ROUTE_APPROVAL_COLUMN),
+                   ([*(row[c] for c in ROW_COLUMNS), mark] for row, mark in zip(rows, marks,
+                                                                               strict=True)),
+                   private=True)  # fmt: skip
         m = route_map(r, streets=streets, post=(post.lon, post.lat), targets=targets,
-                      tier_labels=tiers, tiles=tiles, with_names=with_names)  # fmt: skip
+                      tier_labels=tiers, tiles=tiles, with_names=with_names,
+                      attribution=credit)  # fmt: skip
         write_route_map(out / f"{stem}.html", m)
         officer = next((o.name for o in station.officers if o.officer_id == r.officer_id), "")
         header = SheetHeader(
@@ -301,7 +353,7 @@ def write_route_outputs(
         )  # fmt: skip
         route_sheet(out / f"{stem}.pdf", r, streets=streets, post=(post.lon, post.lat),
                     targets=targets, header=header, tier_labels=tiers,
-                    with_names=with_names)  # fmt: skip
+                    with_names=with_names, attribution=credit)  # fmt: skip
         written += [csv_path, out / f"{stem}.html", out / f"{stem}.pdf"]
     return written
 

@@ -326,8 +326,10 @@ def _static_map(
     streets: gpd.GeoDataFrame | nx.MultiDiGraph | None,
     post: tuple[float, float],
     tier_labels: Mapping[str, str],
+    attribution: str | None = None,
 ) -> None:
-    """Streets in grey, route line, numbered stops in tier colours and the post's star."""
+    """Streets in grey, route line, numbered stops in tier colours and the post's star; the
+    streets' credit (e.g. "© OpenStreetMap contributors") bottom right inside the map."""
     x, y, w, h = box_mm
     ax = fig.add_axes(_mm_rect(x, y, w, h))
     min_lon, min_lat, max_lon, max_lat, kx = _map_limits(route_bounds(route, post), w, h)
@@ -387,6 +389,11 @@ def _static_map(
         )
     _scale_bar(ax, (min_lon, min_lat, max_lon, max_lat), kx)
     _map_legend(ax, tier_labels)
+    if attribution:
+        ax.text(0.995, 0.008, attribution, transform=ax.transAxes, ha="right", va="bottom",
+                fontsize=6, color="#333333", zorder=6,
+                bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none",
+                      "alpha": 0.85})  # fmt: skip
 
 
 def _map_legend(ax: Axes, tier_labels: Mapping[str, str]) -> None:
@@ -536,6 +543,7 @@ def route_sheet(
     header: SheetHeader,
     tier_labels: Mapping[str, str],
     with_names: bool = False,
+    attribution: str | None = None,
 ) -> None:
     """Write the printed route sheet of one day route as an A4 PDF (owner-only).
 
@@ -558,6 +566,9 @@ def route_sheet(
         Tier code → Japanese label, in policy order (colours as on the interactive map).
     with_names
         Add a 氏名 column (personal data: off by default).
+    attribution
+        The streets' credit printed on the map, e.g. ``"© OpenStreetMap contributors"``
+        (:data:`planner.streets.OSM_ATTRIBUTION`) when they came from OSM; ``None`` for none.
     """
     family = _font_ready()
     spans = _pages(len(route.stops))
@@ -582,6 +593,7 @@ def route_sheet(
                         streets,
                         post,
                         tier_labels,
+                        attribution,
                     )
                     y = _MAP_BOTTOM + 4.0
                 _table(ax, y, route.stops[a:b], targets, tier_labels, with_names)

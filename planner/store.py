@@ -65,7 +65,7 @@ from planner.model import (
     TargetKind,
     Visit,
 )
-from planner.policy import Policy, classify
+from planner.policy import Policy, classify, known_tiers, map_tiers, mapped_tier
 from planner.records import merge_targets
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,11 @@ TARGET_COLUMNS = (
     "card", "availability", "household_type", "visit_minutes", "lon", "lat", "name", "moved_out",
     "registered",
 )  # fmt: skip
+STREET_FLAGS = ("walk", "bike", "car", "forward")
+"""Edge columns of ``street_edges``: which modes may use the edge, and ``forward`` = 0 where a
+car may not go that way on a one-way street (files without them: every mode, both ways)."""
+STREET_META = ("streets_source", "streets_report")
+"""``meta`` keys of the streets: ``openstreetmap`` (outputs credit OSM) and the import report."""
 MAX_DISTANCE_KM = 50.0  # a target farther than this from every post is "far outside the station"
 
 
@@ -488,7 +493,12 @@ def _opt_float(value: Any, default: float = 0.0) -> float:
 
 
 def read_streets(path: str | Path) -> nx.MultiDiGraph | None:
-    """The street network stored in a station file, or ``None`` if it has none."""
+    """The street network stored in a station file, or ``None`` if it has none.
+
+    Edges carry ``walk`` / ``bike`` / ``car`` / ``forward`` (:data:`STREET_FLAGS`); the graph's
+    ``source`` and ``street_report`` attributes say where the streets came from and what their
+    import kept, dropped and linked (:func:`planner.streets.street_report`).
+    """
     if (pg := _postgis(path)) is not None:
         return pg.read_streets(path)
     path = Path(path)
@@ -498,14 +508,51 @@ def read_streets(path: str | Path) -> nx.MultiDiGraph | None:
     nodes = pyogrio.read_dataframe(path, layer="street_nodes", read_geometry=False)
     edges = pyogrio.read_dataframe(path, layer="street_edges")
     graph = nx.MultiDiGraph(crs=CRS)
+    if "meta" in layers:  # where the streets came from, and the import's report
+        meta = _read_table(path, "meta")
+        info = dict(zip(meta["key"], meta["value"], strict=True))
+        for key, attr in zip(STREET_META, ("source", "street_report"), strict=True):
+            if _s(info.get(key)):
+                graph.graph[attr] = _s(info[key])
     for r in nodes.itertuples(index=False):
         graph.add_node(int(r.osmid), x=float(r.x), y=float(r.y))
+    flags = [c for c in STREET_FLAGS if c in edges.columns]  # older files: every mode, two-way
     for r in edges.itertuples(index=False):
         attrs = {"length": float(r.length), "highway": _s(r.highway), "geometry": r.geometry}
         if _s(r.name):
             attrs["name"] = _s(r.name)
+        for c in flags:
+            value = getattr(r, c)
+            attrs[c] = True if value is None or pd.isna(value) else bool(value)
         graph.add_edge(int(r.u), int(r.v), key=int(r.key), **attrs)
     return graph
+
+
+def read_street_report(path: str | Path) -> list[str] | None:
+    """What the import of the stored streets kept, dropped and linked, as printable lines.
+
+    ``None`` when the station has no streets; a note when they were not read from OSM by this
+    version (a GraphML file, a made-up town, an older import).
+    """
+    from planner.streets import StreetReport
+
+    if _postgis(path) is None:
+        path = Path(path)
+        layers = {name for name, _ in pyogrio.list_layers(path)}
+        if "street_edges" not in layers:
+            return None
+        meta = _read_table(path, "meta")
+        info = {k: _s(val) for k, val in zip(meta["key"], meta["value"], strict=True)}
+        source, report = info.get("streets_source", ""), info.get("streets_report", "")
+    else:
+        graph = read_streets(path)
+        if graph is None:
+            return None
+        source = str(graph.graph.get("source", ""))
+        report = str(graph.graph.get("street_report", ""))
+    if report:
+        return StreetReport.from_json(report).lines()
+    return [f"streets: stored without an import report (source: {source or 'not recorded'})"]
 
 
 def write_station(
@@ -533,6 +580,7 @@ def _write_layers(station: Station, tmp: Path, streets: nx.MultiDiGraph | None) 
 
     table("meta", [{"key": k, "value": val} for k, val in (
         ("format_version", FORMAT_VERSION), ("station", station.name), ("policy", station.policy),
+        *_street_meta(streets),
     )], ("key", "value"))  # fmt: skip
     posts = gpd.GeoDataFrame(
         [{"post_id": p.post_id, "name": p.name, "kind": p.kind.value, "lon": p.lon, "lat": p.lat,
@@ -619,6 +667,18 @@ def _write_layers(station: Station, tmp: Path, streets: nx.MultiDiGraph | None) 
         _write_streets(streets, tmp)
 
 
+def _street_meta(streets: nx.MultiDiGraph | None) -> list[tuple[str, str]]:
+    """``meta`` rows saying where the streets came from and what their import kept and linked."""
+    if streets is None:
+        return []
+    from planner.streets import street_report
+
+    report = street_report(streets)
+    rows = [("streets_source", str(streets.graph.get("source", ""))),
+            ("streets_report", report.to_json() if report is not None else "")]  # fmt: skip
+    return [(k, v) for k, v in rows if v]
+
+
 def _write_streets(graph: nx.MultiDiGraph, tmp: Path) -> None:
     nodes = gpd.GeoDataFrame(
         [{"osmid": int(n), "x": float(d["x"]), "y": float(d["y"])}
@@ -636,10 +696,14 @@ def _write_streets(graph: nx.MultiDiGraph, tmp: Path) -> None:
             a, b = graph.nodes[u], graph.nodes[w]
             geom = LineString([(a["x"], a["y"]), (b["x"], b["y"])])
         rows.append({"u": int(u), "v": int(w), "key": int(k), "length": float(d["length"]),
-                     "highway": _flat(d.get("highway")), "name": _flat(d.get("name"))})  # fmt: skip
+                     "highway": _flat(d.get("highway")), "name": _flat(d.get("name")),
+                     **{c: int(bool(d.get(c, True))) for c in STREET_FLAGS}})  # fmt: skip
         geoms.append(geom)
     edges = gpd.GeoDataFrame(
-        rows, columns=["u", "v", "key", "length", "highway", "name"], geometry=geoms, crs=CRS
+        rows,
+        columns=["u", "v", "key", "length", "highway", "name", *STREET_FLAGS],
+        geometry=geoms,
+        crs=CRS,
     )
     pyogrio.write_dataframe(
         edges, tmp, layer="street_edges", driver="GPKG", geometry_type="LineString"
@@ -827,7 +891,7 @@ def officer_days_from_file(path: str | Path, *, officer_ids: set[str]) -> list[O
 
 
 def targets_from_file(
-    path: str | Path,
+    path: str | Path | v.Table,
     *,
     policy: Policy,
     beat_ids: set[str],
@@ -847,7 +911,8 @@ def targets_from_file(
     RowError
         Naming file, row and column of every problem; nothing is returned in part.
     """
-    path = Path(path)
+    table = path if isinstance(path, v.Table) else None  # a register (planner.registers)
+    path = Path(table.path if table is not None else path)
     today = today or date.today()
     cols = [
         v.Column("target_id", v.nonempty),
@@ -879,8 +944,11 @@ def targets_from_file(
             out.append(("reasons", str(exc)))
             derived = policy.default_tier
         if r["tier"] and r["tier"] not in policy.tier_codes:
-            out.append(("tier", f"{r['tier']!r} is not a tier of {policy.name} "
-                                f"({', '.join(policy.tier_codes)})"))  # fmt: skip
+            if r["tier"] in known_tiers():  # the other prefecture's tier: mapped, not refused
+                r["tier"] = mapped_tier(r["kind"], r["reasons"], r["tier"], policy)
+            else:
+                out.append(("tier", f"{r['tier']!r} is not a tier of {policy.name} "
+                                    f"({', '.join(policy.tier_codes)})"))  # fmt: skip
         r["tier"] = r["tier"] or derived
         if abs(r["lat"]) > 90:
             hint = "lon and lat look swapped" if abs(r["lon"]) <= 90 else "out of range"
@@ -889,7 +957,8 @@ def targets_from_file(
             out.extend(_far_from_posts(r["lon"], r["lat"], posts))
         return out
 
-    rows = v.check_rows(path, _read_rows(path), cols, row_checks=[semantic])
+    rows_in = table if table is not None else _read_rows(path)
+    rows = v.check_rows(path, rows_in, cols, row_checks=[semantic])
     _unique_ids(path, rows, "target_id")
     return [_target_from_row(r) for r in rows]
 
@@ -945,6 +1014,29 @@ def _target_from_row(r: dict[str, Any]) -> Target:
     )  # fmt: skip
 
 
+def station_places(
+    db: str | Path, *, posts: str | Path | None = None, beats: str | Path | None = None
+) -> list[tuple[float, float]]:
+    """Lon/lat of the station's posts and its beats' corners (stored, and in the files about to
+    be imported): what a street extract is clipped around.  Empty for a new file without them."""
+    try:
+        station = read_station(db)
+    except InputError:
+        station = Station(name="", policy="miyagi")
+    known = station.posts
+    if posts:
+        known = merge_by_id(known, posts_from_file(posts), "post_id")
+    places = [(p.lon, p.lat) for p in known]
+    polygons = [b.polygon for b in station.beats]
+    if beats:
+        polygons += [b.polygon for b in beats_from_file(beats, post_ids={p.post_id for p in known})]
+    for poly in polygons:
+        if poly is not None and not poly.is_empty:
+            x0, y0, x1, y1 = poly.bounds
+            places += [(x0, y0), (x1, y1)]
+    return places
+
+
 def merge_by_id(existing: Sequence[Any], incoming: Sequence[Any], key: str) -> list[Any]:
     """Records after an import: incoming ones replace those with the same id, new ids are appended.
 
@@ -965,7 +1057,7 @@ def import_files(
     beats: str | Path | None = None,
     officers: str | Path | None = None,
     officer_days: str | Path | None = None,
-    targets: Sequence[str | Path] = (),
+    targets: Sequence[str | Path | v.Table] = (),
     streets: nx.MultiDiGraph | None = None,
     patterns: set[str],
     today: date | None = None,
@@ -1001,6 +1093,7 @@ def import_files(
                 )
             station = Station(name=station_name, policy=policy_name or "miyagi")
         policy = load_policy(station.policy)
+        station.targets, _ = map_tiers(station.targets, policy)  # stored under other rules
         if posts:
             station.posts = merge_by_id(station.posts, posts_from_file(posts), "post_id")
         if beats:

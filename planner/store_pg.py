@@ -121,7 +121,8 @@ LAYERS: tuple[Layer, ...] = (
     Layer("exemptions", _text("target_id", "ordered_by", "date", "reason")),
     Layer("street_nodes", (("osmid", BIGINT), ("x", FLOAT), ("y", FLOAT)), "Point", "Point"),
     Layer("street_edges", (("u", BIGINT), ("v", BIGINT), ("key", INTEGER), ("length", FLOAT),
-                           ("highway", TEXT), ("name", TEXT)),
+                           ("highway", TEXT), ("name", TEXT), ("walk", INTEGER),
+                           ("bike", INTEGER), ("car", INTEGER), ("forward", INTEGER)),
           "LineString", "LineString"),
 )  # fmt: skip
 STREET_LAYERS = ("street_nodes", "street_edges")
@@ -401,7 +402,7 @@ def read_streets(url: str) -> nx.MultiDiGraph | None:
     target = parse_url(url)
     with tempfile.TemporaryDirectory(prefix="planner-pg-", dir=_TMP_DIR) as tmp:
         gpkg = Path(tmp) / "streets.gpkg"
-        if set(_copy_to_gpkg(target, STREET_LAYERS, gpkg)) != set(STREET_LAYERS):
+        if not set(STREET_LAYERS) <= set(_copy_to_gpkg(target, (*STREET_LAYERS, "meta"), gpkg)):
             return None
         return store.read_streets(gpkg)
 

