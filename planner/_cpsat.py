@@ -7,13 +7,27 @@ solution back, with the objective broken down by rule so a plan can say which ru
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from planner._errors import PlannerError
+
 Var = cp_model.IntVar
+
+DECIDED = frozenset({"OPTIMAL", "INFEASIBLE", "MODEL_INVALID"})
+"""Statuses a search ends with by itself (not stopped by a limit)."""
+
+
+class WallClockGuard(PlannerError):
+    """The wall-clock guard stopped a search before its deterministic limit.
+
+    The answer would then depend on how fast the machine was (its load), so no plan is made
+    from it: callers let this error through, and the run says so and exits non-zero.
+    """
 
 
 @dataclass(slots=True)
@@ -92,29 +106,69 @@ class Model:
         self._hints[var.index] = int(value)
 
     def solve(
-        self, *, time_limit_s: float, workers: int = 1, seed: int = 0, keep_hint: bool = False
+        self,
+        *,
+        time_limit_s: float,
+        workers: int = 1,
+        seed: int = 0,
+        keep_hint: bool = False,
+        deadline: float | None = None,
     ) -> Solution:
-        """Solve; with ``workers=1`` the search is deterministic for a given seed.
+        """Solve within a deterministic limit; the same model, seed and limit give the same answer
+        on any machine under any load.
 
-        With one worker the limit is CP-SAT's deterministic time (so the same input stops at the
-        same point on any machine), with a generous wall-clock guard (10 s or ten times the
-        limit) that only a machine under heavy load ever reaches.
-        ``keep_hint``: when the search finds no solution in time, return the hinted values
-        (status ``HINT``); only for callers whose hints are feasible by construction.
+        Parameters
+        ----------
+        time_limit_s
+            CP-SAT's *deterministic* time (``max_deterministic_time``): a count of work, not of
+            seconds, so the search stops at the same point however busy the machine is.  On an
+            idle machine one unit takes roughly a second.
+        workers
+            Search workers.  1 (the default) is one sequential search; more run CP-SAT's
+            interleaved search (``interleave_search``: its subsolvers in fixed batches, also
+            deterministic).  Never CP-SAT's free-running parallel portfolio.
+        seed
+            CP-SAT's random seed.
+        keep_hint
+            When the search finds no solution within its limit, return the hinted values
+            (status ``HINT``); only for callers whose hints are feasible by construction.
+        deadline
+            A wall-clock guard, as a :func:`time.monotonic` time.  It never shapes the answer:
+            if the machine is so slow that the deadline passes before the deterministic limit
+            (or has passed already), :class:`WallClockGuard` is raised instead of returning
+            whatever the search had found by then.
+
+        Raises
+        ------
+        WallClockGuard
+            If the deadline stopped (or would have to stop) the search.
         """
+        guard = None if deadline is None else deadline - time.monotonic()
+        if guard is not None and guard <= 0:
+            raise WallClockGuard("the wall-clock guard had run out before this solve started")
         terms = [t for ts in self._terms.values() for t in ts]
         self._cp.maximize(sum(c * v for c, v in terms) if terms else 0)
         solver = cp_model.CpSolver()
         p = solver.parameters
         p.num_workers = max(1, workers)
+        if workers > 1:
+            p.interleave_search = True
         p.random_seed = seed
-        if workers <= 1:
-            p.max_deterministic_time = max(0.01, time_limit_s)
-            p.max_time_in_seconds = max(10.0, 10 * time_limit_s)  # a guard, not the stop
-        else:
-            p.max_time_in_seconds = max(0.01, time_limit_s)
+        limit = max(0.01, time_limit_s)
+        p.max_deterministic_time = limit
+        if guard is not None:
+            p.max_time_in_seconds = guard
         status = solver.solve(self._cp)
         name = solver.status_name(status)
+        if (
+            guard is not None
+            and name not in DECIDED
+            and (solver.deterministic_time < limit or solver.wall_time >= guard)
+        ):
+            raise WallClockGuard(
+                f"the wall-clock guard stopped CP-SAT after {solver.wall_time:.1f} s, at "
+                f"{solver.deterministic_time:.2f} of its {limit:g} deterministic units"
+            )
         if name in ("OPTIMAL", "FEASIBLE"):
             values = {v.index: int(solver.value(v)) for v in self._vars}
         elif keep_hint and name != "INFEASIBLE" and self._hints:

@@ -26,8 +26,13 @@ How a run goes
   write_plan_outputs`, :func:`planner.reports.write_comparison`); a failed beat is listed
   in ``failed_beats.csv`` (station, beat, attempts, error) beside them, and never missing
   silently.
-* With one solver thread per task (``YearParams.workers = 1``) CP-SAT is deterministic, so
-  the same input and seed give the same files whatever the executor and worker count.
+* CP-SAT stops on deterministic limits only (:meth:`planner._cpsat.Model.solve`), so the same
+  input, seed and parameters give byte-identical files whatever the executor, the worker count
+  or the machine's load.  Under load on a 2-core machine the old wall-clock stop (10 s, or ten
+  times a day model's 1 s) cut searches short at different points: that is why ``dask`` and
+  ``serial`` once wrote different plans.  The wall-clock guard per beat
+  (:func:`planner.schedule.wall_guard`) never changes a plan: a beat it stops fails (retried
+  once, then named in ``failed_beats.csv``) and the run exits 1.
 
 Only the merging and the writing happen in the parent; nothing here solves anything.
 """
@@ -714,11 +719,15 @@ def _beat_inputs(
 
 
 def _read(db: Db, policy_name: str | None) -> tuple[Station, Policy, nx.MultiDiGraph | None]:
-    from planner.policy import load_policy
+    from planner.policy import load_policy, station_under
     from planner.store import read_station, read_streets
 
     station = read_station(db)
-    return station, load_policy(policy_name or station.policy), read_streets(db)
+    policy = load_policy(policy_name or station.policy)
+    station, mapping = station_under(station, policy)
+    if mapping:  # once per station file, before its beats are cut
+        print(f"{db_stem(db)}: {mapping.message()}", file=sys.stderr)
+    return station, policy, read_streets(db)
 
 
 def write_failures(path: Path, failed: Sequence[TaskResult]) -> Path:

@@ -7,10 +7,14 @@ nowhere else.
 
 from __future__ import annotations
 
+import functools
 import math
 import tomllib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from datetime import date, time
 from enum import StrEnum
 from pathlib import Path
@@ -18,7 +22,7 @@ from typing import Any
 
 from planner import _validate as v
 from planner._errors import InputError
-from planner.model import Beat, Card, Target, TargetKind
+from planner.model import Beat, Card, Station, Target, TargetKind
 
 POLICY_DIR = Path(__file__).parent / "policies"
 BUILTIN_POLICIES = ("miyagi", "aomori")
@@ -80,6 +84,18 @@ class Policy:
     def visits_allowed(self, day: date) -> bool:
         """False on the calendar days the policy keeps free of visits (年末年始)."""
         return (day.month, day.day) not in self.no_visit_days
+
+    @property
+    def approval_slots(self) -> frozenset[str]:
+        """Codes of the slots whose visits need the 地域課長's approval (night visits)."""
+        return frozenset(s.code for s in self.slots if s.requires_approval)
+
+    def slot_at(self, clock: time) -> str | None:
+        """The code of the slot a clock time falls in (start inclusive), or ``None``."""
+        for s in self.slots:
+            if s.start <= clock < s.end:
+                return s.code
+        return None
 
     def tier(self, code: str) -> Tier:
         """The tier with this code (``KeyError`` if the policy has none)."""
@@ -325,6 +341,106 @@ def classify(kind: TargetKind | str, reasons: Iterable[str], policy: Policy) -> 
         if order[reason.tier] < order[best]:
             best = reason.tier
     return best
+
+
+# ----------------------------------------------------------------------------------------------
+# one register, either prefecture's rules
+
+
+@functools.cache
+def known_tiers() -> frozenset[str]:
+    """Tier codes of the built-in policies (a register made under one of them may be planned
+    under the other: :func:`mapped_tier`)."""
+    return frozenset(code for name in BUILTIN_POLICIES for code in load_policy(name).tier_codes)
+
+
+_MAPPED: ContextVar[Counter | None] = ContextVar("planner_tier_mapping", default=None)
+
+
+@contextmanager
+def collect_tier_mapping() -> Iterator[Counter]:
+    """Count the tiers :func:`mapped_tier` maps inside the ``with`` block, as
+    ``Counter({(from, to): n})`` (for a command to print the mapping once)."""
+    counts: Counter = Counter()
+    token = _MAPPED.set(counts)
+    try:
+        yield counts
+    finally:
+        _MAPPED.reset(token)
+
+
+def mapped_tier(
+    kind: TargetKind | str, reasons: Iterable[str], tier: str, policy: Policy
+) -> str:  # fmt: skip
+    """A target's tier under ``policy``, for a register made under another prefecture's rules.
+
+    A tier the policy has stays.  Otherwise the tier comes from the target's 別表 codes as the
+    policy lists them (the most important tier among them; codes the policy does not list, or
+    listed for the other kind of target, are passed over), else the policy's default tier:
+    to Aomori every target is ``standard``; to Miyagi H1–H10 / B1–B8 make ``priority`` (重点),
+    everything else ``general`` (一般).
+    """
+    if tier in policy.tier_codes:
+        return tier
+    kind = TargetKind(kind)
+    order = {code: i for i, code in enumerate(policy.tier_codes)}
+    best = policy.default_tier
+    for code in reasons:
+        reason = policy.reasons.get(code)
+        if reason is not None and reason.kind is kind and order[reason.tier] < order[best]:
+            best = reason.tier
+    counts = _MAPPED.get()
+    if counts is not None:
+        counts[(tier or "-", best)] += 1
+    return best
+
+
+@dataclass(frozen=True, slots=True)
+class TierMapping:
+    """Which tiers a register's targets were mapped from and to under a policy."""
+
+    policy: str
+    counts: Mapping[tuple[str, str], int]
+
+    def __bool__(self) -> bool:
+        return bool(self.counts)
+
+    def message(self) -> str:
+        """One sentence, e.g. ``tiers mapped to aomori: priority → standard 120, general →
+        standard 340 (Aomori has one tier: every target standard)``."""
+        pairs = ", ".join(f"{a} → {b} {n:,}" for (a, b), n in sorted(self.counts.items()))
+        return f"tiers mapped to {self.policy}: {pairs} ({TIER_RULE.get(self.policy, _RULE)})"
+
+
+_RULE = "from the 別表 codes the policy lists, else its default tier"
+TIER_RULE = {
+    "aomori": "Aomori has one tier: every target standard",
+    "miyagi": "Miyagi: 重点 (priority) from the 別表 codes H1–H10 / B1–B8, else 一般 (general)",
+}
+"""The mapping rule of each built-in policy, as printed."""
+
+
+def map_tiers(targets: Sequence[Target], policy: Policy) -> tuple[list[Target], TierMapping]:
+    """The targets with every tier the policy lacks mapped (:func:`mapped_tier`)."""
+    with collect_tier_mapping() as counts:
+        out = [
+            t if t.tier in policy.tier_codes
+            else replace(t, tier=mapped_tier(t.kind, t.reasons, t.tier, policy))
+            for t in targets
+        ]  # fmt: skip
+    outer = _MAPPED.get()
+    if outer is not None:
+        outer.update(counts)
+    return out, TierMapping(policy.name, dict(counts))
+
+
+def station_under(station: Station, policy: Policy) -> tuple[Station, TierMapping]:
+    """The station with its targets' tiers mapped to ``policy`` (the same object when none
+    needs it)."""
+    targets, mapping = map_tiers(station.targets, policy)
+    if not mapping:
+        return station, mapping
+    return replace(station, targets=targets), mapping
 
 
 class DueReason(StrEnum):

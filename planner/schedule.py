@@ -16,8 +16,20 @@ How it works (per beat)
 5. **Day model** (CP-SAT, one per month): each of the month's units to one duty day of an officer
    of the beat, within that day's slot minutes *including travel* (trip to each neighbourhood,
    hops between clusters, walking inside them); rewards contact on that weekday/weekend and
-   penalises travel, so nearby clusters share a day.  Units that do not fit roll to the next
-   month; what is left in December is reported unplanned with the hours it would need.
+   penalises travel, so nearby clusters share a day.  Then each duty slot's doors are walked as
+   one tour from the post and back on the router's street distances (:func:`fit_tours`): a
+   slot whose tour does not fit gives up units, and units waiting go where a tour still fits.
+   Units that do not fit roll to the next month; what is left in December is reported
+   unplanned with the hours it would need.
+
+One travel model: every minute (units, ``no_window``, the tours, ``est_minutes``) comes from
+:class:`planner.clusters.Travel`, the street metres :func:`planner.routes.route_day` routes on.
+``no_window`` means that even a lone visit (post -> door -> post) does not fit the longest
+slot the target's card allows.  Never-met, provisional and overdue targets of the first tier
+(重点) lead: they take the earliest months' hours as far as those allow
+(:func:`front_load_rule`).  Solver limits are deterministic (:data:`MONTH_SHARE`,
+:data:`DAY_SHARE` of ``YearParams.time_limit_s``); a wall-clock guard per beat
+(:func:`wall_guard`) never changes a plan, it fails the beat.
 
 Every rule is one ``add_<rule>`` function; the objective is booked per rule, so the plan can
 say what each rule cost.  Solver code does no I/O; progress goes to an optional callback.
@@ -26,6 +38,7 @@ say what each rule cost.  Solver code does no I/O; progress goes to an optional 
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -36,10 +49,10 @@ import networkx as nx
 
 from planner import _cpsat
 from planner._errors import InputError
-from planner.clusters import Geography, build_geography
+from planner.clusters import Geography, Travel, build_geography
 from planner.contact import ALLOWED_SLOTS, AbsenceTable, load_absence
 from planner.model import Beat, DutyDay, Mode, Officer, OfficerDay, Station, Target
-from planner.policy import DueReason, DueTarget, Policy, due_targets
+from planner.policy import DueReason, DueTarget, Policy, due_targets, station_under
 from planner.roster import duty_calendar, japanese_holidays
 
 SLOT_GROUP = {"day": "day", "evening": "eve", "night": "eve"}
@@ -71,6 +84,11 @@ class Weights:
     early_all
         Share of any visit's value lost per month of delay: the most valuable visits go first,
         so that what slips at the end of the year is the least valuable.
+    first_tier_urgent, first_tier_urgent_max
+        Never-met, provisional and overdue targets of the first tier (Miyagi 重点) first: each
+        month of delay costs them this share of their value, up to ``first_tier_urgent_max``
+        (so a late one is still worth more than any other tier's visit).  They take the
+        earliest months' hours as far as those allow (:func:`front_load_rule`).
     travel_per_min
         Points per estimated minute of walking/riding (day model) and per minute of a cluster
         split over months (month model).
@@ -92,6 +110,8 @@ class Weights:
     night_factor: float = 0.8
     early_urgent: float = 0.05
     early_all: float = 0.001
+    first_tier_urgent: float = 0.1
+    first_tier_urgent_max: float = 0.5
     travel_per_min: int = 10
     level_per_min: int = 3
     keep: int = 300
@@ -116,11 +136,16 @@ class Campaign:
 class YearParams:
     """Parameters of :func:`plan_year` (all have sane defaults).
 
-    ``time_limit_s`` is per beat: 40 % for the month model, the rest shared by the day models.
-    With ``workers=1`` the same input and seed give the same plan.
+    ``time_limit_s`` is per beat, in CP-SAT's deterministic time (a count of work, not of
+    seconds: :meth:`planner._cpsat.Model.solve`): 40 % for the month model, 5 % for each of the
+    twelve day models.  The same input, seed and parameters give the same plan whatever the
+    machine's load or the number of workers.  ``wall_guard_s`` is a wall-clock guard per beat
+    (default :func:`wall_guard`): it never changes a plan; if it runs out, the beat raises
+    :class:`planner._cpsat.WallClockGuard` instead of returning a plan.
     """
 
     time_limit_s: float = 20.0
+    wall_guard_s: float | None = None
     workers: int = 1
     seed: int = 0
     reserve: float = 0.2
@@ -208,8 +233,7 @@ class YearPlan:
 
     def approvals(self, policy: Policy) -> list[PlannedVisit]:
         """Visits in slots that need the 地域課長's approval (night visits)."""
-        needs = {s.code for s in policy.slots if s.requires_approval}
-        return [v for v in self.visits if v.slot in needs]
+        return [v for v in self.visits if v.slot in policy.approval_slots]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -265,6 +289,7 @@ class BeatProblem:
     values: dict[tuple[int, bool, str], int]  # (due index, weekend, slot) -> points
     month_factors: tuple[float, ...]
     unplanned: list[Unplanned]
+    first_tier: str = ""  # the policy's most important tier (重点): its urgent targets lead
 
 
 def duty_slots(
@@ -352,7 +377,7 @@ def build_problem(
         speeds_kmh=params.speeds_kmh, cluster_m=params.cluster_m,
         neighbourhood_m=params.neighbourhood_m, detour=params.detour,
     )  # fmt: skip
-    approval = {s.code for s in policy.slots if s.requires_approval}
+    approval = policy.approval_slots
     values: dict[tuple[int, bool, str], int] = {}
     for i, d in enumerate(due):
         pts = target_points(d, policy, w)
@@ -369,9 +394,11 @@ def build_problem(
         # hours it would take: visit minutes and, for want of routes, half as much again to travel
         unplanned = [_unplanned(d, "no_officer", "the beat has no officer",
                                 1.5 * d.target.visit_minutes) for d in due]  # fmt: skip
-        return BeatProblem(beat, due, days, geography, [], values, policy.month_factors, unplanned)
+        return BeatProblem(beat, due, days, geography, [], values, policy.month_factors,
+                           unplanned, policy.tier_codes[0])  # fmt: skip
     units = _make_units(due, geography, policy, params, days, groups_with_capacity, unplanned)
-    return BeatProblem(beat, due, days, geography, units, values, policy.month_factors, unplanned)
+    return BeatProblem(beat, due, days, geography, units, values, policy.month_factors,
+                       unplanned, policy.tier_codes[0])  # fmt: skip
 
 
 def _unplanned(d: DueTarget, reason: str, message: str, est: float = 0.0) -> Unplanned:
@@ -389,7 +416,11 @@ def _make_units(
     unplanned: list[Unplanned],
 ) -> list[Unit]:
     typical = {g: median([s.minutes for s in days if s.group == g] or [1]) for g in ("day", "eve")}
+    longest = {g: max([s.minutes for s in days if s.group == g] or [0]) for g in ("day", "eve")}
     nb_trip = {n.neighbourhood_id: n.trip_min for n in geo.neighbourhoods}
+    travel = geo.travel
+    lone = dict(zip(range(len(due)), travel.lone_minutes(range(len(due))), strict=True)) if (
+        travel is not None) else {}  # fmt: skip
     units: list[Unit] = []
     for c in geo.clusters:
         buckets: dict[tuple, list[int]] = defaultdict(list)
@@ -399,13 +430,20 @@ def _make_units(
                 s for s in allowed_slots(d.target, policy, params.allow_night)
                 if SLOT_GROUP[s] in groups
             )  # fmt: skip
-            if not c.reachable:
+            if not c.reachable or lone.get(i, 0.0) == math.inf:
                 why = "no street connects the target to the post"
                 unplanned.append(_unplanned(d, "unreachable", why))
                 continue
             if not slots:
                 unplanned.append(_unplanned(d, "no_window", _no_window_message(d.target, groups)))
                 continue
+            if travel is not None and i in lone:
+                alone = d.target.visit_minutes + lone[i]
+                best = max(longest[SLOT_GROUP[s]] for s in slots)
+                if alone > best:
+                    unplanned.append(_unplanned(d, "no_window", _too_far_message(
+                        d.target, lone[i], alone, best, slots, travel), alone))  # fmt: skip
+                    continue
             campaign = d.reason is DueReason.CAMPAIGN
             buckets[(d.target.tier, d.reason in URGENT or campaign, campaign, slots)].append(i)
         cluster_visit = sum(due[i].target.visit_minutes for i in c.members) or 1
@@ -416,18 +454,48 @@ def _make_units(
             # a unit should fit a typical slot of its windows with its trip, with room to spare
             room = min(typical[SLOT_GROUP[s]] for s in slots) - nb_trip[c.neighbourhood] - c.hop_min
             cap = min(params.unit_max_minutes, max(1, int(0.7 * room)))
-            for chunk in _chunks(idx, [due[i].target.visit_minutes for i in idx], cap):
+            slot_max = max(longest[SLOT_GROUP[s]] for s in slots)
+            for chunk in _fitting_chunks(idx, due, cap, slot_max, travel):
                 visit = sum(due[i].target.visit_minutes for i in chunk)
                 share = visit / cluster_visit
                 slot_len = min(typical[SLOT_GROUP[s]] for s in slots)
                 # a trip is shared by the units that fit in one slot beside it
                 walk = c.intra_min * share
                 trip = nb_trip[c.neighbourhood]
-                solo = visit + walk + c.hop_min + trip
+                # a tour of its own doors; without a full matrix (huge beats) the aggregate
+                solo = visit + (travel.tour_minutes(chunk) if travel is not None and travel.full
+                                else walk + c.hop_min + trip)  # fmt: skip
                 unit = Unit(len(units), c.cluster_id, c.neighbourhood, tuple(chunk), slots,
                             visit, 0.0, solo, walk, c.hop_min, trip, _campaign)  # fmt: skip
                 units.append(replace(unit, est_min=unit.est_for(slot_len)))
     return units
+
+
+def _fitting_chunks(
+    idx: list[int], due: Sequence[DueTarget], cap: int, slot_max: int, travel: Travel | None
+) -> list[list[int]]:
+    """Chunks of at most ``cap`` visit minutes; a chunk whose lone tour from the post does not
+    fit the longest slot is cut into single targets (each fits alone: checked before)."""
+    out: list[list[int]] = []
+    for chunk in _chunks(idx, [due[i].target.visit_minutes for i in idx], cap):
+        visit = sum(due[i].target.visit_minutes for i in chunk)
+        if (len(chunk) > 1 and travel is not None and travel.full
+                and visit + travel.tour_minutes(chunk) > slot_max):  # fmt: skip
+            out.extend([i] for i in chunk)
+        else:
+            out.append(chunk)
+    return out
+
+
+def _too_far_message(
+    t: Target, there_back: float, alone: float, best: int, slots: Sequence[str], travel: Travel
+) -> str:
+    metres = there_back * travel.m_per_min / 2
+    return (
+        f"even a lone visit does not fit: post → door → post is ≈{there_back:.0f} min "
+        f"(≈{metres:.0f} m each way) + {t.visit_minutes} min "
+        f"visit = ≈{alone:.0f} min, the longest {'/'.join(slots)} slot has {best} min"
+    )
 
 
 def _chunks(idx: list[int], minutes: list[int], cap: int) -> list[list[int]]:
@@ -571,21 +639,44 @@ def month_estimates(p: BeatProblem) -> dict[tuple[int, int, str], int]:
 
 def add_contact_value(
     mm: MonthModel, values: Mapping[tuple[int, int, str], int], urgent: Mapping[int, float],
-    early: float, early_all: float = 0.0,
+    early: float, early_all: float = 0.0, lead: Mapping[int, float] | None = None,
+    lead_rate: float = 0.0, lead_max: float = 0.0,
 ) -> None:  # fmt: skip
     """Reward: planned visits weighted by tier, urgency and answer chance; the urgent earlier.
 
     ``urgent[uid]`` is the share of the unit's value that is urgent (never met, provisional,
     overdue); that share loses ``early`` of its value per month of delay, and every visit loses
-    ``early_all`` per month.
+    ``early_all`` per month.  ``lead[uid]`` is the share that is urgent *and* of the first tier
+    (重点): it loses ``lead_rate`` per month of delay, at most ``lead_max`` (:func:`delay_cost`).
     """
     for key, var in mm.b.items():
         uid, month, _slot = key
         v = values[key]
-        late = (urgent.get(uid, 0.0) * early + early_all) * v * (month - 1)
+        late = delay_cost(v, month, urgent.get(uid, 0.0), early, early_all,
+                          (lead or {}).get(uid, 0.0), lead_rate, lead_max)  # fmt: skip
         mm.model.reward("contact", v, var)
         if late:
             mm.model.penalty("front_load", round(late), var)
+
+
+def delay_cost(
+    value: float, month: int, urgent: float, early: float, early_all: float,
+    lead: float = 0.0, lead_rate: float = 0.0, lead_max: float = 0.0,
+) -> float:  # fmt: skip
+    """Points a unit worth ``value`` loses by going to ``month`` rather than January."""
+    late = (urgent * early + early_all) * value * (month - 1)
+    return late + lead * value * min(lead_max, lead_rate * (month - 1))
+
+
+def front_load_rule(policy: Policy, w: Weights = Weights()) -> str:
+    """The front-loading rule in one sentence, for the plan's printout."""
+    first = policy.tier(policy.tier_codes[0]).label
+    return (
+        f"rule: never-met, provisional and overdue {first} first: they take the earliest "
+        f"months' visit hours as far as those allow (each month of delay costs them "
+        f"{w.first_tier_urgent:.0%} of their value, up to {w.first_tier_urgent_max:.0%}); "
+        "other urgent targets come next"
+    )
 
 
 def add_level_load(
@@ -593,7 +684,7 @@ def add_level_load(
 ) -> None:
     """Penalty: minutes a month carries above its even share of the year's work."""
     est = {u.uid: round(u.est_min * SCALE) for u in units}
-    month_cap = defaultdict(int)
+    month_cap: dict[int, int] = defaultdict(int)
     for (m, _g), c in capacity.items():
         month_cap[m] += c
     total_cap = sum(month_cap.values()) or 1
@@ -653,7 +744,7 @@ def add_keep_months(mm: MonthModel, p: BeatProblem, keep: Mapping[str, date], we
 
 
 def solve_months(
-    p: BeatProblem, params: YearParams, time_limit_s: float
+    p: BeatProblem, params: YearParams, time_limit_s: float, *, deadline: float | None = None
 ) -> tuple[dict[int, tuple[int, str]], dict[str, float], set[int]]:
     """Month model: unit id -> (month, slot) for the units it plans, the objective by rule, and
     the units that had any (month, slot) long enough for them."""
@@ -673,29 +764,48 @@ def solve_months(
         # a unit can only go to a month with a duty slot long enough for it
         if capacity.get((m, SLOT_GROUP[s]), 0) > 0 and solo[uid] <= longest[(m, SLOT_GROUP[s])]:
             mm.b[key] = mm.model.boolean(f"b_{uid}_{m}_{s}")
-    urgent = {}
-    for u in p.units:
-        total = sum(p.values[(i, False, "day")] for i in u.members) or 1
-        urgent[u.uid] = (
-            sum(p.values[(i, False, "day")] for i in u.members if p.due[i].reason in URGENT) / total
-        )
+    urgent, lead = urgent_shares(p)
     w = params.weights
     add_each_unit_at_most_once(mm, p.units)
     add_month_capacity(mm, est, capacity)
     add_campaign_window(mm, est, window, campaign_units)
-    add_contact_value(mm, values, urgent, w.early_urgent, w.early_all)
+    add_contact_value(mm, values, urgent, w.early_urgent, w.early_all, lead,
+                      w.first_tier_urgent, w.first_tier_urgent_max)  # fmt: skip
+    net = {
+        k: v - delay_cost(v, k[1], urgent[k[0]], w.early_urgent, w.early_all, lead[k[0]],
+                          w.first_tier_urgent, w.first_tier_urgent_max)
+        for k, v in values.items()
+    }  # fmt: skip
     add_level_load(mm, p.units, capacity, w.level_per_min)
     add_cluster_months(mm, p, w.travel_per_min)
     add_neighbourhood_months(mm, p, w.travel_per_min)
     if params.keep_mode in ("month", "day"):
         add_keep_months(mm, p, params.keep, w.keep)
-    _hint_months(mm, p, capacity, values, est, window, campaign_units)
+    _hint_months(mm, p, capacity, net, est, window, campaign_units)
     sol = mm.model.solve(
-        time_limit_s=time_limit_s, workers=params.workers, seed=params.seed, keep_hint=True
+        time_limit_s=time_limit_s,
+        workers=params.workers,
+        seed=params.seed,
+        keep_hint=True,
+        deadline=deadline,
     )
     chosen = {uid: (m, s) for (uid, m, s), var in mm.b.items() if sol(var)}
     by_rule = dict(sol.by_rule, status=sol.status, wall_s=sol.wall_s)
     return chosen, by_rule, {uid for uid, _m, _s in mm.b}
+
+
+def urgent_shares(p: BeatProblem) -> tuple[dict[int, float], dict[int, float]]:
+    """Per unit: the share of its value that is urgent (never met, provisional, overdue), and
+    the share that is urgent and of the policy's first tier (重点)."""
+    urgent, lead = {}, {}
+    first = p.first_tier
+    for u in p.units:
+        value = {i: p.values[(i, False, "day")] for i in u.members}
+        total = sum(value.values()) or 1
+        hot = [i for i in u.members if p.due[i].reason in URGENT]
+        urgent[u.uid] = sum(value[i] for i in hot) / total
+        lead[u.uid] = sum(value[i] for i in hot if p.due[i].target.tier == first) / total
+    return urgent, lead
 
 
 def _campaign_months(c: Campaign | None) -> set[int]:
@@ -708,13 +818,15 @@ def _campaign_months(c: Campaign | None) -> set[int]:
 
 def _hint_months(
     mm: MonthModel, p: BeatProblem, capacity: Mapping[tuple[int, str], int],
-    values: Mapping[tuple[int, int, str], int], est: Mapping[tuple[int, int, str], int],
+    values: Mapping[tuple[int, int, str], float], est: Mapping[tuple[int, int, str], int],
     window: Mapping[tuple[int, str], int], campaign_units: Collection[int],
 ) -> None:  # fmt: skip
-    """Greedy start, feasible by construction: most valuable units (per minute) first, each to
-    its best-valued slot kind, in a month where its neighbourhood is already visited if one has
-    room, else in the month with most room left (campaign units also within the window's
-    minutes of that month)."""
+    """Greedy start, feasible by construction: a campaign's units first, then the first tier's
+    units (its never-met and overdue before the rest), within them those with the fewest months
+    they fit, then the most valuable per minute; each to its best-valued slot kind and month
+    (``values`` net of the delay cost, so the urgent take the earliest months with room), in a
+    month where its neighbourhood is already visited if one has room, else in the month with
+    most room left (campaign units also within the window's minutes of that month)."""
     left = {k: v * SCALE for k, v in capacity.items()}
     window_left = {k: v * SCALE for k, v in window.items()}
     options: dict[int, list[tuple[int, str]]] = defaultdict(list)
@@ -727,7 +839,14 @@ def _hint_months(
         best = max((values[(u.uid, m, s)] for m, s in options[u.uid]), default=0)
         return -best / max(1.0, u.est_min)
 
-    for u in sorted(p.units, key=lambda u: (density(u), u.uid)):
+    def order(u: Unit) -> tuple:
+        campaign = u.uid in campaign_units  # the chief's order comes before anything else
+        first = p.due[u.members[0]].target.tier == p.first_tier
+        lead = any(p.due[i].reason in URGENT for i in u.members)
+        return (not campaign, not first, not (first and lead), len(options[u.uid]), density(u),
+                u.uid)  # fmt: skip
+
+    for u in sorted(p.units, key=order):
         fits = [
             (values[(u.uid, m, s)] // 50, (u.neighbourhood, m) in open_nb,
              left[(m, SLOT_GROUP[s])], -m, m, s)
@@ -857,6 +976,7 @@ def add_keep_days(
 def solve_days(
     p: BeatProblem, units: Sequence[Unit], unit_slot: Mapping[int, str],
     slots: Sequence[DaySlot], params: YearParams, time_limit_s: float,
+    *, deadline: float | None = None,
 ) -> tuple[dict[int, int], DayModel, _cpsat.Solution]:  # fmt: skip
     """Day model of one month: unit id -> index into ``slots`` for the units placed."""
     dm = DayModel(_cpsat.Model(), {}, {}, {})
@@ -875,7 +995,11 @@ def solve_days(
         add_keep_days(dm, p, units, slots, params.keep, params.weights.keep)
     _hint_days(dm, p, units, unit_slot, slots)
     sol = dm.model.solve(
-        time_limit_s=time_limit_s, workers=params.workers, seed=params.seed, keep_hint=True
+        time_limit_s=time_limit_s,
+        workers=params.workers,
+        seed=params.seed,
+        keep_hint=True,
+        deadline=deadline,
     )
     placed = {uid: t for (uid, t), var in dm.a.items() if sol(var)}
     return placed, dm, sol
@@ -925,19 +1049,59 @@ def _hint_days(
 # one beat, then the station
 
 
+def wall_guard(params: YearParams) -> float:
+    """Seconds of wall-clock time one beat may take before its guard stops it:
+    ``params.wall_guard_s``, else thirty times the deterministic budget and at least 300 s.
+
+    A unit of deterministic time took 1.6–3 s of wall time per solve on an idle 2-core machine
+    (model building included), and 5–25 s on the same machine at a load average of 7 (five
+    people's tests and benchmarks on two cores): the default lets such a machine finish, and
+    still stops a beat that would run for hours.
+    """
+    if params.wall_guard_s is not None:
+        return float(params.wall_guard_s)
+    return max(300.0, 30.0 * params.time_limit_s)
+
+
+def time_bound_message(params: YearParams) -> str:
+    """One sentence on how long a beat may take, for the plan's printout."""
+    t = params.time_limit_s
+    return (
+        f"time per beat: CP-SAT stops after {t:g} units of deterministic time (month model "
+        f"{MONTH_SHARE * t:g}, 12 day models {DAY_SHARE * t:g} each), so the plan is the same "
+        f"under any load; wall-clock guard {wall_guard(params):g} s per beat (--wall-guard): "
+        "a beat it stops is reported as failed and the run exits 1, it never returns a "
+        "different plan"
+    )
+
+
+MONTH_SHARE = 0.4
+"""Share of ``YearParams.time_limit_s`` for the month model."""
+DAY_SHARE = 0.05
+"""Share of ``YearParams.time_limit_s`` for each of the twelve day models."""
+
+
 def plan_beat(
-    p: BeatProblem, params: YearParams, *, progress: Callable[[str], None] | None = None
+    p: BeatProblem,
+    params: YearParams,
+    *,
+    progress: Callable[[str], None] | None = None,
+    deadline: float | None = None,
 ) -> tuple[list[PlannedVisit], list[Unplanned], dict[str, float]]:
-    """Plan one prepared beat: month model, then a day model per month with roll-over."""
+    """Plan one prepared beat: month model, then a day model per month with roll-over.
+
+    ``deadline`` (a :func:`time.monotonic` time) is the beat's wall-clock guard; a solve it
+    stops raises :class:`planner._cpsat.WallClockGuard` (the plan is never cut short silently).
+    """
     say = progress or (lambda _msg: None)
     beat_id = p.beat.beat_id
     if not p.units:
         return [], list(p.unplanned), {}
     say(f"{beat_id}: month model, {len(p.units)} units of {len(p.due)} due targets")
-    month_limit = 0.4 * params.time_limit_s
-    chosen, by_rule, placeable = solve_months(p, params, month_limit)
+    month_limit = MONTH_SHARE * params.time_limit_s
+    chosen, by_rule, placeable = solve_months(p, params, month_limit, deadline=deadline)
     say(f"{beat_id}: month model {by_rule.pop('status')} in {by_rule.pop('wall_s'):.1f} s")
-    day_limit = 0.6 * params.time_limit_s / 12
+    day_limit = DAY_SHARE * params.time_limit_s
     by_month: dict[int, list[Unit]] = defaultdict(list)
     unit_slot = {uid: s for uid, (_m, s) in chosen.items()}
     for u in p.units:
@@ -951,10 +1115,12 @@ def plan_beat(
         slots = [s for s in p.days if s.date.month == month]
         if not units:
             continue
-        placed, dm, sol = solve_days(p, units, unit_slot, slots, params, day_limit)
+        placed, dm, sol = solve_days(p, units, unit_slot, slots, params, day_limit,
+                                     deadline=deadline)  # fmt: skip
         for rule, v in sol.by_rule.items():
             rules[f"day_{rule}"] += v
-        visits.extend(_visits_of_month(p, units, unit_slot, slots, placed, dm, sol))
+        placed, tours = fit_tours(p, units, unit_slot, slots, placed, params.campaign)
+        visits.extend(_visits_of_month(p, units, unit_slot, slots, placed, dm, sol, tours))
         carry = [u for u in units if u.uid not in placed]
         say(f"{beat_id}: {month:2d}月 {len(placed)} units placed, {len(carry)} roll over")
     if carry:
@@ -1035,11 +1201,75 @@ def _sweep(
     return out, left
 
 
+def fit_tours(
+    p: BeatProblem, units: Sequence[Unit], unit_slot: Mapping[int, str],
+    slots: Sequence[DaySlot], placed: Mapping[int, int], campaign: Campaign | None = None,
+) -> tuple[dict[int, int], dict[int, int]]:  # fmt: skip
+    """The day model's placements that a real tour keeps, and each slot's travel minutes.
+
+    The day model counts travel by its aggregate (trips, hops, walks).  Here each duty slot's
+    doors are walked as one tour from the post and back on the same streets the router uses
+    (:meth:`planner.clusters.Travel.tour_minutes`); while visits plus the tour (rounded up)
+    exceed the slot's minutes, the unit of least value per visit minute leaves the slot.  The
+    units that left, and those the day model did not place, then go, most valuable first, to
+    the first slot of the month whose tour still fits with them; the rest roll over.  So
+    every planned slot fits its route, and ``est_minutes`` share out the tour's real travel.
+    """
+    travel = p.geography.travel
+    if travel is None:
+        return dict(placed), {}
+    travel.prepare([i for u in units for i in u.members])
+    on: dict[int, list[Unit]] = defaultdict(list)
+    for u in units:
+        if u.uid in placed:
+            on[placed[u.uid]].append(u)
+
+    def value(u: Unit, t: int) -> float:
+        return sum(p.values[(i, slots[t].weekend, unit_slot[u.uid])] for i in u.members)
+
+    def need(us: Sequence[Unit]) -> tuple[int, int]:
+        tour = travel.tour_minutes([i for u in us for i in u.members])
+        trip = math.ceil(tour - 1e-6) if tour < math.inf else 10**9
+        return sum(u.visit_min for u in us) + trip, trip
+
+    kept = dict(placed)
+    tours: dict[int, int] = {}
+    out: list[Unit] = []
+    for t in sorted(on):
+        while on[t] and need(on[t])[0] > slots[t].minutes:
+            worst = min(on[t], key=lambda u: (value(u, t) / max(1, u.visit_min), -u.uid))
+            on[t].remove(worst)
+            del kept[worst.uid]
+            out.append(worst)
+    used = {t: need(us)[0] for t, us in on.items() if us}
+    waiting = out + [u for u in units if u.uid not in placed]
+    for u in sorted(waiting, key=lambda u: (-value(u, 0) / max(1, u.visit_min), u.uid)):
+        group = SLOT_GROUP[unit_slot[u.uid]]
+        for t, s in enumerate(slots):
+            # a tour through more doors is never shorter: skip slots without room for the visits
+            if s.group != group or used.get(t, 0) + u.visit_min > s.minutes:
+                continue
+            if u.campaign and campaign is not None and not campaign.covers(s.date):
+                continue
+            total = need([*on[t], u])[0]
+            if total <= s.minutes:
+                on[t].append(u)
+                used[t] = total
+                kept[u.uid] = t
+                break
+    for t, us in on.items():
+        if us:
+            tours[t] = need(us)[1]
+    return kept, tours
+
+
 def _visits_of_month(
     p: BeatProblem, units: Sequence[Unit], unit_slot: Mapping[int, str],
     slots: Sequence[DaySlot], placed: Mapping[int, int], dm: DayModel, sol: _cpsat.Solution,
+    tours: Mapping[int, int] | None = None,
 ) -> list[PlannedVisit]:  # fmt: skip
-    """Planned visits of one month, with travel shared out to the visits of each duty slot."""
+    """Planned visits of one month, with travel shared out to the visits of each duty slot:
+    the slot's tour minutes (:func:`fit_tours`), else the day model's travel estimate."""
     by_slot: dict[int, list[Unit]] = defaultdict(list)
     for u in units:
         if u.uid in placed:
@@ -1047,7 +1277,10 @@ def _visits_of_month(
     out = []
     for t, us in sorted(by_slot.items()):
         s = slots[t]
-        travel = sum(c * sol(v) for c, v in travel_terms(p, dm, t)) // SCALE
+        if tours and t in tours:
+            travel = tours[t]
+        else:
+            travel = sum(c * sol(v) for c, v in travel_terms(p, dm, t)) // SCALE
         members = [(i, u) for u in us for i in u.members]
         visit_total = sum(p.due[i].target.visit_minutes for i, _ in members)
         given = 0
@@ -1103,6 +1336,7 @@ def plan_year(
         Planned visits, unplanned due targets with reasons, monthly loads and shortfalls.
     """
     absence = absence or load_absence()
+    station, _mapping = station_under(station, policy)  # a register made under the other rules
     beat_map = {b.beat_id: b for b in station.beats}
     wanted = list(beats) if beats else [b.beat_id for b in station.beats]
     unknown = [b for b in wanted if b not in beat_map]
@@ -1122,6 +1356,8 @@ def plan_year(
             "(beats.csv, targets' beat_id)"
         )
     for beat_id in wanted:
+        guard = wall_guard(params)
+        deadline = time.monotonic() + guard
         beat = beat_map[beat_id]
         due = [d for d in all_due if d.target.beat_id == beat_id]
         officers = station.officers_of(beat_id)
@@ -1130,7 +1366,15 @@ def plan_year(
             beat, due, officers, station.officer_days, (post.lon, post.lat), policy, year,
             graph=graph, absence=absence, params=params,
         )  # fmt: skip
-        visits, unplanned, rules = plan_beat(problem, params, progress=progress)
+        try:
+            visits, unplanned, rules = plan_beat(problem, params, progress=progress,
+                                                 deadline=deadline)  # fmt: skip
+        except _cpsat.WallClockGuard as exc:
+            raise _cpsat.WallClockGuard(
+                f"beat {beat_id}: {exc} (guard {guard:g} s a beat, --wall-guard); the machine "
+                "was too slow or too busy to finish the beat's deterministic budget, so no "
+                "plan is made for it rather than a different one"
+            ) from None
         plan.visits.extend(visits)
         plan.unplanned.extend(unplanned)
         plan.objective[beat_id] = rules
@@ -1163,10 +1407,10 @@ def _loads(
     beat_id: str, p: BeatProblem, visits: Sequence[PlannedVisit], params: YearParams,
     policy: Policy,
 ) -> list[MonthLoad]:  # fmt: skip
-    cap = defaultdict(int)
+    cap: dict[int, int] = defaultdict(int)
     for s in p.days:
         cap[s.date.month] += s.minutes
-    planned = defaultdict(int)
+    planned: dict[int, int] = defaultdict(int)
     counts: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(policy.tier_codes, 0))
     for v in visits:
         planned[v.month] += v.est_minutes

@@ -35,6 +35,13 @@ Rules (rule ids of :attr:`Violation.rule`)
     Per officer, date and slot group, planned minutes fit the month-adjusted visit minutes,
     net of the beat's incident hours (``Beat.incident_hours``, Miyagi 第7-2): a slot that
     incidents leave without minutes is over capacity, not a ``duty_day`` mistake.
+``route``
+    Per officer, date and slot group, the planned doors can be walked (ridden) from the post
+    and back along the streets within the same minutes, visits included: a nearest-neighbour
+    tour that fits proves it; otherwise the day is routed with
+    :func:`planner.routes.route_day`, and a day whose route drops a planned door breaks the
+    rule.  Travel is the router's: street metres (:func:`planner.network.distance_matrix`), or
+    straight lines x 1.3 without a street network, at the officer's speed.
 ``approval``
     A visit in a slot that requires approval is listed in approvals.csv.
 ``tier``
@@ -61,7 +68,7 @@ import numpy as np
 from planner import network
 from planner._errors import InputError
 from planner.model import Availability, DutyDay, DutyType, Mode, Officer, Post, Station, Target
-from planner.policy import DueTarget, Policy, due_targets
+from planner.policy import DueTarget, Policy, due_targets, station_under
 from planner.roster import duty_calendar
 from planner.schedule import Campaign, PlannedVisit, Unplanned
 
@@ -90,13 +97,14 @@ WINDOWS: Mapping[Availability, frozenset[str]] = {
 
 RULES: tuple[str, ...] = (
     "known_target", "beat", "officer", "exactly_once", "due", "due_missing", "year", "duty_day",
-    "leave", "no_visit_day", "slot", "window", "capacity", "approval", "tier", "unplanned",
-    "campaign",
+    "leave", "no_visit_day", "slot", "window", "capacity", "route", "approval", "tier",
+    "unplanned", "campaign",
 )  # fmt: skip
 """Every rule id a :class:`Violation` can carry, in the order they are reported."""
 
 
 _EPS = 1e-9
+_DETOUR = 1.3  # street over straight-line metres without a street network (the router's)
 
 
 @dataclass(frozen=True)
@@ -180,6 +188,9 @@ class _Context:
     unplanned: Sequence[Unplanned] | None
     approvals: frozenset[str] | None
     campaign: Campaign | None = None
+    graph: nx.MultiDiGraph | None = None
+    speeds_kmh: Mapping[Mode | str, float] | None = None
+    route_days: bool = True
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -402,12 +413,31 @@ def _check_capacity(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Viola
     Groups without any minutes before incidents are left to ``duty_day`` / ``leave``, so one
     mistake is reported once; a group that incidents empty has a capacity of 0.
     """
+    out = []
+    for (officer_id, day_date, group), (rows, total, cap) in _over_capacity(visits, ctx).items():
+        ids = ", ".join(v.target_id for v in rows)
+        lost = _incident_hours(ctx.station, ctx.officers[officer_id])
+        net = f" net of {lost:g} incident hours a duty day" if lost > 0 else ""
+        msg = (
+            f"officer {officer_id} on {day_date} ({group}): {total} planned minutes exceed "
+            f"the {cap} available{net} ({ids})"
+        )
+        out.append(Violation("capacity", None, msg))
+    return out
+
+
+def _over_capacity(
+    visits: Sequence[PlannedVisit], ctx: _Context
+) -> dict[tuple[str, date, str], tuple[list[PlannedVisit], int, int]]:
+    """The (officer, date, slot group) whose planned minutes exceed the group's capacity, with
+    their rows, planned minutes and capacity (groups without minutes before incidents left out).
+    """
     loads: dict[tuple[str, date, str], list[PlannedVisit]] = defaultdict(list)
     for v in visits:
         group = _slot_group(v.slot)
         if group is not None and _duty_day(ctx, v) is not None:
             loads[(v.officer_id, v.date, group)].append(v)
-    out = []
+    out = {}
     for (officer_id, day_date, group), rows in loads.items():
         if _group_minutes(ctx.calendars[officer_id][day_date], group) <= 0:
             continue
@@ -415,26 +445,99 @@ def _check_capacity(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Viola
         cap = _capacity(minutes, ctx.policy.month_factors[day_date.month - 1])
         total = sum(_planned_minutes(v, ctx.targets) for v in rows)
         if total > cap:
-            ids = ", ".join(v.target_id for v in rows)
-            lost = _incident_hours(ctx.station, ctx.officers[officer_id])
-            net = f" net of {lost:g} incident hours a duty day" if lost > 0 else ""
-            msg = (
-                f"officer {officer_id} on {day_date} ({group}): {total} planned minutes exceed "
-                f"the {cap} available{net} ({ids})"
-            )
-            out.append(Violation("capacity", None, msg))
+            out[(officer_id, day_date, group)] = (rows, total, cap)
     return out
+
+
+def _check_route(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Violation]:
+    """Per (officer, date, slot group): the planned doors fit one route from the post and back
+    within the group's minutes (the ``capacity`` rule's), visits included.  A group already
+    over capacity is the ``capacity`` rule's alone: one mistake is reported once."""
+    if not ctx.route_days:
+        return []
+    over = _over_capacity(visits, ctx)
+    days: dict[tuple[str, date, str], list[Target]] = defaultdict(list)
+    for v in visits:
+        group = _slot_group(v.slot)
+        if group is None or _duty_day(ctx, v) is None or v.target_id not in ctx.targets:
+            continue
+        if (v.officer_id, v.date, group) in over:
+            continue
+        if _group_minutes(ctx.calendars[v.officer_id][v.date], group) <= 0:
+            continue
+        doors = days[(v.officer_id, v.date, group)]
+        if all(t.target_id != v.target_id for t in doors):  # a row twice: rule exactly_once
+            doors.append(ctx.targets[v.target_id])
+    out = []
+    per_post: dict[tuple[str, Mode], list[tuple[str, date, str]]] = defaultdict(list)
+    posts: dict[str, Post] = {}
+    for key, doors in days.items():
+        post = _round_post(ctx.station, ctx.officers.get(key[0]), doors)
+        if post is not None:
+            posts[post.post_id] = post
+            per_post[(post.post_id, ctx.officers[key[0]].mode)].append(key)
+    for (post_id, mode), keys in per_post.items():
+        post = posts[post_id]
+        doors_xy = [(t.lon, t.lat) for k in keys for t in days[k]]
+        points = list(dict.fromkeys([(post.lon, post.lat), *doors_xy]))
+        index = {p: i for i, p in enumerate(points)}
+        streets = network.mode_graph(ctx.graph, mode) if ctx.graph is not None else None
+        dist = _metres_matrix([p[0] for p in points], [p[1] for p in points], streets, _DETOUR)
+        for key in keys:
+            officer_id, day_date, group = key
+            doors = days[key]
+            minutes = _group_minutes(ctx.net[officer_id][day_date], group)
+            cap = _capacity(minutes, ctx.policy.month_factors[day_date.month - 1])
+            m_per_min = network.speed_mps(mode, ctx.speeds_kmh) * 60.0
+            visit = sum(t.visit_minutes for t in doors)
+            nn = _nn_tour_metres(dist, [index[(t.lon, t.lat)] for t in doors]) / m_per_min
+            if visit + nn <= cap:
+                continue  # this tour is a route that fits
+            msg = _route_problem(ctx, post, key, doors, cap, mode)
+            if msg:
+                out.append(Violation("route", None, msg))
+    return out
+
+
+def _route_problem(
+    ctx: _Context, post: Post, key: tuple[str, date, str], doors: Sequence[Target], cap: int,
+    mode: Mode,
+) -> str | None:  # fmt: skip
+    """Route one officer-day with the router; a sentence when it drops a planned door."""
+    from planner.routes import RouteParams, Stop, route_day, slot_window
+
+    officer_id, day_date, group = key
+    slot = "day" if group == "day" else "evening"
+    try:
+        start = slot_window(ctx.policy, slot)[0]
+    except InputError:
+        start = 13 * 60 if group == "day" else 17 * 60
+    shift = (start, start + cap)
+    stops = [Stop(t.target_id, t.lon, t.lat, t.visit_minutes, shift, building_id=t.building_id,
+                  tier=t.tier) for t in sorted(doors, key=lambda t: t.target_id)]  # fmt: skip
+    speeds = {Mode(k).value: float(v) for k, v in (ctx.speeds_kmh or {}).items()}
+    route = route_day(stops, (post.lon, post.lat), shift=shift, graph=ctx.graph, mode=mode,
+                      params=RouteParams(speeds_kmh=speeds or None), officer_id=officer_id,
+                      day=day_date, slot=slot)  # fmt: skip
+    if not route.dropped_mandatory:
+        return None
+    visit = sum(t.visit_minutes for t in doors)
+    return (
+        f"officer {officer_id} on {day_date} ({group}): the {len(doors)} planned doors "
+        f"({visit} min of visits) do not fit one route from the post and back in the "
+        f"{cap} min available; the route drops {', '.join(route.dropped_mandatory)} "
+        f"(overruns by about {route.overrun_min} min)"
+    )
 
 
 def _check_approval(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Violation]:
     """Visits in a slot that requires approval are listed in approvals (when given)."""
     if ctx.approvals is None:
         return []
-    needs = {s.code: s for s in ctx.policy.slots if s.requires_approval}
     out = []
     for v in visits:
-        slot = needs.get(v.slot)
-        if slot is not None and v.target_id not in ctx.approvals:
+        if v.slot in ctx.policy.approval_slots and v.target_id not in ctx.approvals:
+            slot = ctx.policy.slot(v.slot)
             who = slot.approver or "the approver"
             msg = f"{v.slot} visit on {v.date} needs approval by {who}; not in approvals"
             out.append(Violation("approval", v.target_id, msg))
@@ -470,7 +573,7 @@ _CHECKS: tuple[Callable[[Sequence[PlannedVisit], _Context], list[Violation]], ..
     _check_known_target, _check_beat, _check_officer, _check_exactly_once, _check_due,
     _check_due_missing, _check_year, _check_duty_day, _check_leave, _check_no_visit_day,
     _check_slot, _check_window,
-    _check_capacity, _check_approval, _check_tier, _check_unplanned, _check_campaign,
+    _check_capacity, _check_route, _check_approval, _check_tier, _check_unplanned, _check_campaign,
 )  # fmt: skip
 
 
@@ -522,6 +625,7 @@ def verify_plan(
     speeds_kmh: Mapping[Mode | str, float] | None = None,
     start: date | None = None,
     campaign: Campaign | None = None,
+    route_days: bool = True,
 ) -> VerifyReport:
     """Check a year plan against every rule and score it.
 
@@ -553,6 +657,8 @@ def verify_plan(
     campaign
         A campaign order the plan follows (``campaign.csv`` beside a campaign plan): its
         targets may be planned though not otherwise due, and must lie inside its window.
+    route_days
+        Check rule ``route`` (each officer-day walked along the streets); ``False`` skips it.
 
     Returns
     -------
@@ -564,6 +670,7 @@ def verify_plan(
     InputError
         If ``beats`` names a beat the station does not have, or an officer's roster is invalid.
     """
+    station, _mapping = station_under(station, policy)  # tiers the policy lacks: mapped
     beat_map = {b.beat_id: b for b in station.beats}
     due = {d.target.target_id: d for d in due_targets(station.targets, policy, year, beat_map)}
     ctx = _Context(
@@ -580,6 +687,9 @@ def verify_plan(
         unplanned=unplanned,
         approvals=None if approvals is None else frozenset(approvals),
         campaign=campaign,
+        graph=graph,
+        speeds_kmh=speeds_kmh,
+        route_days=route_days,
     )
     violations = [x for check in _CHECKS for x in check(visits, ctx)]
     score = score_plan(
@@ -799,7 +909,8 @@ def verify_route_rows(
     Rules: ``route_mandatory`` (every mandatory door visited once, or reported dropped),
     ``route_twice`` (no door twice), ``route_window`` (each arrival inside the row's window),
     ``route_shift`` (every visit between the shift's start and end), ``route_order`` (a door is
-    reached after leaving the previous one).
+    reached after leaving the previous one).  The CSV's last row without a ``target_id`` is the
+    walk back to the post: ``route_shift`` and ``route_order`` check its arrival too.
     """
     out: list[Violation] = []
     seen: set[str] = set()
@@ -807,6 +918,12 @@ def verify_route_rows(
     last_depart = shift[0]
     for r in rows:
         tid = str(r["target_id"])
+        if not tid:  # back at the post
+            back = _minutes_of(str(r["arrive"]))
+            if back < last_depart or back > shift[1]:
+                why = f"back at the post {r['arrive']}: before the last door or after the shift"
+                out.append(Violation("route_shift", "post", why))
+            continue
         arrive, depart = _minutes_of(str(r["arrive"])), _minutes_of(str(r["depart"]))
         lo, hi = (_minutes_of(x) for x in str(r["window"]).split("-"))
         if tid in seen:

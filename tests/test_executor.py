@@ -326,3 +326,47 @@ def test_simulate_beat_by_beat_adds_up_the_beats(tmp_path):
         assert summary["rate"][tier] == round(met / summary["due"][tier], 3)
     assert beat_seed(3, st.name, "B1") != beat_seed(3, st.name, "B2")
     assert beat_seed(3, st.name, "B1") == beat_seed(3, st.name, "B1")
+
+
+# ------------------------------------------------------------------------- the same plan under load
+
+
+def _burners(n: int) -> list:
+    """``n`` processes that do nothing but burn a CPU core (killed by the caller)."""
+    import subprocess
+    import sys
+
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+
+
+def test_plan_is_byte_identical_beside_cpu_burning_processes(prefecture, tmp_path):
+    """Deterministic solver limits: a machine busy with other work gives the same plan.csv,
+    whatever the executor and worker count."""
+    db = str(prefecture / "station_01.gpkg")
+    args = ["--beat", "P01-K1-1", "--beat", "P01-K1-2"]
+    quiet = _plan(db, tmp_path / "quiet", "--executor", "serial", *args)
+    assert quiet.exit_code == 0, quiet.output
+    assert "units of deterministic time" in quiet.stderr and "wall-clock guard" in quiet.stderr
+    burners = _burners(3)  # three busy processes on a two-core machine
+    try:
+        busy = _plan(db, tmp_path / "busy", "--executor", "processes", "--workers", "2", *args)
+    finally:
+        for p in burners:
+            p.kill()
+            p.wait()
+    assert busy.exit_code == 0, busy.output
+    for name in ("plan.csv", "unplanned.csv", "approvals.csv"):
+        assert (tmp_path / "quiet" / name).read_bytes() == (tmp_path / "busy" / name).read_bytes()
+    assert len(_rows(tmp_path / "busy" / "plan.csv")) > 20
+
+
+def test_wall_clock_guard_fails_the_beat_says_so_and_exits_1(prefecture, tmp_path):
+    db = str(prefecture / "station_01.gpkg")
+    out = tmp_path / "out"
+    result = _plan(db, out, "--executor", "serial", "--beat", "P01-K1-1", "--wall-guard", "0.001")
+    assert result.exit_code == 1, result.output
+    assert "wall-clock guard" in result.stderr and "P01-K1-1" in result.stderr
+    (row,) = _rows(out / "failed_beats.csv")
+    assert row["beat_id"] == "P01-K1-1" and "wall-clock guard" in row["error"]
+    plan = out / "plan.csv"
+    assert not plan.exists() or all(r["beat_id"] != "P01-K1-1" for r in _rows(plan))

@@ -316,6 +316,7 @@ def test_zero_est_minutes_fall_back_to_the_register(miyagi: Policy) -> None:
     # a hand plan without est_minutes: each door counts its register visit_minutes (10)
     four = [target(f"H{i}", last_visit=None, card=Card.NONE) for i in range(4)]
     plan = [visit(t, MON, minutes=0) for t in four]  # 4 x 10 = 40 > 36
+    # (40 minutes of visits cannot be routed in 36 either: one mistake, reported once)
     assert rules(verify_plan(station(four), miyagi, YEAR, plan)) == ["capacity"]
 
 
@@ -525,3 +526,35 @@ def test_campaign_targets_may_be_off_cycle_but_must_lie_in_the_window():
     late = [visit("T000", date(2027, 5, 12)), visit("T003", date(2027, 6, 1))]
     assert broken(late, camp) == {("campaign", "T003")}
     assert broken(inside[:1], camp) == {("campaign", "T003")}  # neither planned nor unplanned
+
+
+# --------------------------------------------------------------------------- rule route
+
+
+def test_route_far_doors_whose_est_minutes_understate_the_walk(miyagi: Policy) -> None:
+    # two 10-minute visits 600 m east and 600 m north of the post: the est_minutes claim 12
+    # minutes each (capacity 36 holds 24), but walking post -> 600 m E -> 600 m N -> post is
+    # 1.3 x (600 + 849 + 600) m = 2,664 m = 40 min at 4 km/h, plus 20 min of visits
+    far = [target("F1", east_m=600), target("F2", north_m=600)]
+    plan = [visit(t, MON, minutes=12) for t in far]
+    report = verify_plan(station(far), miyagi, YEAR, plan)
+    assert rules(report) == ["route"]
+    (v,) = report.violations
+    assert "O1 on 2027-04-05 (day)" in v.message and "36 min" in v.message
+    assert "F1" in v.message or "F2" in v.message
+    # the same two doors on two days fit: 1.3 x 1,200 m = 23.4 min + 10 min <= 36
+    apart = [visit(far[0], MON, minutes=12), visit(far[1], TUE, minutes=12)]
+    assert verify_plan(station(far), miyagi, YEAR, apart).ok
+    assert verify_plan(station(far), miyagi, YEAR, plan, route_days=False).ok
+
+
+def test_route_near_doors_fit(miyagi: Policy) -> None:
+    # three doors 50 m out: 30 min of visits and ~2 min of walking fit 36
+    near = [target(f"N{i}", east_m=50 + 5 * i) for i in range(3)]
+    assert verify_plan(station(near), miyagi, YEAR, [visit(t, MON) for t in near]).ok
+
+
+def test_route_counts_a_door_planned_twice_once(miyagi: Policy) -> None:
+    near = [target("N1")]
+    report = verify_plan(station(near), miyagi, YEAR, [visit(near[0], MON), visit(near[0], MON)])
+    assert rules(report) == ["exactly_once"]
