@@ -23,7 +23,7 @@ import logging
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -76,22 +76,6 @@ class ApproveResult:
     def changed(self) -> bool:
         """True when the station's decisions changed."""
         return bool(self.added or self.replaced)
-
-
-def approval_slots(policy: Policy) -> frozenset[str]:
-    """Codes of the policy's slots whose visits need the 地域課長's approval."""
-    return frozenset(s.code for s in policy.slots if s.requires_approval)
-
-
-def slot_at(policy: Policy, clock: time) -> str | None:
-    """The code of the policy slot a clock time falls in (start inclusive), or ``None``."""
-    minute = clock.hour * 60 + clock.minute
-    for s in policy.slots:
-        start = s.start.hour * 60 + s.start.minute
-        end = s.end.hour * 60 + s.end.minute
-        if start <= minute < end:
-            return s.code
-    return None
 
 
 def parse_decision(raw: str) -> Decision:
@@ -155,7 +139,7 @@ def approvals_from_file(
     path = Path(path)
     today = today or date.today()
     targets = {t.target_id for t in station.targets}
-    needing = approval_slots(policy)
+    needing = policy.approval_slots
     if not needing:
         raise InputError(f"{path}: the {policy.name} policy has no slot that needs approval")
     slots = ", ".join(sorted(needing))

@@ -137,6 +137,7 @@ def demo(out_dir: Path, seed: int, year: int | None, time_limit: float, prefectu
     db = out_dir / "demo.gpkg"
     write_station(station, db, streets=streets)
     click.echo(f"wrote {db} ({len(station.targets)} targets, {len(station.beats)} beats)")
+    _demo_register(station, out_dir, year)
     _demo_exemption(db, out_dir, year)
     _print_summary(read_station(db), year)
     click.echo(f"\n== year plan {year} ==")
@@ -172,6 +173,15 @@ def _demo_prefecture(out_dir: Path, stations: int, households: int, beats: int |
                f"{sum(i.beats for i in infos)} beats, {sum(i.targets for i in infos):,} targets "
                f"in {time.perf_counter() - start:.0f} s\nnext: planner plan --db {out_dir} "
                f"--year {year} --executor dask --out {out_dir / 'plan'}")  # fmt: skip
+
+
+def _demo_register(station, out_dir: Path, year: int) -> None:
+    """The register as an office keeps it (案内簿.xlsx, no coordinates), placed offline."""
+    from planner.registers import demo_register
+
+    click.echo("\n== 案内簿 → geocoder → import ==")
+    for line in demo_register(station, out_dir, today=date(year, 1, 1)):
+        click.echo(line)
 
 
 def _demo_exemption(db: Path, out_dir: Path, year: int) -> None:
@@ -312,11 +322,13 @@ def info(db: Path, year: int | None, access_log: bool) -> None:
       planner info --db demo/demo.gpkg --year 2027
       planner info --db demo/demo.gpkg --access-log
     """  # fmt: skip
-    from planner.store import read_station
+    from planner.store import read_station, read_street_report
 
     station = read_station(db)
     if not access_log:
         _print_summary(station, year or default_year())
+        for line in read_street_report(db) or ():
+            click.echo(line)
         return
     click.echo(f"{station.name}: {len(station.access_log)} exports with names")
     for a in station.access_log:
@@ -334,8 +346,12 @@ def info(db: Path, year: int | None, access_log: bool) -> None:
     default=None,
     help="An officer's copy: this beat alone (its targets, visits and officers).",
 )
+@click.option("--format", "fmt", type=click.Choice(["station", "xlsx"]), default=None,
+              help="xlsx: the register as an office workbook (default: from --out).")  # fmt: skip
 @_handle_errors
-def export(db: Path, out_path: Path, redact: bool, beat_id: str | None = None) -> None:
+def export(
+    db: Path, out_path: Path, redact: bool, beat_id: str | None = None, fmt: str | None = None
+) -> None:
     """Write a copy of the station file; --redact makes one fit to share.
 
     A full copy holds residents' names and is logged in the station's access log; a redacted
@@ -355,6 +371,13 @@ def export(db: Path, out_path: Path, redact: bool, beat_id: str | None = None) -
     from planner.store import log_access, read_station, read_streets, write_station
     from planner.store_pg import describe, same_station
 
+    if fmt == "xlsx" or (fmt is None and str(out_path).lower().endswith(".xlsx")):
+        from planner.registers import export_register
+
+        rows, records = export_register(db, out_path, redact=redact)
+        named = f"{records} named records, logged" if records else "no names"
+        click.echo(f"wrote {out_path}: 案内簿, {rows} targets ({named})")
+        return
     where = describe(out_path)  # a URL without its password
     if same_station(out_path, db):
         raise InputError(f"{where}: the copy must not overwrite the station file")
@@ -412,13 +435,23 @@ def _print_summary(station, year: int) -> None:
 @click.option(
     "--streets",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Street network: OSM XML (.osm) or GraphML (.graphml).",
+    help="Street network: OSM XML (.osm), a .osm.pbf extract (clipped to the station's beats "
+    "plus 1 km) or GraphML (.graphml).",
 )
+@click.option("--sheet", help="Register workbook: the sheet to read (default: the first).")
+@click.option("--columns", "columns_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="TOML file mapping your register's headers to the planner's.")  # fmt: skip
+@click.option("--geocode-ref", "geocode_refs", multiple=True, type=click.Path(path_type=Path),
+              help="Place rows without coordinates offline from this reference (MLIT 街区 / "
+              "大字・町丁目 CSV or zip, Geolonia JSON, or a folder; repeatable).")  # fmt: skip
+@click.option("--review-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for geocode_review.csv/.html (default: the register's).")  # fmt: skip
 @click.argument("targets", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @_handle_errors
 def import_(
-    db: Path, station_name, policy_name, posts, beats, officers, officer_days, streets, targets
-) -> None:
+    db: Path, station_name, policy_name, posts, beats, officers, officer_days, streets, targets,
+    sheet=None, columns_file=None, geocode_refs=(), review_dir=None,
+) -> None:  # fmt: skip
     """Import a register (targets CSV / GeoPackage / GeoJSON) and its posts, beats and officers.
 
     \b
@@ -428,12 +461,14 @@ def import_(
       planner import --db station.gpkg --station 緑ケ丘警察署 --policy miyagi \\
         --posts data/posts.csv --beats data/beats.csv --officers data/officers.csv \\
         --officer-days data/officer_days.csv --streets data/streets.osm data/targets.csv
+    An office's 案内簿 (.xlsx or Japanese CSV) placed offline by its addresses:
+      planner import --db station.gpkg 案内簿.xlsx --geocode-ref 04000-21.0a.zip
     """  # fmt: skip
     from planner.network import check_near_posts
     from planner.roster import PATTERNS
-    from planner.store import import_files, posts_from_file, read_station
+    from planner.store import posts_from_file, read_station
 
-    graph = _load_streets(streets) if streets else None
+    graph = _load_streets(streets, db, posts, beats) if streets else None
     if graph is not None:  # streets far from every post are refused before anything is written
         try:
             known = read_station(db).posts
@@ -441,11 +476,20 @@ def import_(
             known = []
         check_near_posts(graph, [*known, *(posts_from_file(posts) if posts else [])],
                          source=str(streets))  # fmt: skip
-    station = import_files(
-        db, station_name=station_name, policy_name=policy_name, posts=posts, beats=beats,
-        officers=officers, officer_days=officer_days, targets=targets, streets=graph,
-        patterns=set(PATTERNS),
-    )  # fmt: skip
+    from planner.policy import TierMapping, collect_tier_mapping
+    from planner.registers import import_registers
+
+    with collect_tier_mapping() as mapped:
+        station, registers = import_registers(
+            db, station_name=station_name, policy_name=policy_name, posts=posts, beats=beats,
+            officers=officers, officer_days=officer_days, targets=targets, streets=graph,
+            patterns=set(PATTERNS), sheet=sheet, columns_file=columns_file, refs=geocode_refs,
+            review_dir=review_dir,
+        )  # fmt: skip
+    if mapped:
+        click.echo(TierMapping(station.policy, dict(mapped)).message(), err=True)
+    for run in registers.runs:
+        click.echo(_geocode_summary(run.table.path, run.counts()))
     from planner.store_pg import describe
 
     click.echo(
@@ -453,15 +497,59 @@ def import_(
         f"{len(station.officers)} officers, {len(station.targets)} targets"
     )
     if graph is not None:
+        from planner.streets import street_report
+
+        report = street_report(graph)
+        for line in report.lines() if report is not None else ():
+            click.echo(line)
         _report_snapping(station, graph)
 
 
-def _load_streets(path: Path):
-    from planner import network
+def _geocode_summary(label: str, counts: dict[str, int]) -> str:
+    placed = counts["号"] + counts["街区"]
+    total = sum(counts.values()) - counts["given"]
+    share = f" ({100 * placed / total:.1f} % at 街区 or finer)" if total else ""
+    return (f"{label}: placed {total} rows{share}: 号 {counts['号']}, 街区 {counts['街区']}, "
+            f"町丁目 {counts['町丁目']}, none {counts['none']}; {counts['given']} had "
+            "coordinates")  # fmt: skip
 
-    if path.suffix.lower() == ".graphml":
-        return network.graph_from_graphml(path)
-    return network.graph_from_osm(path)
+
+@main.command()
+@click.argument("register", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--ref", "refs", multiple=True, required=True, type=click.Path(path_type=Path),
+              help="Reference: MLIT 位置参照情報 街区 or 大字・町丁目 CSV (CP932, zipped or not), "
+              "Geolonia 町丁目 JSON, or a folder of them (repeatable).")  # fmt: skip
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output register (.xlsx/.csv) with lon, lat and geocode columns.")  # fmt: skip
+@click.option("--sheet", help="The sheet to read (default: the first).")
+@click.option("--columns", "columns_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="TOML file mapping your register's headers to the planner's.")  # fmt: skip
+@click.option("--near", multiple=True, metavar="LON,LAT",
+              help="A post of the station: a town in several cities is taken near it.")  # fmt: skip
+@_handle_errors
+def geocode(register, refs, out_path, sheet, columns_file, near) -> None:
+    """Place a register's addresses offline: adds lon, lat, geocode_level, geocode_note.
+
+    
+    Rows reaching only the 町丁目 or nothing are listed in geocode_review.csv and drawn on
+    an offline map (geocode_review.html) beside --out.  Nothing is written on error.
+      planner geocode 案内簿.xlsx --ref 04000-21.0a.zip --ref 宮城県/ --out 案内簿_位置.xlsx
+    """  # fmt: skip
+    from planner.registers import geocode_file
+
+    counts, written = geocode_file(register, refs=refs, out=out_path, sheet=sheet,
+                                   columns_file=columns_file, near=near)  # fmt: skip
+    click.echo(_geocode_summary(str(register), counts))
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+def _load_streets(path: Path, db=None, posts=None, beats=None):
+    from planner import network
+    from planner.store import station_places
+
+    around = station_places(db, posts=posts, beats=beats) if db is not None else []
+    return network.load_streets(path, around=around)
 
 
 def _report_snapping(station, graph, threshold_m: float = 60.0) -> None:
@@ -480,9 +568,16 @@ def _report_snapping(station, graph, threshold_m: float = 60.0) -> None:
 
 
 def _policy_of(station, policy_name: str | None):
-    from planner.policy import load_policy
+    """The policy to apply; tiers it lacks (a register made under the other prefecture's
+    rules) are mapped in ``station`` and the mapping printed once."""
+    from planner.policy import load_policy, map_tiers
 
-    return load_policy(policy_name or station.policy)
+    policy = load_policy(policy_name or station.policy)
+    targets, mapping = map_tiers(station.targets, policy)
+    if mapping:
+        station.targets = targets
+        click.echo(mapping.message(), err=True)
+    return policy
 
 
 def run_plan(
@@ -537,6 +632,9 @@ def _report_plan(plan, policy, params, written) -> None:
         f"{len(plan.approvals(policy))} night visits need approval"
     )
     click.echo(format_loads(plan, policy))
+    from planner.schedule import front_load_rule
+
+    click.echo(front_load_rule(policy, params.weights))
     reasons = Counter(u.reason for u in plan.unplanned)
     for s in plan.shortfalls:
         click.echo(f"warning: {s.message}", err=True)
@@ -637,7 +735,19 @@ def _run_plan_beats(dbs, out_dir: Path, *, year, beats, policy_name, params, exe
     "--policy", "policy_name", help="miyagi, aomori or a policy TOML file (default: the station's)."
 )
 @click.option(
-    "--time-limit", type=float, default=20.0, show_default=True, help="Solver seconds per beat."
+    "--time-limit",
+    type=float,
+    default=20.0,
+    show_default=True,
+    help="Solver budget per beat in CP-SAT deterministic time (about seconds on an idle core); "
+    "the plan does not depend on the machine's load.",
+)
+@click.option(
+    "--wall-guard",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Wall-clock seconds a beat may take (default 30 x --time-limit, at least 300); a beat "
+    "it stops fails and the run exits 1.",
 )
 @_executor_options
 @click.option(
@@ -645,7 +755,8 @@ def _run_plan_beats(dbs, out_dir: Path, *, year, beats, policy_name, params, exe
     type=click.IntRange(1),
     default=1,
     show_default=True,
-    help="Solver threads per beat; 1 gives the same plan for the same input and seed.",
+    help="Solver threads per beat (CP-SAT interleaved search): the same input, seed and "
+    "--threads give the same plan.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Solver random seed.")
 @click.option(
@@ -669,8 +780,8 @@ def _run_plan_beats(dbs, out_dir: Path, *, year, beats, policy_name, params, exe
     help="Allow night visits (they need the 地域課長's approval; listed in approvals.csv).",
 )
 @_handle_errors
-def plan(dbs, year, beats, policy_name, time_limit, executor, workers, scheduler, threads, seed,
-         reserve, out_dir, night) -> None:  # fmt: skip
+def plan(dbs, year, beats, policy_name, time_limit, wall_guard, executor, workers, scheduler,
+         threads, seed, reserve, out_dir, night) -> None:  # fmt: skip
     """Plan the year: every due target to a month, a duty day and a slot (CP-SAT).
 
     \b
@@ -684,11 +795,13 @@ def plan(dbs, year, beats, policy_name, time_limit, executor, workers, scheduler
     in OUT/failed_beats.csv, the others are written (exit 1):
       planner plan --db pref/ --year 2027 --executor dask --workers 8 --out pref_plan
     """  # fmt: skip
-    from planner.schedule import YearParams
+    from planner.schedule import YearParams, time_bound_message
 
     params = YearParams(
-        time_limit_s=time_limit, workers=threads, seed=seed, reserve=reserve, allow_night=night
-    )
+        time_limit_s=time_limit, workers=threads, seed=seed, reserve=reserve, allow_night=night,
+        wall_guard_s=wall_guard,
+    )  # fmt: skip
+    click.echo(time_bound_message(params), err=True)
     run_plan(
         dbs,
         out_dir,
@@ -808,6 +921,31 @@ def record(db: Path, year: int | None, unapproved_ok: bool, outcomes: Path) -> N
     r = record_outcomes(db, outcomes, year=year, unapproved_ok=unapproved_ok)
     click.echo(f"{outcomes}: {r.added} visits recorded ({r.already_recorded} already there), "
                f"{r.new_targets} new targets, {r.updated_targets} targets updated")  # fmt: skip
+
+
+@main.command()
+@DB_OPTION
+@click.argument("decisions", type=click.Path(dir_okay=False, path_type=Path))
+@_handle_errors
+def approve(db: Path, decisions: Path) -> None:
+    """Record the 地域課長's decisions on night visits (Miyagi 第5-3, Aomori 第6-3).
+
+    \b
+    Columns: target_id, date, slot, decided_by, decided_on, decision (approve |
+    deny, or 承認 | 不承認), note (optional).  decided_on is on or before the
+    visit's date (approval in advance).  One decision per visit (target_id,
+    date, slot): a row that differs from the stored one corrects it.  Every row
+    is checked first; recording the same file twice changes nothing.  record
+    then accepts the approved night visits.  Example:
+      planner approve --db demo/demo.gpkg decisions_2027-05.csv
+    """  # fmt: skip
+    from planner.approvals import record_approvals
+
+    r = record_approvals(db, decisions)
+    click.echo(
+        f"{decisions}: {r.added} decisions recorded, {r.already_recorded} already recorded, "
+        f"{r.replaced} corrected ({r.approved} approve, {r.denied} deny)"
+    )
 
 
 @main.command()
@@ -1025,31 +1163,6 @@ def _read_plan_dir(plan_path: Path | None):
     unplanned_path = plan_path.parent / "unplanned.csv"
     unplanned = read_unplanned(unplanned_path) if unplanned_path.is_file() else None
     return read_plan(plan_path), unplanned
-
-
-@main.command()
-@DB_OPTION
-@click.argument("decisions", type=click.Path(dir_okay=False, path_type=Path))
-@_handle_errors
-def approve(db: Path, decisions: Path) -> None:
-    """Record the 地域課長's decisions on night visits (Miyagi 第5-3, Aomori 第6-3).
-
-    \b
-    Columns: target_id, date, slot, decided_by, decided_on, decision (approve |
-    deny, or 承認 | 不承認), note (optional).  decided_on is on or before the
-    visit's date (approval in advance).  One decision per visit (target_id,
-    date, slot): a row that differs from the stored one corrects it.  Every row
-    is checked first; recording the same file twice changes nothing.  record
-    then accepts the approved night visits.  Example:
-      planner approve --db demo/demo.gpkg decisions_2027-05.csv
-    """  # fmt: skip
-    from planner.approvals import record_approvals
-
-    r = record_approvals(db, decisions)
-    click.echo(
-        f"{decisions}: {r.added} decisions recorded, {r.already_recorded} already recorded, "
-        f"{r.replaced} corrected ({r.approved} approve, {r.denied} deny)"
-    )
 
 
 @main.command()
@@ -1478,15 +1591,33 @@ def handover(db, beat_id, day, plan_path, top, out_dir) -> None:
     "--time-limit", type=float, default=3.0, show_default=True, help="Solver seconds per route."
 )
 @click.option(
+    "--engine",
+    type=click.Choice(["auto", "ortools", "pyvrp", "lkh"]),
+    default="auto",
+    show_default=True,
+    help="Routing engine (auto: LKH for a plain tour, PyVRP with windows or optional stops).",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
-    help="Folder for route_<beat>_<date>.csv / .html / .pdf.",
+    help="Folder for route_<beat>_<date>_<officer>.csv / .html / .pdf.",
 )
 @_handle_errors
 def route(
-    db, plan_path, target_ids, day, beats, slot, mode, with_names, tiles, time_limit, out_dir
+    db,
+    plan_path,
+    target_ids,
+    day,
+    beats,
+    slot,
+    mode,
+    with_names,
+    tiles,
+    time_limit,
+    engine,
+    out_dir,
 ) -> None:
     """Order a duty day's visits on the streets: CSV, offline map and printed A4 sheet.
 
@@ -1502,7 +1633,7 @@ def route(
     """  # fmt: skip
     from planner.routes import RouteParams
 
-    params = RouteParams(time_limit_s=time_limit)
+    params = RouteParams(time_limit_s=time_limit, engine=engine)
     patrols, station, policy, graph = _route_patrols(
         db, plan_path, target_ids, day.date() if day else None, beats, slot, mode, params
     )
@@ -1518,7 +1649,9 @@ def route(
         r = p.route
         click.echo(f"{p.beat_id} {r.date} {r.slot} {r.officer_id}: {len(r.stops)} doors "
                    f"({sum(s.optional for s in r.stops)} extra), {r.total_m / 1000:.1f} km, "
-                   f"{r.total_min} min")  # fmt: skip
+                   f"{r.total_min} min [{r.engine or 'no route'}]")  # fmt: skip
+        for note in (n for n in r.notes if "guard" in n or "not installed" in n):
+            click.echo(f"note: {p.beat_id} {r.date}: {note}", err=True)
         if r.dropped_mandatory:
             click.echo(f"warning: {p.beat_id} {r.date}: {len(r.dropped_mandatory)} planned doors "
                        f"do not fit ({', '.join(r.dropped_mandatory)}); the day overruns by "

@@ -41,7 +41,7 @@ from datetime import date
 from statistics import median
 from typing import TYPE_CHECKING
 
-from planner.approvals import APPROVED, approval_slots, decision_status, decisions_by_visit
+from planner.approvals import APPROVED, decision_status, decisions_by_visit
 from planner.forms import FormData, plan_form_data
 from planner.model import Card, CardLeft, Outcome, Station, Target, Visit
 from planner.policy import Policy
@@ -593,7 +593,7 @@ def officer_progress(
     for x in visits:
         if x.outcome in INTERVIEW_OUTCOMES and first.get(x.target_id) == x.date:
             credit.setdefault(x.target_id, x)
-    night = approval_slots(policy)
+    night = policy.approval_slots
     decisions = decisions_by_visit(station.approvals)
     wanted = set(beats) if beats else {b.beat_id for b in station.beats}
     codes = (*policy.tier_codes, "total")
@@ -683,7 +683,7 @@ def night_visits(
     A visit recorded with ``--unapproved-ok`` shows here as ``pending`` or ``denied``: the
     month's report lists it for the 地域課長 (Miyagi 第5-3, Aomori 第6-3).
     """
-    night = approval_slots(policy)
+    night = policy.approval_slots
     decisions = decisions_by_visit(station.approvals)
     beat_of = {t.target_id: t.beat_id for t in station.targets}
     wanted = set(beats) if beats else {b.beat_id for b in station.beats}

@@ -27,7 +27,7 @@ from typing import Any
 
 from planner import _validate as v
 from planner._errors import RowError
-from planner.approvals import APPROVED, approval_slots, decision_status, decisions_by_visit, slot_at
+from planner.approvals import APPROVED, decision_status, decisions_by_visit
 from planner.model import (
     Availability,
     Card,
@@ -101,7 +101,7 @@ def outcomes_from_file(
     beats = {b.beat_id for b in station.beats}
     recorded = {_key(x) for x in station.visits}
     decisions = decisions_by_visit(station.approvals)
-    needing = approval_slots(policy)
+    needing = policy.approval_slots
     slot_codes = {s.code for s in policy.slots}
 
     def slot(raw: str) -> str:
@@ -281,7 +281,7 @@ def check_slot(r: dict[str, Any], policy: Policy) -> list[tuple[str, str]]:
     """A ``slot`` given beside ``start`` must be the slot ``start`` falls in."""
     if not r["slot"] or r["start"] is None:
         return []
-    at = slot_at(policy, r["start"])
+    at = policy.slot_at(r["start"])
     if at is not None and at != r["slot"]:
         return [("slot", f"slot {r['slot']!r} disagrees with start {r['start']:%H:%M} ({at})")]
     return []
@@ -292,7 +292,7 @@ def _slot_of(r: dict[str, Any], policy: Policy) -> str:
     if r["slot"]:
         return r["slot"]
     if r["start"] is not None:
-        return slot_at(policy, r["start"]) or ""
+        return policy.slot_at(r["start"]) or ""
     return ""
 
 

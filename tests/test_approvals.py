@@ -13,11 +13,9 @@ from planner.approvals import (
     APPROVED,
     DENIED,
     PENDING,
-    approval_slots,
     decision_status,
     decisions_by_visit,
     record_approvals,
-    slot_at,
 )
 from planner.model import Decision
 from planner.policy import load_policy
@@ -44,14 +42,14 @@ def _csv(tmp_path: Path, name: str, head: str, *lines: str) -> Path:
 
 
 def test_only_the_night_slot_needs_approval_in_both_policies():
-    assert approval_slots(MIYAGI) == {"night"}
-    assert approval_slots(load_policy("aomori")) == {"night"}
+    assert MIYAGI.approval_slots == {"night"}
+    assert load_policy("aomori").approval_slots == {"night"}
     from datetime import time
 
-    assert slot_at(MIYAGI, time(19, 0)) == "night"
-    assert slot_at(MIYAGI, time(18, 59)) == "evening"
-    assert slot_at(MIYAGI, time(9, 0)) == "day"
-    assert slot_at(MIYAGI, time(6, 0)) is None
+    assert MIYAGI.slot_at(time(19, 0)) == "night"
+    assert MIYAGI.slot_at(time(18, 59)) == "evening"
+    assert MIYAGI.slot_at(time(9, 0)) == "day"
+    assert MIYAGI.slot_at(time(6, 0)) is None
 
 
 def test_decisions_are_recorded_idempotent_and_correctable(db, tmp_path):
@@ -203,3 +201,59 @@ def test_progress_counts_night_visits_made_and_approved(db, tmp_path):
         "T002,B1,O1,2027-03-12,night,pending",
         "T001,B1,O1,2027-03-10,night,approved",
     ]
+
+
+def test_a_night_route_marks_each_door_approved_or_pending(tmp_path):
+    import csv
+    from dataclasses import replace
+
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    st = tiny_station()  # short doors, so that three fit the officer's night minutes
+    st.targets = [replace(t, visit_minutes=2) for t in st.targets]
+    db = tmp_path / "short.gpkg"
+    write_station(st, db)
+    record_approvals(
+        db,
+        _csv(
+            tmp_path,
+            "d.csv",
+            HEAD,
+            "T001,2027-03-10,night,課長,2027-03-01,approve,",
+            "T003,2027-03-10,night,課長,2027-03-01,deny,",
+        ),
+        today=TODAY,
+    )
+    out = tmp_path / "routes"
+    args = [
+        "route",
+        "--db",
+        str(db),
+        "--targets",
+        "T001,T002,T003",
+        "--date",
+        "2027-03-10",
+        "--beat",
+        "B1",
+        "--slot",
+        "night",
+        "--out",
+        str(out),
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    (sheet,) = out.glob("route_*.csv")
+    with sheet.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    marks = {r["target_id"]: r["approval"] for r in rows if r["target_id"]}
+    # the planned doors as decided; no extra door at night without an approval
+    assert marks == {"T001": APPROVED, "T002": PENDING, "T003": DENIED}
+    assert rows[-1]["target_id"] == "" and rows[-1]["approval"] == ""  # back at the post
+    # a day route carries no marks
+    result = CliRunner().invoke(main, [*args[:-4], "--slot", "day", "--out", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    (sheet,) = (tmp_path / "d").glob("route_*.csv")
+    with sheet.open(encoding="utf-8") as f:
+        assert {r["approval"] for r in csv.DictReader(f)} == {""}

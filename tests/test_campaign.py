@@ -235,8 +235,12 @@ def test_command_writes_the_plan_displaced_and_route_sheets(tiny_db, tmp_path):
         if r["target_id"] in in_window and r["date"] >= "2027-05-10"
     )
     routes = {p.name for p in (out / "routes").iterdir()}
-    assert routes == {f"route_B1_2027-05-10.{ext}" for ext in ("csv", "html", "pdf")}
-    stops = {r["target_id"] for r in _rows(out / "routes" / "route_B1_2027-05-10.csv")}
+    officer = next(
+        r["officer_id"] for r in plan if (r["beat_id"], r["date"]) == ("B1", "2027-05-10")
+    )
+    stem = f"route_B1_2027-05-10_{officer}"  # the officer in every route file's name
+    assert routes == {f"{stem}.{ext}" for ext in ("csv", "html", "pdf")}
+    stops = {r["target_id"] for r in _rows(out / "routes" / f"{stem}.csv")}
     assert in_window <= stops
     check = runner.invoke(main, ["verify", "--db", str(db), "--plan", str(out / "plan.csv"),
                                  "--from", "2027-05-10"])  # fmt: skip

@@ -254,11 +254,12 @@ def test_route_on_each_beats_busiest_day(demo_dir, tmp_path):
     visits = read_plan(plan_path)
     for beat in ("K1-1", "K1-2", "K1-3", "C1"):
         day = busiest_day(visits, beat)
-        stem = tmp_path / f"route_{beat}_{day.isoformat()}"
-        rows = _rows(stem.with_suffix(".csv"))
         slot = Counter(v.slot for v in visits if v.beat_id == beat and v.date == day)
         main_slot = max(slot, key=lambda s: (slot[s], s == "day"))
         officer = next(v.officer_id for v in visits if v.beat_id == beat and v.date == day)
+        stem = tmp_path / f"route_{beat}_{day.isoformat()}_{officer}"
+        rows = _rows(stem.with_suffix(".csv"))
+        assert rows[-1]["target_id"] == "" and rows[-1]["arrive"]  # back at the post
         mandatory = [v.target_id for v in visits
                      if v.beat_id == beat and v.date == day and v.slot == main_slot]  # fmt: skip
         shift = shift_for(station, policy, officer, day, main_slot, RouteParams())

@@ -53,11 +53,13 @@ def _filled(rows: list[dict[str, str]]) -> int:
 
 
 def _encode(content: str, encoding: str) -> bytes:
-    """The text in ``encoding``, or in UTF-8 when it cannot hold every character."""
+    """The text in ``encoding``, or in UTF-8 when it cannot hold every character as it is
+    (CP932 writes ``¢`` as the bytes of ``￠``: such text never comes back from a CP932 file)."""
     try:
-        return content.encode(encoding)
+        data = content.encode(encoding)
     except UnicodeEncodeError:
         return content.encode("utf-8")
+    return data if data.decode(encoding) == content else content.encode("utf-8")
 
 
 def _csv(header: list[str], rows: list[list[str]], lineterminator: str = "\r\n") -> str:
