@@ -1066,8 +1066,9 @@ def wall_guard(params: YearParams) -> float:
 def time_bound_message(params: YearParams) -> str:
     """One sentence on how long a beat may take, for the plan's printout."""
     t = params.time_limit_s
+    units = "unit" if t == 1 else "units"
     return (
-        f"time per beat: CP-SAT stops after {t:g} units of deterministic time (month model "
+        f"time per beat: CP-SAT stops after {t:g} {units} of deterministic time (month model "
         f"{MONTH_SHARE * t:g}, 12 day models {DAY_SHARE * t:g} each), so the plan is the same "
         f"under any load; wall-clock guard {wall_guard(params):g} s per beat (--wall-guard): "
         "a beat it stops is reported as failed and the run exits 1, it never returns a "
@@ -1447,11 +1448,12 @@ def shortfalls(
             f"+{need[g] / months:.1f} h of {kind} visits"
             for g, kind in (("day", "daytime"), ("eve", "evening"))
             if need[g] / months >= 0.05
-        ] or [f"+{hours:.1f} h in the year"]
+        ]
+        when = f"{' and '.join(parts)} per month" if parts else f"+{hours:.1f} h in the year"
         label = policy.tier(tier).label
         message = (
             f"{beat_id} {label}: {len(rows)} households (≈{hours:.0f} h) do not fit; "
-            f"{' and '.join(parts)} per month would close it (a 専従日 gives about 6 h)"
+            f"{when} would close it (a 専従日 gives about 6 h)"
         )
         if need["eve"] > need["day"]:
             message += "; evening-only households: more evening hours, not more days, help"

@@ -346,7 +346,7 @@ def test_plan_is_byte_identical_beside_cpu_burning_processes(prefecture, tmp_pat
     args = ["--beat", "P01-K1-1", "--beat", "P01-K1-2"]
     quiet = _plan(db, tmp_path / "quiet", "--executor", "serial", *args)
     assert quiet.exit_code == 0, quiet.output
-    assert "units of deterministic time" in quiet.stderr and "wall-clock guard" in quiet.stderr
+    assert "unit of deterministic time" in quiet.stderr and "wall-clock guard" in quiet.stderr
     burners = _burners(3)  # three busy processes on a two-core machine
     try:
         busy = _plan(db, tmp_path / "busy", "--executor", "processes", "--workers", "2", *args)
