@@ -776,9 +776,18 @@ def order_on_record(
     if ordered_on > campaign.start:
         raise InputError(f"--ordered-on {ordered_on} is after the campaign starts {campaign.start}")
     days = (campaign.end - campaign.start).days + 1
-    return CampaignOrder(ordered_by.strip(), ordered_on, reason.strip(), campaign.start, days,
-                         center[0], center[1], float(radius_m), ",".join(kinds),
-                         len(campaign.target_ids))  # fmt: skip
+    return CampaignOrder(
+        ordered_by.strip(),
+        ordered_on,
+        reason.strip(),
+        campaign.start,
+        days,
+        center[0],
+        center[1],
+        float(radius_m),
+        ",".join(kinds),
+        len(campaign.target_ids),
+    )
 
 
 def record_order(db: str | Path, order: CampaignOrder) -> bool:

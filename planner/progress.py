@@ -688,11 +688,17 @@ def night_visits(
     beat_of = {t.target_id: t.beat_id for t in station.targets}
     wanted = set(beats) if beats else {b.beat_id for b in station.beats}
     out = [
-        NightVisit(x.target_id, beat_of[x.target_id], x.officer_id, x.date, x.slot,
-                   decision_status(decisions, (x.target_id, x.date, x.slot)))
+        NightVisit(
+            x.target_id,
+            beat_of[x.target_id],
+            x.officer_id,
+            x.date,
+            x.slot,
+            decision_status(decisions, (x.target_id, x.date, x.slot)),
+        )
         for x in year_visits(station, year)
         if x.date.month == month and x.slot in night and beat_of.get(x.target_id) in wanted
-    ]  # fmt: skip
+    ]
     return sorted(out, key=lambda n: (n.status == APPROVED, n.date, n.target_id))
 
 

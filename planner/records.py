@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 from typing import TypeVar
 
 from planner.model import BeatMove, Card, Outcome, Station, Target, Visit
@@ -185,7 +186,7 @@ def purge(station: Station, retention_years: int, before: date) -> PurgeResult:
     return PurgeResult(before, n_targets, n_visits, n_approvals, n_exemptions, n_moves)
 
 
-def purge_station(db, *, before: date | None = None) -> PurgeResult:
+def purge_station(db: str | Path, *, before: date | None = None) -> PurgeResult:
     """Purge a station file (one locked write; nothing written when nothing is past retention).
 
     The station's access log keeps a line with the counts (never names or addresses).
@@ -203,8 +204,12 @@ def purge_station(db, *, before: date | None = None) -> PurgeResult:
         result = purge(station, policy.retention_years, before)
         if result.removed:
             station.access_log.append(
-                AccessEntry(datetime.now().replace(microsecond=0), getpass.getuser(),
-                            f"purge --before {before.isoformat()} "
-                            f"(retention {policy.retention_years} years)", result.targets)
-            )  # fmt: skip
+                AccessEntry(
+                    datetime.now().replace(microsecond=0),
+                    getpass.getuser(),
+                    f"purge --before {before.isoformat()} "
+                    f"(retention {policy.retention_years} years)",
+                    result.targets,
+                )
+            )
     return result

@@ -120,10 +120,13 @@ def guidance_of(
 ) -> list[Guidance]:
     """One officer's guidance notes of the year up to a month, by month then date."""
     return sorted(
-        (g for g in guidance if g.officer_id == officer_id and g.year == year
-         and g.month <= upto_month),
+        (
+            g
+            for g in guidance
+            if g.officer_id == officer_id and g.year == year and g.month <= upto_month
+        ),
         key=lambda g: (g.month, g.given_on),
-    )  # fmt: skip
+    )
 
 
 def review_plan(
