@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import os
 import statistics
 import sys
 import time
@@ -588,9 +589,9 @@ def main() -> None:
     total = time.perf_counter() - t0
     command = "python " + " ".join(["bench/bench_routes.py", *sys.argv[1:]])
     parts += [
-        f"{machine()}, {versions()}; `{command}` ({total / 60:.1f} min). The machine is "
-        "shared with other "
-        "work while this runs (2 cores, several engineers): times are pessimistic.",
+        f"{machine()}, {versions()}; `{command}` ({total / 60:.1f} min). Load average at the "
+        f"end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (above about 1, other work "
+        "shared the machine and the times are pessimistic).",
         "",
         "Goals (issue 17): " + "; ".join(goals) + ".",
         "",
