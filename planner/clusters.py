@@ -31,6 +31,7 @@ of its own doors.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -162,15 +163,7 @@ def tour_metres(m: np.ndarray) -> float:
     n = len(m)
     if n <= 1:
         return 0.0
-    left = set(range(1, n))
-    tour = [0]
-    while left:
-        here = tour[-1]
-        nxt = min(left, key=lambda j: (m[here, j], j))
-        tour.append(nxt)
-        left.remove(nxt)
-    tour.append(0)
-    t = np.asarray(tour)
+    t = np.asarray([*_nn_order(m), 0])
     improved = True
     while improved and n > 3:
         improved = False
@@ -254,19 +247,21 @@ def _chain_length(x: np.ndarray, y: np.ndarray) -> float:
     return total
 
 
+def _nn_order(m: np.ndarray) -> list[int]:
+    """Point 0, then always the nearest point not yet taken (ties: the lower index)."""
+    left = set(range(1, len(m)))
+    order = [0]
+    while left:
+        nxt = min(left, key=lambda j: (m[order[-1], j], j))
+        order.append(nxt)
+        left.remove(nxt)
+    return order
+
+
 def _chain_metres(m: np.ndarray) -> float:
     """Length of a nearest-neighbour chain through the points of a metres matrix from point 0."""
-    n = len(m)
-    if n < 2:
-        return 0.0
-    left = set(range(1, n))
-    here, total = 0, 0.0
-    while left:
-        nxt = min(left, key=lambda j: (m[here, j], j))
-        total += float(m[here, nxt])
-        left.remove(nxt)
-        here = nxt
-    return total
+    order = _nn_order(m)
+    return float(sum(m[a, b] for a, b in itertools.pairwise(order)))
 
 
 def build_geography(
@@ -279,7 +274,7 @@ def build_geography(
     speeds_kmh: Mapping[str, float] | None = None,
     cluster_m: float = 150.0,
     neighbourhood_m: float = 600.0,
-    detour: float = 1.3,
+    detour: float = network.DETOUR,
 ) -> Geography:
     """Group points into clusters and neighbourhoods and estimate travel minutes.
 

@@ -48,6 +48,10 @@ from planner.streets import LINK_M, Way, mode_graph
 SPEEDS_KMH: dict[Mode, float] = {Mode.WALK: 4.0, Mode.BIKE: 12.0, Mode.CAR: 20.0}
 """Door-to-door speeds (domain.md: walking 4.0 km/h, bicycle 12 km/h, motorbike/car 20 km/h)."""
 
+DETOUR = 1.3
+"""Street metres per straight-line metre where a station has no street graph (grid towns): the
+one factor the plan, the routes, the checker and the simulator use."""
+
 UNREACHABLE = 10**9
 """Sentinel in travel and distance matrices for a pair with no path between them."""
 

@@ -77,8 +77,8 @@ from planner.routing import engines
 from planner.routing.engines import ENGINES, Instance, Search, Solved
 from planner.schedule import PlannedVisit
 
-DETOUR = 1.3
-"""Street metres per straight-line metre where no street graph is given."""
+DETOUR = network.DETOUR
+"""Street metres per straight-line metre without a street graph (:data:`network.DETOUR`)."""
 
 RELAX_S = 8 * 3600
 """How far the shift end is relaxed to measure an overrun (seconds)."""

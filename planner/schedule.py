@@ -47,7 +47,7 @@ from statistics import median
 
 import networkx as nx
 
-from planner import _cpsat
+from planner import _cpsat, network
 from planner._errors import InputError
 from planner.clusters import Geography, Travel, build_geography
 from planner.contact import ALLOWED_SLOTS, AbsenceTable, load_absence
@@ -152,7 +152,7 @@ class YearParams:
     unit_max_minutes: int = 45
     cluster_m: float = 150.0
     neighbourhood_m: float = 600.0
-    detour: float = 1.3
+    detour: float = network.DETOUR
     allow_night: bool = True
     speeds_kmh: Mapping[str, float] | None = None
     start: date | None = None  # plan only from this date (re-plans)

@@ -72,6 +72,7 @@ from datetime import date
 import networkx as nx
 import numpy as np
 
+from planner import network
 from planner._errors import InputError
 from planner.baseline import ALLOWANCE_MIN, address_key
 from planner.contact import AbsenceTable, FieldParams, draw_outcome, load_absence
@@ -81,7 +82,7 @@ from planner.policy import Policy, due_targets
 from planner.routes import ENGINES, solve_tsp
 from planner.schedule import SLOT_GROUP, DaySlot, YearParams, allowed_slots, duty_slots, plan_year
 
-DETOUR = 1.3
+DETOUR = network.DETOUR
 """Street metres per straight-line metre where the station has no street graph."""
 
 STRATEGIES = ("planner", "baseline")

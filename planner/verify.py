@@ -104,7 +104,6 @@ RULES: tuple[str, ...] = (
 
 
 _EPS = 1e-9
-_DETOUR = 1.3  # street over straight-line metres without a street network (the router's)
 
 
 @dataclass(frozen=True)
@@ -482,7 +481,8 @@ def _check_route(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Violatio
         points = list(dict.fromkeys([(post.lon, post.lat), *doors_xy]))
         index = {p: i for i, p in enumerate(points)}
         streets = network.mode_graph(ctx.graph, mode) if ctx.graph is not None else None
-        dist = _metres_matrix([p[0] for p in points], [p[1] for p in points], streets, _DETOUR)
+        lons, lats = [p[0] for p in points], [p[1] for p in points]
+        dist = _metres_matrix(lons, lats, streets, network.DETOUR)
         for key in keys:
             officer_id, day_date, group = key
             doors = days[key]
@@ -834,7 +834,7 @@ def score_plan(
     *,
     graph: nx.MultiDiGraph | None = None,
     speeds_kmh: Mapping[Mode | str, float] | None = None,
-    detour: float = 1.3,
+    detour: float = network.DETOUR,
     year: int | None = None,
     month_factors: Sequence[float] | None = None,
     start: date | None = None,
