@@ -9,7 +9,8 @@ zone of the graph) and along the streets; nothing here optimises anything.
 A graph read from OpenStreetMap (:func:`graph_from_osm`, built by :mod:`planner.streets`) holds
 every mode's streets; its edges carry ``walk`` / ``bike`` / ``car`` and ``forward`` (the car's
 one-way rule).  :func:`mode_graph` (``planner.streets.mode_graph``, cached) gives the graph of one
-mode; the functions here use the graph they are given, so pass the officer's mode's graph.
+mode: :func:`travel_matrix` and :func:`travel_and_distance_matrix` take it for their ``mode``
+themselves; :func:`distance_matrix` and :func:`distances_from` use the graph they are given.
 
 A point (a door) reaches the network through the nearest street: straight to the street
 (``distance_m``), then along it to one of the street's two end nodes.  Travel between two points
@@ -57,23 +58,6 @@ UNREACHABLE = 10**9
 
 DEFAULT_FAR_M = 60.0
 """Points farther than this from every street are reported by :func:`far_from_street`."""
-
-EXCLUDED_HIGHWAYS = frozenset(
-    {
-        "abandoned",
-        "bus_guideway",
-        "construction",
-        "corridor",
-        "elevator",
-        "escape",
-        "no",
-        "platform",
-        "proposed",
-        "raceway",
-        "razed",
-    }
-)
-"""``highway`` values that are no street (kept for callers; :mod:`planner.streets` decides)."""
 
 
 @dataclass(frozen=True, eq=False)
