@@ -25,8 +25,9 @@ import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import fields, replace
 from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 import geopandas as gpd
 import networkx as nx
@@ -47,7 +48,6 @@ from planner.model import (
     CampaignOrder,
     Card,
     CardLeft,
-    Decision,
     DutyType,
     Exemption,
     Guidance,
@@ -419,38 +419,9 @@ def read_station(path: str | Path) -> Station:
                 Exemption(str(r.target_id), _s(r.ordered_by), date.fromisoformat(r.date),
                           _s(r.reason))
             )  # fmt: skip
-    if "approvals" in layers:
-        for r in _read_table(path, "approvals").itertuples(index=False):
-            station.approvals.append(
-                Approval(str(r.target_id), date.fromisoformat(r.date), str(r.slot),
-                         _s(r.decided_by), date.fromisoformat(r.decided_on),
-                         Decision(r.decision), _s(r.note))
-            )  # fmt: skip
-    if "reviews" in layers:
-        for r in _read_table(path, "reviews").itertuples(index=False):
-            station.reviews.append(
-                Review(str(r.plan_sha256), int(r.year), _s(r.reviewed_by),
-                       date.fromisoformat(r.reviewed_on), _s(r.note))
-            )  # fmt: skip
-    if "guidance" in layers:
-        for r in _read_table(path, "guidance").itertuples(index=False):
-            station.guidance.append(
-                Guidance(str(r.officer_id), int(r.year), int(r.month), _s(r.given_by),
-                         date.fromisoformat(r.given_on), _s(r.note))
-            )  # fmt: skip
-    if "beat_moves" in layers:
-        for r in _read_table(path, "beat_moves").itertuples(index=False):
-            station.beat_moves.append(
-                BeatMove(str(r.target_id), str(r.from_beat), str(r.to_beat),
-                         date.fromisoformat(r.moved_on))
-            )  # fmt: skip
-    if "campaign_orders" in layers:
-        for r in _read_table(path, "campaign_orders").itertuples(index=False):
-            station.campaign_orders.append(
-                CampaignOrder(_s(r.ordered_by), date.fromisoformat(r.ordered_on), _s(r.reason),
-                              date.fromisoformat(r.start), int(r.days), float(r.lon),
-                              float(r.lat), float(r.radius_m), _s(r.kinds), int(r.targets))
-            )  # fmt: skip
+    for layer, kind in RECORD_LAYERS.items():
+        if layer in layers:
+            getattr(station, layer).extend(_records_from_frame(_read_table(path, layer), kind))
     if "access_log" in layers:
         for r in _read_table(path, "access_log").itertuples(index=False):
             station.access_log.append(
@@ -473,6 +444,41 @@ def with_exemptions(station: Station) -> Station:
         for t in station.targets
     ]
     return station
+
+
+RECORD_LAYERS: dict[str, type] = {
+    "approvals": Approval,
+    "reviews": Review,
+    "guidance": Guidance,
+    "beat_moves": BeatMove,
+    "campaign_orders": CampaignOrder,
+}
+"""Station lists of flat records kept as tables of the same name, one column per field in
+field order (dates as ISO text, enums as their values)."""
+
+
+def _records_to_rows(records: Sequence[Any]) -> list[dict[str, Any]]:
+    """Rows of a record layer: each field by name, dates as ISO text, enums as values."""
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, date):
+            return value.isoformat()
+        return value.value if isinstance(value, StrEnum) else value
+
+    return [{f.name: cell(getattr(x, f.name)) for f in fields(x)} for x in records]
+
+
+def _records_from_frame(frame: pd.DataFrame, kind: type) -> list[Any]:
+    """Records of ``kind`` (a flat dataclass of str, int, float, date and enum fields) from the
+    rows :func:`_records_to_rows` wrote."""
+    hints = get_type_hints(kind)
+    parse: dict[type, Any] = {str: _s, int: int, float: float, date: date.fromisoformat}
+    names = [f.name for f in fields(kind)]
+    convert = [parse.get(hints[n], hints[n]) for n in names]  # an enum class parses itself
+    return [
+        kind(*(fn(value) for fn, value in zip(convert, row, strict=True)))
+        for row in frame[names].itertuples(index=False)
+    ]
 
 
 def _read_table(path: Path, layer: str) -> pd.DataFrame:
@@ -625,34 +631,8 @@ def _write_layers(station: Station, tmp: Path, streets: nx.MultiDiGraph | None) 
         for x in station.visits
     ], ("target_id", "date", "officer_id", "outcome", "notes", "card_before", "opinion",
         "opinion_kind", "action", "minutes_spent", "slot", "card_left", "reported_on"))  # fmt: skip
-    table("approvals", [
-        {"target_id": a.target_id, "date": a.date.isoformat(), "slot": a.slot,
-         "decided_by": a.decided_by, "decided_on": a.decided_on.isoformat(),
-         "decision": a.decision.value, "note": a.note}
-        for a in station.approvals
-    ], ("target_id", "date", "slot", "decided_by", "decided_on", "decision", "note"))  # fmt: skip
-    table("reviews", [
-        {"plan_sha256": r.plan_sha256, "year": r.year, "reviewed_by": r.reviewed_by,
-         "reviewed_on": r.reviewed_on.isoformat(), "note": r.note}
-        for r in station.reviews
-    ], ("plan_sha256", "year", "reviewed_by", "reviewed_on", "note"))  # fmt: skip
-    table("guidance", [
-        {"officer_id": g.officer_id, "year": g.year, "month": g.month, "given_by": g.given_by,
-         "given_on": g.given_on.isoformat(), "note": g.note}
-        for g in station.guidance
-    ], ("officer_id", "year", "month", "given_by", "given_on", "note"))  # fmt: skip
-    table("beat_moves", [
-        {"target_id": m.target_id, "from_beat": m.from_beat, "to_beat": m.to_beat,
-         "moved_on": m.moved_on.isoformat()}
-        for m in station.beat_moves
-    ], ("target_id", "from_beat", "to_beat", "moved_on"))  # fmt: skip
-    table("campaign_orders", [
-        {"ordered_by": c.ordered_by, "ordered_on": c.ordered_on.isoformat(), "reason": c.reason,
-         "start": c.start.isoformat(), "days": c.days, "lon": c.lon, "lat": c.lat,
-         "radius_m": c.radius_m, "kinds": c.kinds, "targets": c.targets}
-        for c in station.campaign_orders
-    ], ("ordered_by", "ordered_on", "reason", "start", "days", "lon", "lat", "radius_m", "kinds",
-        "targets"))  # fmt: skip
+    for layer, kind in RECORD_LAYERS.items():
+        table(layer, _records_to_rows(getattr(station, layer)), [f.name for f in fields(kind)])
     table("access_log", [
         {"when": a.when.isoformat(timespec="seconds"), "who": a.who, "what": a.what,
          "records": a.records}
