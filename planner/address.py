@@ -157,7 +157,6 @@ def parse_tail(tail: str, *, has_chome: bool) -> Tail:
     values = [n for n, _ in numbers]
     units = [u for _, u in numbers]
     chome = block = number = None
-    extra: list[int] = []
     if "丁目" in units:
         i = units.index("丁目")
         chome = values[i]
@@ -171,7 +170,7 @@ def parse_tail(tail: str, *, has_chome: bool) -> Tail:
     if len(after) > 1:
         number = after[1]
     extra = after[2:]
-    building, room = _split_room(rest.strip(" -"))
+    building, room = _split_room(rest)
     if extra and not room:
         room = "-".join(str(x) for x in extra)
     return Tail(chome, block, number, building, room, tuple(numbers))

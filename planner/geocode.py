@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from planner._errors import InputError, RowError
+from planner._validate import decode_text
 from planner.address import Tail, normalize, parse_tail, split_town
 
 LEVEL_GO = "号"
@@ -525,20 +526,8 @@ def _reference_files(path: Path) -> Iterator[tuple[str, str, bytes]]:
         raise InputError(f"{path}: unknown reference file type {suffix!r} (.csv, .zip or .json)")
 
 
-def _decode(data: bytes, label: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp932")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(f"{label}: not CP932 (Shift_JIS) or UTF-8 text (line {line})") from None
-
-
 def _read_csv(b: GazetteerBuilder, label: str, data: bytes) -> None:
-    reader = csv.reader(io.StringIO(_decode(data, label), newline=""))
+    reader = csv.reader(io.StringIO(decode_text(data, label), newline=""))
     header = next(reader, None)
     if header is None:
         raise InputError(f"{label}: empty file")
@@ -595,7 +584,7 @@ def _read_geolonia(b: GazetteerBuilder, label: str, data: bytes) -> None:
     if not pref.endswith(("都", "道", "府", "県")):
         pref = ""
     try:
-        items = json.loads(_decode(data, label))
+        items = json.loads(decode_text(data, label))
     except json.JSONDecodeError as exc:
         raise InputError(f"{label}: not JSON: {exc}") from None
     if not isinstance(items, list):

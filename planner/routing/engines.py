@@ -43,7 +43,7 @@ import logging
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 
 import numpy as np
@@ -172,10 +172,7 @@ def solve(inst: Instance, search: Search) -> Solved | None:
     for name in chain(inst, search.engine):
         try:
             solved = _ENGINES[name](inst, search)
-        except EngineUnavailable as e:
-            notes.append(f"{name}: {e}")
-            continue
-        except _Declined as e:
+        except (EngineUnavailable, _Declined) as e:
             notes.append(f"{name}: {e}")
             continue
         if solved is None:
@@ -404,7 +401,7 @@ def pyvrp_data(inst: Instance):
         duration = np.zeros_like(cost)
     np.fill_diagonal(duration, 0)
     wins = inst.windows
-    big = np.iinfo(np.int64).max
+    big = _INT_MAX
     clients = []
     for k in range(1, n):
         p = inst.penalties[k] if inst.penalties is not None else None
@@ -506,9 +503,7 @@ def _fleet_start(inst: Instance, data, search: Search):
         return first, time.perf_counter() - t0
     n = len(inst.cost)
     fixed = int(2 * np.asarray(inst.cost)[0, 1:].sum()) + 1  # out and back to every client
-    free = Instance(inst.cost, inst.transit, inst.service, inst.windows, inst.end_window,
-                    inst.horizon, n - 1, inst.demands, inst.capacity, inst.penalties,
-                    inst.optional, inst.span_cost, inst.vehicle_cost + fixed)  # fmt: skip
+    free = replace(inst, n_vehicles=n - 1, vehicle_cost=inst.vehicle_cost + fixed)
     few = pyvrp.solve(pyvrp_data(free), _PyvrpStop(quarter, search.time_limit_s / 4),
                       seed=seed, collect_stats=False, display=False).best  # fmt: skip
     if few.is_feasible() and few.num_routes() <= inst.n_vehicles:
@@ -616,8 +611,8 @@ def _as_required(inst: Instance, nodes: set[int]) -> Instance:
     """The instance with exactly ``nodes`` to visit (for the check of a partial tour)."""
     n = len(inst.cost)
     pen = [None if k in nodes else 1 for k in range(n)]
-    return Instance(inst.cost, inst.transit, inst.service, inst.windows, inst.end_window,
-                    inst.horizon, 1, None, 0, pen)  # fmt: skip
+    return replace(inst, n_vehicles=1, demands=None, capacity=0, penalties=pen,
+                   optional=frozenset(), span_cost=0, vehicle_cost=0)  # fmt: skip
 
 
 def _insert(inst: Instance, tour: list[int], k: int, penalty: int) -> list[int]:
