@@ -22,8 +22,10 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{date.today().isoformat()}, {os.cpu_count()} cores ({cpu}), Python "
-            f"{platform.python_version()}, OR-Tools {ortools.__version__}")  # fmt: skip
+    return (
+        f"{date.today().isoformat()}, {os.cpu_count()} cores ({cpu}), Python "
+        f"{platform.python_version()}, OR-Tools {ortools.__version__}"
+    )
 
 
 def write(section: str, name: str) -> None:

@@ -95,8 +95,10 @@ def towns() -> list[tuple[str, str, float, float]]:
 def block_point(lon: float, lat: float, b: int) -> tuple[float, float]:
     """Centre of 街区 ``b`` (1-based) on the town's grid."""
     gx, gy = (b - 1) % GRID - GRID / 2, (b - 1) // GRID - GRID / 2
-    return (lon + gx * BLOCK_M / (111_320 * math.cos(math.radians(lat))),
-            lat + gy * BLOCK_M / 110_574)  # fmt: skip
+    return (
+        lon + gx * BLOCK_M / (111_320 * math.cos(math.radians(lat))),
+        lat + gy * BLOCK_M / 110_574,
+    )
 
 
 def write_reference(path: Path, n_blocks: int) -> tuple[list, int]:
@@ -142,8 +144,13 @@ def spell(rng: random.Random, city: str, town: str, block: int, go: int) -> str:
         ][style]
     suffix = ""
     if rng.random() < 1 / 3:
-        suffix = rng.choice([f" コーポ青葉{rng.randint(1, 3)}0{rng.randint(1, 6)}号室",
-                             f"-{rng.randint(101, 305)}", " メゾン緑ヶ丘"])  # fmt: skip
+        suffix = rng.choice(
+            [
+                f" コーポ青葉{rng.randint(1, 3)}0{rng.randint(1, 6)}号室",
+                f"-{rng.randint(101, 305)}",
+                " メゾン緑ヶ丘",
+            ]
+        )
     return f"{where}{oaza}{nums}{suffix}"
 
 
@@ -190,8 +197,10 @@ def step_load(path: str, how: str) -> dict:
 def run_step(path: Path, how: str) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--step", how, "--folder", str(path)],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -224,9 +233,11 @@ def real_nerima(n: int = 5000) -> list[str]:
         address = spell(rng, "練馬区", item["town"], rng.randint(1, 30), rng.randint(1, 20))
         r = g.geocode(address.replace("宮城県", "東京都"))
         hits += r.level == LEVEL_CHOME and (r.lon, r.lat) == (item["lng"], item["lat"])
-    text = (f"Real data: {n:,} addresses on the real 町丁目 of 練馬区 ({len(items)} points, "
-            f"Geolonia JSON), six spellings: {100 * hits / n:.2f} % placed at their own 町丁目 "
-            "point (a 町丁目 reference has no 街区: 町丁目 is its finest level).")  # fmt: skip
+    text = (
+        f"Real data: {n:,} addresses on the real 町丁目 of 練馬区 ({len(items)} points, "
+        f"Geolonia JSON), six spellings: {100 * hits / n:.2f} % placed at their own 町丁目 "
+        "point (a 町丁目 reference has no 街区: 町丁目 is its finest level)."
+    )
     return ["", text]
 
 
@@ -248,9 +259,11 @@ def main() -> None:
         ref = Path(tmp) / "04000-21.0a.zip"
         t0 = time.perf_counter()
         all_towns, per_town = write_reference(ref, args.blocks)
-        print(f"generated {args.blocks:,} 街区 rows ({per_town} per town, "
-              f"{len(all_towns):,} towns) in {time.perf_counter() - t0:.1f} s, "
-              f"{ref.stat().st_size / 2**20:.1f} MiB zipped")  # fmt: skip
+        print(
+            f"generated {args.blocks:,} 街区 rows ({per_town} per town, "
+            f"{len(all_towns):,} towns) in {time.perf_counter() - t0:.1f} s, "
+            f"{ref.stat().st_size / 2**20:.1f} MiB zipped"
+        )
         ours = run_step(ref, "ours")
         base = run_step(ref, "pandas")
         register, post, city = make_register(all_towns, per_town, args.addresses)
@@ -319,8 +332,10 @@ def main() -> None:
     ]
     print("\n".join(lines))
     if not args.no_write:
-        write("## bench_geocode — offline geocoding (issue 16)\n\n" + "\n".join(lines),
-              "bench_geocode")  # fmt: skip
+        write(
+            "## bench_geocode — offline geocoding (issue 16)\n\n" + "\n".join(lines),
+            "bench_geocode",
+        )
 
 
 if __name__ == "__main__":

@@ -47,15 +47,28 @@ def write_inputs(n: int, folder: Path) -> None:
     from planner.store import targets_to_frame
 
     station, _graph = build_scaled_beat(n)
-    pd.DataFrame([{"post_id": p.post_id, "name": p.name, "kind": p.kind.value, "lon": p.lon,
-                   "lat": p.lat} for p in station.posts]).to_csv(folder / "posts.csv",
-                                                               index=False)  # fmt: skip
-    pd.DataFrame([{"beat_id": b.beat_id, "post_id": b.post_id, "name": b.name}
-                  for b in station.beats]).to_csv(folder / "beats.csv", index=False)  # fmt: skip
-    pd.DataFrame([{"officer_id": o.officer_id, "beat_id": o.beat_id, "name": o.name,
-                   "pattern": o.pattern, "phase": o.phase, "mode": o.mode.value}
-                  for o in station.officers]).to_csv(folder / "officers.csv",
-                                                     index=False)  # fmt: skip
+    pd.DataFrame(
+        [
+            {"post_id": p.post_id, "name": p.name, "kind": p.kind.value, "lon": p.lon, "lat": p.lat}
+            for p in station.posts
+        ]
+    ).to_csv(folder / "posts.csv", index=False)
+    pd.DataFrame(
+        [{"beat_id": b.beat_id, "post_id": b.post_id, "name": b.name} for b in station.beats]
+    ).to_csv(folder / "beats.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "officer_id": o.officer_id,
+                "beat_id": o.beat_id,
+                "name": o.name,
+                "pattern": o.pattern,
+                "phase": o.phase,
+                "mode": o.mode.value,
+            }
+            for o in station.officers
+        ]
+    ).to_csv(folder / "officers.csv", index=False)
     frame = targets_to_frame(station.targets).drop(columns="geometry")
     frame.to_csv(folder / "targets.csv", index=False)
 
@@ -73,11 +86,16 @@ def step(name: str, folder: Path, size: int, time_limit: float) -> dict:
     t0 = time.perf_counter()
     if name == "import":
         station = import_files(
-            folder / "station.gpkg", station_name="大規模テスト署", policy_name="miyagi",
-            posts=folder / "posts.csv", beats=folder / "beats.csv",
-            officers=folder / "officers.csv", targets=[folder / "targets.csv"],
-            patterns=set(PATTERNS), today=date(DEMO_YEAR - 1, 12, 31),  # the demo's "now"
-        )  # fmt: skip
+            folder / "station.gpkg",
+            station_name="大規模テスト署",
+            policy_name="miyagi",
+            posts=folder / "posts.csv",
+            beats=folder / "beats.csv",
+            officers=folder / "officers.csv",
+            targets=[folder / "targets.csv"],
+            patterns=set(PATTERNS),
+            today=date(DEMO_YEAR - 1, 12, 31),  # the demo's "now"
+        )
         outcome = f"{len(station.targets):,} targets written"
     elif name == "plan (refused)":
         station = read_station(folder / "station.gpkg")
@@ -88,12 +106,17 @@ def step(name: str, folder: Path, size: int, time_limit: float) -> dict:
             outcome = f"refused: {str(exc)[:90]}…"
     else:
         station, graph = build_scaled_beat(size)
-        plan = plan_year(station, policy, DEMO_YEAR, graph=graph,
-                         params=YearParams(time_limit_s=time_limit))  # fmt: skip
+        plan = plan_year(
+            station, policy, DEMO_YEAR, graph=graph, params=YearParams(time_limit_s=time_limit)
+        )
         outcome = f"{len(plan.visits):,} of {plan.stats['due']:,} due planned"
-    return {"step": name, "targets": size if name == "plan" else len(station.targets),
-            "seconds": round(time.perf_counter() - t0, 1), "peak_mib": _peak_mib(),
-            "outcome": outcome}  # fmt: skip
+    return {
+        "step": name,
+        "targets": size if name == "plan" else len(station.targets),
+        "seconds": round(time.perf_counter() - t0, 1),
+        "peak_mib": _peak_mib(),
+        "outcome": outcome,
+    }
 
 
 def main() -> None:
@@ -117,19 +140,33 @@ def main() -> None:
         for name in ("import", "plan (refused)", "plan"):
             print(f"{name} ...", file=sys.stderr, flush=True)
             out = subprocess.run(
-                [sys.executable, __file__, "--step", name, "--folder", str(folder),
-                 "--plan-size", str(args.plan_size), "--time-limit", str(args.time_limit)],
-                capture_output=True, text=True,
-            )  # fmt: skip
+                [
+                    sys.executable,
+                    __file__,
+                    "--step",
+                    name,
+                    "--folder",
+                    str(folder),
+                    "--plan-size",
+                    str(args.plan_size),
+                    "--time-limit",
+                    str(args.time_limit),
+                ],
+                capture_output=True,
+                text=True,
+            )
             if out.returncode:
                 sys.exit(f"{name} failed:\n{out.stderr[-3000:]}")
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     lines = ["| step | targets | s | peak MiB | outcome |", "|---|---|---|---|---|"]
-    lines += [f"| {r['step']} | {r['targets']:,} | {r['seconds']} | {r['peak_mib']} | "
-              f"{r['outcome']} |" for r in rows]  # fmt: skip
-    section = (f"## Large inputs\n\n{machine()}; `python bench/bench_large.py`; targets.csv "
-               f"{megabytes:.0f} MB; time limit {args.time_limit:g} s per beat.\n\n"
-               + "\n".join(lines))  # fmt: skip
+    lines += [
+        f"| {r['step']} | {r['targets']:,} | {r['seconds']} | {r['peak_mib']} | {r['outcome']} |"
+        for r in rows
+    ]
+    section = (
+        f"## Large inputs\n\n{machine()}; `python bench/bench_large.py`; targets.csv "
+        f"{megabytes:.0f} MB; time limit {args.time_limit:g} s per beat.\n\n" + "\n".join(lines)
+    )
     print(section)
     if not args.no_write:
         write(section, "bench_large")

@@ -39,8 +39,9 @@ def one(n: int, time_limit: float) -> dict:
     station, graph = build_scaled_beat(n)
     policy = load_policy("miyagi")
     t0 = time.perf_counter()
-    plan = plan_year(station, policy, DEMO_YEAR, graph=graph,
-                     params=YearParams(time_limit_s=time_limit))  # fmt: skip
+    plan = plan_year(
+        station, policy, DEMO_YEAR, graph=graph, params=YearParams(time_limit_s=time_limit)
+    )
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     report = verify_plan(
@@ -53,8 +54,9 @@ def one(n: int, time_limit: float) -> dict:
         graph=graph,
     )
     hand = baseline_plan(station, policy, DEMO_YEAR)
-    hand_score = score_plan(station, hand, graph=graph, year=DEMO_YEAR,
-                            month_factors=policy.month_factors)  # fmt: skip
+    hand_score = score_plan(
+        station, hand, graph=graph, year=DEMO_YEAR, month_factors=policy.month_factors
+    )
     return {
         "targets": n,
         "officers": len(station.officers),
@@ -76,8 +78,11 @@ def table(rows: list[dict], time_limit: float) -> str:
     )
     lines = [head, "|" + "---|" * 11]
     for r in rows:
-        ratio = r["walk_per_visit"] / r["baseline_walk_per_visit"] if r[
-            "baseline_walk_per_visit"] else float("nan")  # fmt: skip
+        ratio = (
+            r["walk_per_visit"] / r["baseline_walk_per_visit"]
+            if r["baseline_walk_per_visit"]
+            else float("nan")
+        )
         lines.append(
             f"| {r['targets']:,} | {r['officers']} | {r['due']:,} | {r['planned']:,} | "
             f"{r['seconds']} | {r['peak_mib']} | {'ok' if r['verify_ok'] else 'FAIL'} | "
@@ -102,11 +107,14 @@ def main() -> None:
         print(f"planning {n} targets ...", file=sys.stderr, flush=True)
         out = subprocess.run(
             [sys.executable, __file__, "--one", str(n), "--time-limit", str(args.time_limit)],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    section = (f"## Year plan scaling\n\n{machine()}; `python bench/bench_plan.py`.\n\n"
-               + table(rows, args.time_limit))  # fmt: skip
+    section = f"## Year plan scaling\n\n{machine()}; `python bench/bench_plan.py`.\n\n" + table(
+        rows, args.time_limit
+    )
     print(section)
     if not args.no_write:
         write(section, "bench_plan")

@@ -66,9 +66,16 @@ def run(dbs: list[Path], out: Path, spec, time_limit: float, beats=()) -> tuple:
 
     plans = {}
     t0 = time.perf_counter()
-    summary = plan_stations(dbs, out, year=YEAR, params=YearParams(time_limit_s=time_limit),
-                            spec=spec, beats=beats, progress=True,
-                            on_station=lambda sp: plans.__setitem__(sp.db, sp))  # fmt: skip
+    summary = plan_stations(
+        dbs,
+        out,
+        year=YEAR,
+        params=YearParams(time_limit_s=time_limit),
+        spec=spec,
+        beats=beats,
+        progress=True,
+        on_station=lambda sp: plans.__setitem__(sp.db, sp),
+    )
     return summary, time.perf_counter() - t0, plans
 
 
@@ -125,13 +132,16 @@ def pct(values: list[float], q: float) -> float:
 
 
 def dist_row(label: str, secs: list[float]) -> str:
-    return (f"| {label} | {len(secs)} | {min(secs):.1f} | {pct(secs, 0.1):.1f} | "
-            f"{statistics.median(secs):.1f} | {pct(secs, 0.9):.1f} | {max(secs):.1f} | "
-            f"{statistics.mean(secs):.1f} |")  # fmt: skip
+    return (
+        f"| {label} | {len(secs)} | {min(secs):.1f} | {pct(secs, 0.1):.1f} | "
+        f"{statistics.median(secs):.1f} | {pct(secs, 0.9):.1f} | {max(secs):.1f} | "
+        f"{statistics.mean(secs):.1f} |"
+    )
 
 
-def project(n: int, w: int, mean: float, longest: float, over: float, parent: float,
-            start: float) -> float:  # fmt: skip
+def project(
+    n: int, w: int, mean: float, longest: float, over: float, parent: float, start: float
+) -> float:
     """Wall seconds of ``n`` beats on ``w`` workers (module docstring)."""
     return start + max(longest, n * (mean + over) / w, n * parent)
 
@@ -144,8 +154,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--beats", type=int, default=40)
     ap.add_argument("--stations", type=int, default=5)
-    ap.add_argument("--time-limit", type=float, default=2.0,
-                    help="solver seconds per beat for the executor comparison")  # fmt: skip
+    ap.add_argument(
+        "--time-limit",
+        type=float,
+        default=2.0,
+        help="solver seconds per beat for the executor comparison",
+    )
     ap.add_argument(
         "--production-limit",
         type=float,
@@ -176,34 +190,43 @@ def main() -> None:
         say(f"generating {args.beats} beats over {args.stations} station files ...")
         dbs, gen_s, n_targets = generate(tmp / "pref", args.stations, args.beats)
         w = args.workers
-        specs = {"serial": ExecutorSpec("serial"),
-                 f"processes({w})": ExecutorSpec("processes", workers=w),
-                 f"dask LocalCluster({w})": ExecutorSpec("dask", workers=w)}  # fmt: skip
+        specs = {
+            "serial": ExecutorSpec("serial"),
+            f"processes({w})": ExecutorSpec("processes", workers=w),
+            f"dask LocalCluster({w})": ExecutorSpec("dask", workers=w),
+        }
         runs = {}
         for label, spec in specs.items():
             say(f"== {label}: {args.beats} beats at {args.time_limit:g} s ==")
             runs[label] = run(dbs, tmp / label.split("(")[0].split()[0], spec, args.time_limit)
         serial_label, proc_label, dask_label = list(specs)
-        identical = all(same_files(tmp / "serial", tmp / k.split("(")[0].split()[0])
-                        for k in list(specs)[1:])  # fmt: skip
+        identical = all(
+            same_files(tmp / "serial", tmp / k.split("(")[0].split()[0]) for k in list(specs)[1:]
+        )
         parent, _ = parent_share(dbs, runs[serial_label][2], tmp / "rewrite")
         say("== scheduler overhead ==")
-        over = {label: overhead(dbs, spec, args.overhead_tasks)
-                for label, spec in list(specs.items())[1:]}  # fmt: skip
+        over = {
+            label: overhead(dbs, spec, args.overhead_tasks)
+            for label, spec in list(specs.items())[1:]
+        }
         # production limit on a stratified sub-sample (every k-th beat)
         all_beats = [t.key[2] for t in runs[serial_label][0].tasks]
         step = max(1, len(all_beats) // args.production_sample)
         sample = all_beats[::step][: args.production_sample]
         say(f"== production limit {args.production_limit:g} s on {len(sample)} beats ==")
-        prod, _, _ = run(dbs, tmp / "production", specs[proc_label],
-                                 args.production_limit, beats=sample)  # fmt: skip
+        prod, _, _ = run(
+            dbs, tmp / "production", specs[proc_label], args.production_limit, beats=sample
+        )
     total_min = (time.perf_counter() - started) / 60
     parent_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     # ---- tables
-    lines = ["| executor | beats | wall s | beats per minute | ratio to processes | "
-             "mean task s | mean CPU s | overhead + idle per task s | peak MiB per worker | "
-             "failed |", "|" + "---|" * 10]  # fmt: skip
+    lines = [
+        "| executor | beats | wall s | beats per minute | ratio to processes | "
+        "mean task s | mean CPU s | overhead + idle per task s | peak MiB per worker | "
+        "failed |",
+        "|" + "---|" * 10,
+    ]
     base = len(runs[proc_label][0].tasks) / runs[proc_label][1]
     for label, (summary, wall, _) in runs.items():
         tasks = summary.tasks
@@ -215,79 +238,108 @@ def main() -> None:
         for t in tasks:
             peaks[t.worker] = max(peaks[t.worker], t.peak_mib)
         peak = max(peaks.values()) if label != serial_label else parent_peak
-        lines.append(f"| {label} | {len(tasks)} | {wall:.0f} | {60 * len(tasks) / wall:.2f} | "
-                     f"{len(tasks) / wall / base:.2f} | {mean:.1f} | {cpu:.1f} | {idle:.2f} | "
-                     f"{peak:.0f} | {len(summary.failed)} |")  # fmt: skip
+        lines.append(
+            f"| {label} | {len(tasks)} | {wall:.0f} | {60 * len(tasks) / wall:.2f} | "
+            f"{len(tasks) / wall / base:.2f} | {mean:.1f} | {cpu:.1f} | {idle:.2f} | "
+            f"{peak:.0f} | {len(summary.failed)} |"
+        )
     dask_ratio = (len(runs[dask_label][0].tasks) / runs[dask_label][1]) / base
 
     kinds = defaultdict(list)
     for t in runs[serial_label][0].tasks:
         kinds["駐在所" if "-C" in t.key[2] else "交番"].append(t.seconds)
     prod_secs = [t.seconds for t in prod.tasks]
-    dist = ["| beats | n | min s | p10 s | median s | p90 s | max s | mean s |",
-            "|" + "---|" * 8,
-            dist_row(f"all, {args.time_limit:g} s limit (serial)",
-                     [t.seconds for t in runs[serial_label][0].tasks]),
-            *(dist_row(f"{k}, {args.time_limit:g} s limit (serial)", v)
-              for k, v in sorted(kinds.items())),
-            dist_row(f"sample, {args.production_limit:g} s limit ({proc_label})",
-                     prod_secs)]  # fmt: skip
+    dist = [
+        "| beats | n | min s | p10 s | median s | p90 s | max s | mean s |",
+        "|" + "---|" * 8,
+        dist_row(
+            f"all, {args.time_limit:g} s limit (serial)",
+            [t.seconds for t in runs[serial_label][0].tasks],
+        ),
+        *(
+            dist_row(f"{k}, {args.time_limit:g} s limit (serial)", v)
+            for k, v in sorted(kinds.items())
+        ),
+        dist_row(f"sample, {args.production_limit:g} s limit ({proc_label})", prod_secs),
+    ]
 
     dask_over, dask_start = over[dask_label]
     proc_over, proc_start = over[proc_label]
     mean_p, longest_p = statistics.mean(prod_secs), max(prod_secs)
-    proj = ["| prefecture | beats | workers | longest beat s | N × (mean + overhead) / W s | "
-            "N × parent s | projected wall |", "|" + "---|" * 7]  # fmt: skip
+    proj = [
+        "| prefecture | beats | workers | longest beat s | N × (mean + overhead) / W s | "
+        "N × parent s | projected wall |",
+        "|" + "---|" * 7,
+    ]
     miyagi_64 = None
     for name, n in (("Miyagi", MIYAGI_BEATS), ("all Japan", JAPAN_BEATS)):
         for w in WORKERS:
             t = project(n, w, mean_p, longest_p, dask_over, parent, dask_start)
             if name == "Miyagi" and w == 64:
                 miyagi_64 = t
-            proj.append(f"| {name} | {n:,} | {w} | {longest_p:.0f} | "
-                        f"{n * (mean_p + dask_over) / w:.0f} | {n * parent:.0f} | "
-                        f"{minutes(t)} |")  # fmt: skip
+            proj.append(
+                f"| {name} | {n:,} | {w} | {longest_p:.0f} | "
+                f"{n * (mean_p + dask_over) / w:.0f} | {n * parent:.0f} | "
+                f"{minutes(t)} |"
+            )
 
     goal_dask = f"{'met' if dask_ratio >= 0.9 else '**not met**'} ({dask_ratio:.2f} × processes)"
     goal_miyagi = f"{'met' if miyagi_64 < 600 else '**not met**'} ({minutes(miyagi_64)})"
     gen_per_1000 = gen_s / n_targets * 1000
-    section = "\n".join([
-        "## Prefecture scale: executors, per-beat times, projection", "",
-        f"{machine()}; `python bench/bench_prefecture.py` ({total_min:.0f} min).", "",
-        f"Goals: Dask LocalCluster within 10 % of processes({args.workers}): {goal_dask}; "
-        f"Miyagi-size prefecture under 10 min on 64 workers: {goal_miyagi}. "
-        f"Same plan files from all three executors: {'yes' if identical else '**NO**'}.", "",
-        f"### {args.beats} beats, {args.time_limit:g} s solver limit per beat", "",
-        *lines, "",
-        f"Sample: `planner.prefecture` with {args.stations} station files, {args.beats} beats, "
-        f"{n_targets:,} targets (urban, suburban and rural mixes; {gen_s:.0f} s to generate, "
-        f"{gen_per_1000:.2f} s per 1,000 targets: Miyagi's 1,000,000 in about "
-        f"{gen_per_1000 * 1000 / 60:.0f} min). *overhead + idle per task*: wall × workers − "
-        "the tasks' own seconds, per task (scheduling, transfer, the tail of the run, the parent's "
-        "reading and writing). *peak MiB per worker*: largest resident set of a worker process "
-        "(serial: this process).", "",
-        "### Per-beat solve time", "", *dist, "",
-        "### Overhead", "",
-        "| executor | per task, beat inputs and nothing else s | start-up and shut-down s |",
-        "|---|---|---|",
-        f"| {proc_label} | {proc_over:.4f} | {proc_start:.1f} |",
-        f"| {dask_label} | {dask_over:.4f} | {dask_start:.1f} |", "",
-        f"Per task: {args.overhead_tasks} tasks that take a real beat's inputs (one-beat station "
-        "and streets) to a worker and return their length. The parent's share per beat (read "
-        f"and cut the station file, write the plan files and forms): {parent:.2f} s.", "",
-        f"### Projection at the production limit ({args.production_limit:g} s per beat)", "",
-        *proj, "",
-        "Model: T = start-up + max(longest beat, N × (mean beat + overhead per task) / W, "
-        "N × parent share per beat): the longest-task bound, the work spread evenly over W "
-        "one-thread workers, and the parent, which reads and writes every station file itself "
-        f"while the workers solve. Measured inputs: mean beat {mean_p:.1f} s and longest "
-        f"{longest_p:.1f} s ({len(prod_secs)} beats at {args.production_limit:g} s, every "
-        f"{step}th of the sample), Dask overhead {dask_over:.4f} s per task and start-up "
-        f"{dask_start:.1f} s, parent {parent:.2f} s per beat. Miyagi {MIYAGI_BEATS} beats "
-        f"(`planner demo --prefecture`), all Japan ~{JAPAN_BEATS:,}. Worker seconds were "
-        "measured on this machine's 2 cores shared with other jobs (mean CPU s vs task s above); "
-        "dedicated cores are faster.",
-    ])  # fmt: skip
+    section = "\n".join(
+        [
+            "## Prefecture scale: executors, per-beat times, projection",
+            "",
+            f"{machine()}; `python bench/bench_prefecture.py` ({total_min:.0f} min).",
+            "",
+            f"Goals: Dask LocalCluster within 10 % of processes({args.workers}): {goal_dask}; "
+            f"Miyagi-size prefecture under 10 min on 64 workers: {goal_miyagi}. "
+            f"Same plan files from all three executors: {'yes' if identical else '**NO**'}.",
+            "",
+            f"### {args.beats} beats, {args.time_limit:g} s solver limit per beat",
+            "",
+            *lines,
+            "",
+            f"Sample: `planner.prefecture` with {args.stations} station files, {args.beats} beats, "
+            f"{n_targets:,} targets (urban, suburban and rural mixes; {gen_s:.0f} s to generate, "
+            f"{gen_per_1000:.2f} s per 1,000 targets: Miyagi's 1,000,000 in about "
+            f"{gen_per_1000 * 1000 / 60:.0f} min). *overhead + idle per task*: wall × workers − "
+            "the tasks' own seconds, per task (scheduling, transfer, the tail of the run, the "
+            "parent's reading and writing). *peak MiB per worker*: largest resident set of a "
+            "worker process (serial: this process).",
+            "",
+            "### Per-beat solve time",
+            "",
+            *dist,
+            "",
+            "### Overhead",
+            "",
+            "| executor | per task, beat inputs and nothing else s | start-up and shut-down s |",
+            "|---|---|---|",
+            f"| {proc_label} | {proc_over:.4f} | {proc_start:.1f} |",
+            f"| {dask_label} | {dask_over:.4f} | {dask_start:.1f} |",
+            "",
+            f"Per task: {args.overhead_tasks} tasks that take a real beat's inputs (one-beat "
+            "station and streets) to a worker and return their length. The parent's share per "
+            f"beat (read and cut the station file, write the plan files and forms): "
+            f"{parent:.2f} s.",
+            "",
+            f"### Projection at the production limit ({args.production_limit:g} s per beat)",
+            "",
+            *proj,
+            "",
+            "Model: T = start-up + max(longest beat, N × (mean beat + overhead per task) / W, "
+            "N × parent share per beat): the longest-task bound, the work spread evenly over W "
+            "one-thread workers, and the parent, which reads and writes every station file itself "
+            f"while the workers solve. Measured inputs: mean beat {mean_p:.1f} s and longest "
+            f"{longest_p:.1f} s ({len(prod_secs)} beats at {args.production_limit:g} s, every "
+            f"{step}th of the sample), Dask overhead {dask_over:.4f} s per task and start-up "
+            f"{dask_start:.1f} s, parent {parent:.2f} s per beat. Miyagi {MIYAGI_BEATS} beats "
+            f"(`planner demo --prefecture`), all Japan ~{JAPAN_BEATS:,}. Worker seconds were "
+            "measured on this machine's 2 cores shared with other jobs (mean CPU s vs task s "
+            "above); dedicated cores are faster.",
+        ]
+    )
     print(section)
     if not args.no_write:
         write(section, "bench_prefecture")

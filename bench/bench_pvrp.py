@@ -442,8 +442,13 @@ def reorder(inst: Instance, matrix: np.ndarray, route: list[int]) -> list[int]:
     if len(route) < 3:
         return route
     nodes = [0, *route]
-    tour = solve_tsp(matrix[np.ix_(nodes, nodes)], time_limit_s=1.0, solution_limit=30,
-                     engine=ROUTING["engine"], iterations=30)  # fmt: skip
+    tour = solve_tsp(
+        matrix[np.ix_(nodes, nodes)],
+        time_limit_s=1.0,
+        solution_limit=30,
+        engine=ROUTING["engine"],
+        iterations=30,
+    )
     new = [nodes[j] for j in tour[1:]]
     better = route_length(inst.dist, new) < route_length(inst.dist, route) - EPS
     return new if better else route
@@ -544,16 +549,21 @@ class State:
 
     def copy(self) -> State:
         """A deep copy."""
-        return State([[list(r) for r in day] for day in self.plan], dict(self.choice),
-                     self.length.copy(), self.over.copy())  # fmt: skip
+        return State(
+            [[list(r) for r in day] for day in self.plan],
+            dict(self.choice),
+            self.length.copy(),
+            self.over.copy(),
+        )
 
 
 def state_of(inst: Instance, plan: Plan) -> State:
     """Index a plan: every customer's combination and slots (the plan must be valid)."""
     seen: dict[int, list[tuple[int, int]]] = {i: [] for i in range(1, inst.customers + 1)}
     t, m = inst.days, inst.vehicles
-    state = State([[[] for _ in range(m)] for _ in range(t)], {}, np.zeros((t, m)),
-                  np.zeros((t, m)))  # fmt: skip
+    state = State(
+        [[[] for _ in range(m)] for _ in range(t)], {}, np.zeros((t, m)), np.zeros((t, m))
+    )
     for d, day in enumerate(plan):
         for k, route in enumerate(day):
             state.put(inst, d, k, list(route))
@@ -713,8 +723,10 @@ class Search:
         # the last part of the time: every day re-solved whole (about 1.5 s a day at most)
         self.lns_end = self.time_limit_s - min(0.15 * self.time_limit_s, 1.5 * self.inst.days)
         order = np.argsort(self.inst.dist, axis=1)
-        self.near = {i: [int(j) for j in order[i] if j not in (0, i)]
-                     for i in range(1, self.inst.customers + 1)}  # fmt: skip
+        self.near = {
+            i: [int(j) for j in order[i] if j not in (0, i)]
+            for i in range(1, self.inst.customers + 1)
+        }
         self.stats: Counter[str] = Counter()  # steps and kept / new-best steps by kind
         self.group_s = 0.0  # seconds spent routing days together
 
@@ -734,11 +746,20 @@ class Search:
         has_d = any(x > 0 for x in inst.duration)
         budget = max(0.5, min(2.0, 0.05 * self.time_limit_s))
         costs = seed_costs(inst)
-        choice = assign(inst, customers, costs, load_left, time_left if has_d else None, None,
-                        time_limit_s=budget, seed=self.seed)  # fmt: skip
+        choice = assign(
+            inst,
+            customers,
+            costs,
+            load_left,
+            time_left if has_d else None,
+            None,
+            time_limit_s=budget,
+            seed=self.seed,
+        )
         if choice is None and has_d:  # the duration proxy may be too strict: route and see
-            choice = assign(inst, customers, costs, load_left, None, None, time_limit_s=budget,
-                            seed=self.seed)  # fmt: skip
+            choice = assign(
+                inst, customers, costs, load_left, None, None, time_limit_s=budget, seed=self.seed
+            )
         if choice is None:
             raise RuntimeError(f"{inst.name}: CP-SAT found no start assignment")
         plan = plan_from_choice(inst, choice)
@@ -770,8 +791,11 @@ class Search:
             used = [(d, s) for d, day in enumerate(state.plan) for s, r in enumerate(day) if r]
             d, s = self.rng.choice(used)
             centre = self.inst.xy[state.plan[d][s]].mean(axis=0)
-            others = [(float(np.hypot(*(self.inst.xy[state.plan[e][u]].mean(axis=0) - centre))),
-                       e, u) for e, u in used if (e, u) != (d, s)]  # fmt: skip
+            others = [
+                (float(np.hypot(*(self.inst.xy[state.plan[e][u]].mean(axis=0) - centre))), e, u)
+                for e, u in used
+                if (e, u) != (d, s)
+            ]
             who = set(state.plan[d][s])
             if others:
                 _, e, u = min(others)
@@ -793,8 +817,16 @@ class Search:
         room = np.array([[inst.duration[d]] * m for d in range(t)]) - spans(inst, plan)
         room = np.maximum(room, 0.0)
         hint = {i: state.choice[i] for i in out}
-        new = assign(inst, out, cost, cap - loads(inst, plan), room if has_d else None, hint,
-                     time_limit_s=0.2, seed=self.rng.randrange(1 << 16))  # fmt: skip
+        new = assign(
+            inst,
+            out,
+            cost,
+            cap - loads(inst, plan),
+            room if has_d else None,
+            hint,
+            time_limit_s=0.2,
+            seed=self.rng.randrange(1 << 16),
+        )
         if new is None or all(new[i] == hint[i] for i in out):
             return None
         touched = {s for i in out for s in (*state.choice[i].slots, *new[i].slots)}
@@ -817,8 +849,9 @@ class Search:
         allowed (``inf`` elsewhere), which also removes the symmetry of empty slots."""
         inst = self.inst
         t, m = inst.days, inst.vehicles
-        detour = np.array([[cheapest_insertion(inst.dist, plan[d][k], out) for k in range(m)]
-                           for d in range(t)])  # fmt: skip
+        detour = np.array(
+            [[cheapest_insertion(inst.dist, plan[d][k], out) for k in range(m)] for d in range(t)]
+        )
         cost = {}
         for j, i in enumerate(out):
             c = np.full((t, m), np.inf)
@@ -1003,8 +1036,7 @@ def solve(inst: Instance, time_limit_s: float, seed: int = 0) -> Result:
     t0 = time.perf_counter()
     search = Search(inst, time_limit_s, seed)
     plan = [[r for r in day if r] for day in search.run().plan]
-    return Result(plan, verify(inst, plan), time.perf_counter() - t0, search.start_cost,
-                  search.log)  # fmt: skip
+    return Result(plan, verify(inst, plan), time.perf_counter() - t0, search.start_cost, search.log)
 
 
 # --------------------------------------------------------------------------- bench
@@ -1030,8 +1062,7 @@ def _run(names: Sequence[str], time_limit_s: float, seed: int, engine: str) -> l
     rows = []
     for name in names:
         inst = read_instance(DATA / "instances" / f"{name}.txt")
-        _, ref_plan = read_reference(DATA / "solutions" / f"{name}.res", inst.days,
-                                            inst.vehicles)  # fmt: skip
+        _, ref_plan = read_reference(DATA / "solutions" / f"{name}.res", inst.days, inst.vehicles)
         ref_check = verify(inst, ref_plan)
         res = solve(inst, time_limit_s, seed)
         bks_cost = float(bks[name]["bks_cost"])
@@ -1055,8 +1086,12 @@ def _run(names: Sequence[str], time_limit_s: float, seed: int, engine: str) -> l
         }
         rows.append(row)
         verdict = f"{row['gap']:+.2f} %" if row["ok"] else f"FAIL {res.check.problems[:3]}"
-        print(f"  {name} {engine}: {res.check.cost:.2f} vs {bks_cost:.2f} ({verdict}), "
-              f"{res.seconds:.1f} s; {res.log[-1]}", file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"  {name} {engine}: {res.check.cost:.2f} vs {bks_cost:.2f} ({verdict}), "
+            f"{res.seconds:.1f} s; {res.log[-1]}",
+            file=sys.stderr,
+            flush=True,
+        )
     return rows
 
 
@@ -1099,9 +1134,10 @@ def goals(rows: list[dict]) -> str:
         ok = len(gaps) == len(mine) and mean <= 1 and slowest <= 120
         names = {r["instance"] for r in mine}
         full = names >= set(FULL)
-        out.append(f"{engine}: {'met' if ok and full else '**not met**'} (mean {mean:.2f} %, "
-                   f"slowest {slowest:.0f} s" + ("" if full else "; not all of p01–p10 run")
-                   + ")")  # fmt: skip
+        out.append(
+            f"{engine}: {'met' if ok and full else '**not met**'} (mean {mean:.2f} %, "
+            f"slowest {slowest:.0f} s" + ("" if full else "; not all of p01–p10 run") + ")"
+        )
     return "; ".join(out)
 
 
@@ -1114,8 +1150,11 @@ def section(rows: list[dict], command: str, wall_s: float, time_limit_s: float) 
     goal = "met" if all_ok and mean <= 5 and slowest <= 120 else "**not met**"
     stretch = "met" if all_ok and mean <= 2 and slowest <= 120 else "not met"
     refs = [f"{r['instance']} ({'; '.join(r['ref_problems'])})" for r in rows if r["ref_problems"]]
-    ref_note = ("all reference solutions pass it" if not refs
-                else "reference solutions that do not pass it: " + ", ".join(refs))  # fmt: skip
+    ref_note = (
+        "all reference solutions pass it"
+        if not refs
+        else "reference solutions that do not pass it: " + ", ".join(refs)
+    )
     return f"""## Periodic VRP: Cordeau p01–p10
 
 {machine()}; `{command}` ({wall_s / 60:.1f} min, one worker).
@@ -1159,8 +1198,12 @@ def main() -> None:
     ap.add_argument("--instances", help="comma-separated names (default p01–p10)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-write", action="store_true", help="print only")
-    ap.add_argument("--engine", default="auto", help="comma-separated routing engines of the "
-                    "route seam, each a run of its own (auto, ortools, pyvrp, lkh)")  # fmt: skip
+    ap.add_argument(
+        "--engine",
+        default="auto",
+        help="comma-separated routing engines of the "
+        "route seam, each a run of its own (auto, ortools, pyvrp, lkh)",
+    )
     args = ap.parse_args()
     if not DATA.is_dir():
         print(f"no PVRP instances at {DATA}: nothing to run")

@@ -50,8 +50,20 @@ REAL_OSM = SHARED / "realdata" / "nerima_sakuradai_2011.osm"
 
 ENGINES = ("ortools", "pyvrp", "lkh", "auto")
 VRP_ENGINES = ("ortools", "pyvrp")  # lkh and auto hand several vehicles to PyVRP
-SOLOMON_FULL = ("C101", "C105", "C201", "C205", "R101", "R105", "R109", "R201", "R205",
-                "RC101", "RC105", "RC201")  # fmt: skip
+SOLOMON_FULL = (
+    "C101",
+    "C105",
+    "C201",
+    "C205",
+    "R101",
+    "R105",
+    "R109",
+    "R201",
+    "R205",
+    "RC101",
+    "RC105",
+    "RC201",
+)
 SOLOMON_QUICK = ("C101", "R101", "RC105")
 TSP_QUICK = ("eil51", "berlin52", "st70", "eil76", "kroA100", "ch130")
 SCALE = 1000  # Solomon: integer travel times in thousandths (rounded up, so routes stay feasible)
@@ -108,8 +120,16 @@ def read_solomon(path: Path) -> Solomon:
     )
     rows = [list(map(float, a)) for a in lines if len(a) == 7 and a[0].isdigit()]
     arr = np.array(rows)
-    return Solomon(path.stem, vehicles, capacity, arr[:, 1:3], arr[:, 3].astype(int),
-                   arr[:, 4], arr[:, 5], arr[:, 6])  # fmt: skip
+    return Solomon(
+        path.stem,
+        vehicles,
+        capacity,
+        arr[:, 1:3],
+        arr[:, 3].astype(int),
+        arr[:, 4],
+        arr[:, 5],
+        arr[:, 6],
+    )
 
 
 def read_bks(path: Path) -> dict[str, dict[str, str]]:
@@ -164,9 +184,12 @@ def run_tsp(names: Sequence[str], limit: float) -> list[dict]:
             assert sorted(tour) == list(range(len(D))), f"{engine} {name}: not a tour"
             row[engine] = (100 * (tour_length(D, tour) / opt - 1), seconds)
         rows.append(row)
-        print(f"  tsp {name}: " + ", ".join(
-            f"{e} {row[e][0]:.2f} % {row[e][1]:.2f} s" for e in ENGINES), file=sys.stderr,
-            flush=True)  # fmt: skip
+        print(
+            f"  tsp {name}: "
+            + ", ".join(f"{e} {row[e][0]:.2f} % {row[e][1]:.2f} s" for e in ENGINES),
+            file=sys.stderr,
+            flush=True,
+        )
     return rows
 
 
@@ -181,7 +204,7 @@ def tsp_table(rows: list[dict], limit: float) -> str:
         f"**{statistics.mean(r[e][0] for r in rows):.2f} / "
         f"{statistics.mean(r[e][1] for r in rows):.2f}**"
         for e in ENGINES
-    ]  # fmt: skip
+    ]
     lines.append("| **mean** | | | " + " | ".join(means) + " |")
     return "\n".join(lines) + (
         f"\n\nOR-Tools: PATH_CHEAPEST_ARC + GUIDED_LOCAL_SEARCH, stopped at {limit:g} s (the "
@@ -226,8 +249,9 @@ def run_solomon(
     rows = []
     for name in names:
         inst = read_solomon(BENCH / "vrptw" / "solomon" / f"{name}.txt")
-        d = np.hypot(inst.xy[:, None, 0] - inst.xy[None, :, 0],
-                     inst.xy[:, None, 1] - inst.xy[None, :, 1])  # fmt: skip
+        d = np.hypot(
+            inst.xy[:, None, 0] - inst.xy[None, :, 0], inst.xy[:, None, 1] - inst.xy[None, :, 1]
+        )
         M = np.ceil(d * SCALE - 1e-9).astype(np.int64)
         ready, due = inst.ready.tolist(), inst.due.tolist()
         windows = [(round(a * SCALE), round(b * SCALE)) for a, b in zip(ready, due, strict=True)]
@@ -239,26 +263,46 @@ def run_solomon(
             for engine in engines:
                 t0 = time.perf_counter()
                 try:
-                    routes, _ = solve_vrptw(vehicles, inst.capacity, inst.demand.tolist(),
-                                            windows, service, M, time_limit_s=limit,
-                                            engine=engine)  # fmt: skip
+                    routes, _ = solve_vrptw(
+                        vehicles,
+                        inst.capacity,
+                        inst.demand.tolist(),
+                        windows,
+                        service,
+                        M,
+                        time_limit_s=limit,
+                        engine=engine,
+                    )
                 except RuntimeError:
                     routes = []
                 seconds = time.perf_counter() - t0
                 distance = sum(
-                    math.dist(inst.xy[a], inst.xy[b]) for r in routes for a, b in
-                    zip([0, *r], [*r, 0], strict=True)
-                )  # fmt: skip
+                    math.dist(inst.xy[a], inst.xy[b])
+                    for r in routes
+                    for a, b in zip([0, *r], [*r, 0], strict=True)
+                )
                 ok = bool(routes) and check_vrptw(inst, routes, vehicles)
-                rows.append({
-                    "instance": name, "fleet": fleet, "engine": engine, "vehicles": len(routes),
-                    "fleet_size": vehicles, "distance": distance, "reference": ref,
-                    "bks_vehicles": int(b["bks_vehicles"]), "ok": ok, "seconds": seconds,
-                    "gap": 100 * (distance / ref - 1) if ok else float("nan"),
-                })  # fmt: skip
-                print(f"  vrptw {name} {fleet} {engine}: {len(routes)} vehicles, "
-                      f"{distance:.2f} ({rows[-1]['gap']:+.2f} %), {seconds:.1f} s",
-                      file=sys.stderr, flush=True)  # fmt: skip
+                rows.append(
+                    {
+                        "instance": name,
+                        "fleet": fleet,
+                        "engine": engine,
+                        "vehicles": len(routes),
+                        "fleet_size": vehicles,
+                        "distance": distance,
+                        "reference": ref,
+                        "bks_vehicles": int(b["bks_vehicles"]),
+                        "ok": ok,
+                        "seconds": seconds,
+                        "gap": 100 * (distance / ref - 1) if ok else float("nan"),
+                    }
+                )
+                print(
+                    f"  vrptw {name} {fleet} {engine}: {len(routes)} vehicles, "
+                    f"{distance:.2f} ({rows[-1]['gap']:+.2f} %), {seconds:.1f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
     return rows
 
 
@@ -317,8 +361,9 @@ def demo_cases(seeds: Sequence[int], spread: Sequence[tuple[str, int]]) -> list[
         beat = KOBAN_BEATS[seed % len(KOBAN_BEATS)]
         pool = station.targets_of(beat)
         c = pool[int(rng.integers(len(pool)))]
-        pool = sorted(pool, key=lambda t: ((t.lon - c.lon) ** 2 + (t.lat - c.lat) ** 2,
-                                           t.target_id))  # fmt: skip
+        pool = sorted(
+            pool, key=lambda t: ((t.lon - c.lon) ** 2 + (t.lat - c.lat) ** 2, t.target_id)
+        )
         chosen.append((f"{beat} nearest #{seed}", beat, [t.target_id for t in pool[:DAY_STOPS]]))
     for beat, k in spread:
         ids = [t.target_id for t in station.targets_of(beat)[::k][:DAY_STOPS]]
@@ -328,12 +373,21 @@ def demo_cases(seeds: Sequence[int], spread: Sequence[tuple[str, int]]) -> list[
         for label, beat, ids in chosen:
             n = DAY_STOPS - optional  # at most 60 stops in all
             params = RouteParams(max_optional=optional)
-            stops, _, _ = route_from_ids(station, ids[:n], date(2027, 5, 12), beat, policy,
-                                         params=params)  # fmt: skip
+            stops, _, _ = route_from_ids(
+                station, ids[:n], date(2027, 5, 12), beat, policy, params=params
+            )
             post = station.post_of(beat)
             tag = f" + {sum(not s.mandatory for s in stops)} optional" if optional else ""
-            out.append(DayCase(f"demo {label}{tag}", stops, (post.lon, post.lat), graph, "bike",
-                               (9 * H, 21 * H)))  # fmt: skip
+            out.append(
+                DayCase(
+                    f"demo {label}{tag}",
+                    stops,
+                    (post.lon, post.lat),
+                    graph,
+                    "bike",
+                    (9 * H, 21 * H),
+                )
+            )
     return out
 
 
@@ -384,8 +438,7 @@ def check_day(case: DayCase, r) -> list[str]:
     if missing - set(r.dropped_mandatory):
         out.append("a mandatory door neither visited nor reported")
     pts = [case.post, *((by_id[i].lon, by_id[i].lat) for i in ids), case.post]
-    T = network.travel_matrix(case.graph, [p[0] for p in pts], [p[1] for p in pts],
-                              mode=case.mode)  # fmt: skip
+    T = network.travel_matrix(case.graph, [p[0] for p in pts], [p[1] for p in pts], mode=case.mode)
     left = r.depart * 60
     for k, s in enumerate(r.stops, start=1):
         src = by_id[s.target_id]
@@ -410,12 +463,16 @@ def run_days(cases: Sequence[DayCase]) -> list[dict]:
 
     rows = []
     for case in cases:
-        row: dict = {"case": case.label, "stops": len(case.stops),
-                     "mandatory": sum(s.mandatory for s in case.stops)}  # fmt: skip
+        row: dict = {
+            "case": case.label,
+            "stops": len(case.stops),
+            "mandatory": sum(s.mandatory for s in case.stops),
+        }
         pts = [case.post, *((s.lon, s.lat) for s in case.stops)]
         t0 = time.perf_counter()
-        network.travel_and_distance_matrix(case.graph, [p[0] for p in pts],
-                                           [p[1] for p in pts], mode=case.mode)  # fmt: skip
+        network.travel_and_distance_matrix(
+            case.graph, [p[0] for p in pts], [p[1] for p in pts], mode=case.mode
+        )
         row["matrix_s"] = time.perf_counter() - t0
         for engine in ENGINES:
             params = RouteParams(engine=engine, max_optional=0)
@@ -432,7 +489,7 @@ def run_days(cases: Sequence[DayCase]) -> list[dict]:
                         params=params,
                     )
                 )
-                timings.append(time.perf_counter() - t0)  # fmt: skip
+                timings.append(time.perf_counter() - t0)
             r = routes[-1]
             row[engine] = {
                 "visited": len(r.stops),
@@ -440,22 +497,32 @@ def run_days(cases: Sequence[DayCase]) -> list[dict]:
                 "dropped": len(r.dropped_mandatory),
                 "km": r.total_m / 1000,
                 "seconds": timings,
-                "repeatable": [s.target_id for s in routes[0].stops] == [
-                    s.target_id for s in r.stops],
+                "repeatable": [s.target_id for s in routes[0].stops]
+                == [s.target_id for s in r.stops],
                 "problems": check_day(case, r),
                 "answered": r.engine,
                 "guard": any("guard" in n for n in r.notes),
-            }  # fmt: skip
+            }
         rows.append(row)
-        print(f"  day {case.label}: " + ", ".join(
-            f"{e} {row[e]['visited']} {row[e]['km']:.2f} km {max(row[e]['seconds']):.2f} s"
-            for e in ENGINES), file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"  day {case.label}: "
+            + ", ".join(
+                f"{e} {row[e]['visited']} {row[e]['km']:.2f} km {max(row[e]['seconds']):.2f} s"
+                for e in ENGINES
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
     return rows
 
 
 def day_table(rows: list[dict]) -> str:
-    head = ["day", "stops (mandatory)", "street matrices s",
-            *(f"{e}: visited / km / s" for e in ENGINES)]  # fmt: skip
+    head = [
+        "day",
+        "stops (mandatory)",
+        "street matrices s",
+        *(f"{e}: visited / km / s" for e in ENGINES),
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [r["case"], f"{r['stops']} ({r['mandatory']})", f"{r['matrix_s']:.2f}"]
@@ -498,11 +565,16 @@ def main() -> None:
         print(f"no benchmark instances at {BENCH}: nothing to run")
         return
     skip = set(filter(None, args.skip.split(",")))
-    tsp_names = (args.tsp.split(",") if args.tsp
-                 else list(TSP_QUICK) if args.quick
-                 else list(read_bks(BENCH / "tsp" / "bks.csv")))  # fmt: skip
-    solomon = (args.solomon.split(",") if args.solomon
-               else SOLOMON_QUICK if args.quick else SOLOMON_FULL)  # fmt: skip
+    tsp_names = (
+        args.tsp.split(",")
+        if args.tsp
+        else list(TSP_QUICK)
+        if args.quick
+        else list(read_bks(BENCH / "tsp" / "bks.csv"))
+    )
+    solomon = (
+        args.solomon.split(",") if args.solomon else SOLOMON_QUICK if args.quick else SOLOMON_FULL
+    )
     solomon_limit = args.solomon_limit or (10.0 if args.quick else 30.0)
     vrp_engines = args.solomon_engines.split(",")
     fleets = args.fleets.split(",")
@@ -513,8 +585,10 @@ def main() -> None:
     if "days" not in skip:
         print("day routes ...", file=sys.stderr, flush=True)
         quick = args.quick
-        cases = demo_cases(DAY_SEEDS_QUICK if quick else DAY_SEEDS_FULL,
-                           DAY_SPREAD_QUICK if quick else DAY_SPREAD_FULL)  # fmt: skip
+        cases = demo_cases(
+            DAY_SEEDS_QUICK if quick else DAY_SEEDS_FULL,
+            DAY_SPREAD_QUICK if quick else DAY_SPREAD_FULL,
+        )
         cases += real_cases(REAL_SEEDS_QUICK if quick else REAL_SEEDS_FULL)
         days = run_days(cases)
         auto_p95 = p95([s for r in days for s in r["auto"]["seconds"]])
@@ -572,12 +646,13 @@ def main() -> None:
                 + ")"
             )
         for fleet in fleets:
-            title = ("at the best known vehicle count (reference: best known distance at that "
-                     "count)" if fleet == "bks" else
-                     "free fleet (the file's 25 vehicles; reference: best known distance at any "
-                     "count)")  # fmt: skip
-            body += [f"### Solomon VRPTW, {title}", "", solomon_table(vrp, fleet, vrp_engines),
-                     ""]  # fmt: skip
+            title = (
+                "at the best known vehicle count (reference: best known distance at that count)"
+                if fleet == "bks"
+                else "free fleet (the file's 25 vehicles; reference: best known distance at any "
+                "count)"
+            )
+            body += [f"### Solomon VRPTW, {title}", "", solomon_table(vrp, fleet, vrp_engines), ""]
         body += [
             f"Time limit {solomon_limit:g} s per solve (the stop for both engines); objective: "
             "total distance. Distances recomputed in double precision, every route re-timed "

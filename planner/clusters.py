@@ -77,8 +77,9 @@ class Travel:
         m_per_min: float,
         detour: float,
     ) -> None:
-        pts = np.column_stack([np.r_[post[0], np.asarray(lons, float)],
-                               np.r_[post[1], np.asarray(lats, float)]])  # fmt: skip
+        pts = np.column_stack(
+            [np.r_[post[0], np.asarray(lons, float)], np.r_[post[1], np.asarray(lats, float)]]
+        )
         self.unique, inverse = np.unique(pts, axis=0, return_inverse=True)
         self.point = inverse.ravel()
         self.graph = graph
@@ -306,8 +307,9 @@ def build_geography(
     # neighbourhood of a cluster: the cell of its centroid
     cx = {k: float(np.mean(x[members[k]])) for k in keys}
     cy = {k: float(np.mean(y[members[k]])) for k in keys}
-    nb_cell = {k: (math.floor(cx[k] / neighbourhood_m), math.floor(cy[k] / neighbourhood_m))
-               for k in keys}  # fmt: skip
+    nb_cell = {
+        k: (math.floor(cx[k] / neighbourhood_m), math.floor(cy[k] / neighbourhood_m)) for k in keys
+    }
     nb_keys = sorted(set(nb_cell.values()))
     nb_index = {k: i for i, k in enumerate(nb_keys)}
     nb_members = {k: [c for c in keys if nb_cell[c] == k] for k in nb_keys}

@@ -43,9 +43,13 @@ from planner.model import Availability, HouseholdType, Outcome
 
 ABSENCE_FILE = Path(__file__).parent / "data" / "absence.csv"
 COLUMNS = (
-    "weekday_9_12", "weekday_12_15", "weekday_15_17", "weekday_17_19", "weekday_19_21",
+    "weekday_9_12",
+    "weekday_12_15",
+    "weekday_15_17",
+    "weekday_17_19",
+    "weekday_19_21",
     "weekend_10_18",
-)  # fmt: skip
+)
 
 # Which columns of the table a plan slot stands for.  A weekday day slot spans 9:00–17:00, so it
 # is the mean of the three day columns; the weekend has one daytime column and, for lack of data,

@@ -81,26 +81,88 @@ _M_PER_DEG_LAT = 111132.954 - 559.822 * math.cos(2 * _PHI) + 1.175 * math.cos(4 
 _M_PER_DEG_LON = 111412.84 * math.cos(_PHI) - 93.5 * math.cos(3 * _PHI)
 
 SURNAMES = (
-    ("佐藤", 30), ("高橋", 18), ("鈴木", 14), ("阿部", 12), ("千葉", 11), ("伊藤", 10),
-    ("佐々木", 10), ("菅原", 9), ("斎藤", 8), ("渡辺", 8), ("遠藤", 6), ("三浦", 6),
-    ("後藤", 6), ("小野", 6), ("加藤", 5), ("及川", 5), ("菊地", 5), ("熊谷", 5), ("今野", 5),
-    ("庄司", 4), ("大内", 4), ("木村", 4), ("村上", 4), ("武田", 4), ("山田", 4), ("吉田", 4),
-    ("相沢", 3), ("早坂", 3), ("丹野", 3), ("我妻", 3), ("星", 3), ("桜井", 3), ("鎌田", 3),
-    ("松本", 3), ("中村", 3), ("小林", 3), ("山本", 3), ("田中", 3), ("石川", 2), ("岩渕", 2),
-)  # fmt: skip
+    ("佐藤", 30),
+    ("高橋", 18),
+    ("鈴木", 14),
+    ("阿部", 12),
+    ("千葉", 11),
+    ("伊藤", 10),
+    ("佐々木", 10),
+    ("菅原", 9),
+    ("斎藤", 8),
+    ("渡辺", 8),
+    ("遠藤", 6),
+    ("三浦", 6),
+    ("後藤", 6),
+    ("小野", 6),
+    ("加藤", 5),
+    ("及川", 5),
+    ("菊地", 5),
+    ("熊谷", 5),
+    ("今野", 5),
+    ("庄司", 4),
+    ("大内", 4),
+    ("木村", 4),
+    ("村上", 4),
+    ("武田", 4),
+    ("山田", 4),
+    ("吉田", 4),
+    ("相沢", 3),
+    ("早坂", 3),
+    ("丹野", 3),
+    ("我妻", 3),
+    ("星", 3),
+    ("桜井", 3),
+    ("鎌田", 3),
+    ("松本", 3),
+    ("中村", 3),
+    ("小林", 3),
+    ("山本", 3),
+    ("田中", 3),
+    ("石川", 2),
+    ("岩渕", 2),
+)
 GIVEN_NAMES = ("健太", "大輔", "翔太", "拓也", "誠", "浩二", "美咲", "直樹", "亮", "恵")
 WORDS = (
-    "緑ケ丘", "さくら", "ひまわり", "みどり", "アーバン", "シャトー", "エクセル", "フォレスト",
-    "リバーサイド", "ステーション", "サンライズ", "アルカディア", "コスモ", "しらさぎ",
-)  # fmt: skip
+    "緑ケ丘",
+    "さくら",
+    "ひまわり",
+    "みどり",
+    "アーバン",
+    "シャトー",
+    "エクセル",
+    "フォレスト",
+    "リバーサイド",
+    "ステーション",
+    "サンライズ",
+    "アルカディア",
+    "コスモ",
+    "しらさぎ",
+)
 APARTMENT_PREFIXES = ("コーポ", "ハイツ", "メゾン", "サンハイツ", "レジデンス", "カーサ", "ヴィラ")
 CONDO_PREFIXES = ("グランフォルム", "パークヒルズ", "アーバンテラス", "ミッドガーデン")
 COMPANIES = ("みどり運輸", "東北精機", "北辰電子", "上沢建材", "白鷺工業", "桜ケ丘製作所")
 OAZA = ("上沢", "下沢", "中沢", "北沢", "西沢", "大沢")
 AZA = (
-    "田中", "向田", "北原", "宮下", "川端", "堰下", "大坪", "柳沢", "清水", "杉ノ下", "前田",
-    "寺前", "新田", "中島", "高畑", "石田", "松原", "谷地",
-)  # fmt: skip
+    "田中",
+    "向田",
+    "北原",
+    "宮下",
+    "川端",
+    "堰下",
+    "大坪",
+    "柳沢",
+    "清水",
+    "杉ノ下",
+    "前田",
+    "寺前",
+    "新田",
+    "中島",
+    "高畑",
+    "石田",
+    "松原",
+    "谷地",
+)
 VILLAGE_AZA = ("町屋", "本郷", "宮前", "館下")
 
 # category -> (別表 reason codes, name templates: {s} surname, {t} town, {w} word, {c} company)
@@ -138,6 +200,7 @@ CATEGORIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 # beat -> (category, count, placement): main = on a main road (village street for C1),
 # station = near 緑ケ丘駅, any = anywhere in the beat
+# fmt: off
 BUSINESSES: dict[str, tuple[tuple[str, int, str], ...]] = {
     "K1-1": (
         ("rail_station", 1, "at_station"), ("convenience", 3, "main"), ("supermarket", 1, "main"),
@@ -166,7 +229,8 @@ BUSINESSES: dict[str, tuple[tuple[str, int, str], ...]] = {
         ("school", 1, "main"), ("inn", 1, "any"), ("restaurant", 1, "any"),
         ("office", 2, "any"), ("sawmill", 1, "any"),
     ),
-}  # fmt: skip
+}
+# fmt: on
 
 # beat -> (apartment units, building size mix (small, medium, large), detached houses): ranges
 # drawn per seed; apartment buildings are added until the drawn number of units is reached
@@ -204,9 +268,14 @@ BASE_REASON: dict[str, tuple[str, float]] = {
 }
 ELDERLY_H3 = 0.9  # elderly living alone or as a couple
 EXTRA_REASONS = (
-    ("H4", 0.012), ("H5", 0.006), ("H6", 0.006), ("H7", 0.012),
-    ("H8", 0.003), ("H9", 0.005), ("H10", 0.003),
-)  # fmt: skip
+    ("H4", 0.012),
+    ("H5", 0.006),
+    ("H6", 0.006),
+    ("H7", 0.012),
+    ("H8", 0.003),
+    ("H9", 0.005),
+    ("H10", 0.003),
+)
 EXTRA_FACTOR = {
     "house": 1.0,
     "farm": 2.0,
@@ -973,11 +1042,23 @@ def _posts(town: _Town) -> list[Post]:
     klon, klat = lonlat_from_xy(kx + 14.0, ky - 12.0)
     clon, clat = lonlat_from_xy(VILLAGE[0] + 15.0, VILLAGE[1] + 12.0)
     return [
-        Post(KOBAN_ID, "緑ケ丘駅前交番", PostKind.KOBAN, round(float(klon), 7),
-             round(float(klat), 7), STATION_NAME),
-        Post(CHUZAISHO_ID, "上沢駐在所", PostKind.CHUZAISHO, round(float(clon), 7),
-             round(float(clat), 7), STATION_NAME),
-    ]  # fmt: skip
+        Post(
+            KOBAN_ID,
+            "緑ケ丘駅前交番",
+            PostKind.KOBAN,
+            round(float(klon), 7),
+            round(float(klat), 7),
+            STATION_NAME,
+        ),
+        Post(
+            CHUZAISHO_ID,
+            "上沢駐在所",
+            PostKind.CHUZAISHO,
+            round(float(clon), 7),
+            round(float(clat), 7),
+            STATION_NAME,
+        ),
+    ]
 
 
 def _beat_polygon(targets: list[Target]) -> shapely.Polygon:
@@ -1118,9 +1199,14 @@ def build_scaled_beat(
     ]
     beat = Beat("S1", post.post_id, "ベンチマーク受持区", registry_households=n_targets)
     station = Station(
-        name=base.name, policy=base.policy, posts=[post], beats=[beat], targets=targets,
-        officers=officers, officer_days=[],
-    )  # fmt: skip
+        name=base.name,
+        policy=base.policy,
+        posts=[post],
+        beats=[beat],
+        targets=targets,
+        officers=officers,
+        officer_days=[],
+    )
     return station, graph
 
 
@@ -1149,8 +1235,9 @@ def annotate_outcomes(rows: list[dict[str, str]], seed: int = 0) -> list[dict[st
     for r in rows:
         busy = r["outcome"] in ("visited", "refused", "new")
         minutes = int(rng.integers(8, 20)) if busy else 2
-        out.append({**r, "minutes_spent": str(minutes), "opinion": "", "opinion_kind": "",
-                    "action": ""})  # fmt: skip
+        out.append(
+            {**r, "minutes_spent": str(minutes), "opinion": "", "opinion_kind": "", "action": ""}
+        )
     visited = [i for i, r in enumerate(out) if r["outcome"] == "visited"]
     if visited:
         picks = np.linspace(0, len(visited) - 1, len(DEMO_OPINIONS) + 2)[1:-1]
@@ -1162,7 +1249,8 @@ def annotate_outcomes(rows: list[dict[str, str]], seed: int = 0) -> list[dict[st
 def demo_exemption(station: Station, year: int) -> Exemption:
     """The chief's order for the first never-met household of the 駐在所 beat (in hospital)."""
     target = next(
-        t for t in station.targets
+        t
+        for t in station.targets
         if t.beat_id == "C1" and t.kind is TargetKind.HOUSEHOLD and t.never_met
-    )  # fmt: skip
+    )
     return Exemption(target.target_id, "署長", date(year - 1, 10, 1), "長期入院のため当面訪問不要")

@@ -127,8 +127,11 @@ class ExecutorSpec:
         if self.kind == "serial":
             return "serial"
         if self.kind == "dask":
-            return f"dask {self.scheduler}" if self.scheduler else \
-                f"dask LocalCluster × {self.n_workers}"  # fmt: skip
+            return (
+                f"dask {self.scheduler}"
+                if self.scheduler
+                else f"dask LocalCluster × {self.n_workers}"
+            )
         return f"processes × {self.n_workers}"
 
 
@@ -190,8 +193,14 @@ def _execute(fn: Callable[..., Any], args: tuple) -> _Done:
     except Exception as exc:  # a failing beat is reported by name, it does not stop the run
         value, error = None, _describe(exc)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return _Done(value, error, time.perf_counter() - t0, time.thread_time() - c0, peak,
-                 f"{platform.node()}:{os.getpid()}")  # fmt: skip
+    return _Done(
+        value,
+        error,
+        time.perf_counter() - t0,
+        time.thread_time() - c0,
+        peak,
+        f"{platform.node()}:{os.getpid()}",
+    )
 
 
 def _execute_pickled(blob: bytes) -> bytes:
@@ -303,15 +312,20 @@ class _Dask(_Backend):
             try:
                 return Client(spec.scheduler, timeout="20s")
             except OSError as exc:
-                raise InputError(f"cannot reach the Dask scheduler {spec.scheduler}: {exc}") \
-                    from None  # fmt: skip
+                raise InputError(
+                    f"cannot reach the Dask scheduler {spec.scheduler}: {exc}"
+                ) from None
         # the workers' statistical profiler samples every thread's stack every 10 ms: on
         # pure-Python work such as building a beat's model it costs ~20 % (bench_prefecture)
         with dask.config.set({"distributed.worker.profile.enabled": False}):
             self.cluster = LocalCluster(
-                n_workers=spec.n_workers, threads_per_worker=1, processes=True,
-                dashboard_address=None, host="127.0.0.1", silence_logs=logging.ERROR,
-            )  # fmt: skip
+                n_workers=spec.n_workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                host="127.0.0.1",
+                silence_logs=logging.ERROR,
+            )
         return Client(self.cluster)
 
     def submit(self, task: Task) -> Any:
@@ -381,9 +395,11 @@ def run_tasks(
 
 
 def _ordered(
-    tasks: Iterator[Task], backend: _Backend, retries: int,
+    tasks: Iterator[Task],
+    backend: _Backend,
+    retries: int,
     on_done: Callable[[TaskResult], None] | None,
-) -> Iterator[TaskResult]:  # fmt: skip
+) -> Iterator[TaskResult]:
     window = 2 * backend.slots + 2
     pending: dict[Any, tuple[int, Task, int]] = {}  # handle -> (index, task, attempt)
     ready: dict[int, TaskResult] = {}
@@ -413,13 +429,22 @@ def _ordered(
             index, task, attempt = pending.pop(handle)
             done = backend.result(handle)
             if done.error is not None and attempt <= retries:
-                log.warning("task %s failed (attempt %d), retrying: %s", task.name, attempt,
-                            done.error)  # fmt: skip
+                log.warning(
+                    "task %s failed (attempt %d), retrying: %s", task.name, attempt, done.error
+                )
                 pending[backend.submit(task)] = (index, task, attempt + 1)
                 continue
-            result = TaskResult(task.name, task.key, done.value, done.error, attempt,
-                                done.seconds, done.cpu_seconds, done.peak_mib,
-                                done.worker)  # fmt: skip
+            result = TaskResult(
+                task.name,
+                task.key,
+                done.value,
+                done.error,
+                attempt,
+                done.seconds,
+                done.cpu_seconds,
+                done.peak_mib,
+                done.worker,
+            )
             ready[index] = result
             if on_done is not None:
                 on_done(result)
@@ -442,8 +467,9 @@ class Progress:
         self.file = file or sys.stderr
         self.bar = None
         if _isatty(self.file):
-            self.bar = click.progressbar(length=total, label=label, file=self.file,
-                                         show_pos=True, show_eta=True)  # fmt: skip
+            self.bar = click.progressbar(
+                length=total, label=label, file=self.file, show_pos=True, show_eta=True
+            )
 
     def __enter__(self) -> Progress:
         if self.bar is not None:
@@ -463,10 +489,14 @@ class Progress:
         if self.bar is not None:
             self.bar.update(1)
             return
-        state = f"FAILED after {result.attempts} attempts" if not result.ok else \
-            f"{result.seconds:.1f} s"  # fmt: skip
-        click.echo(f"{self.label} {self.done}/{self.total} done: {result.name} ({state})",
-                   file=self.file)  # fmt: skip
+        state = (
+            f"FAILED after {result.attempts} attempts"
+            if not result.ok
+            else f"{result.seconds:.1f} s"
+        )
+        click.echo(
+            f"{self.label} {self.done}/{self.total} done: {result.name} ({state})", file=self.file
+        )
 
 
 def _isatty(stream: Any) -> bool:
@@ -514,8 +544,19 @@ def split_station(station: Station, beats: Sequence[str] | None = None) -> list[
     for b in ids:
         beat = station.beat(b)
         posts = [p for p in station.posts if p.post_id == beat.post_id]
-        out.append(Station(station.name, station.policy, posts, [beat], targets[b], officers[b],
-                           days[b], visits[b], orders[b]))  # fmt: skip
+        out.append(
+            Station(
+                station.name,
+                station.policy,
+                posts,
+                [beat],
+                targets[b],
+                officers[b],
+                days[b],
+                visits[b],
+                orders[b],
+            )
+        )
     return out
 
 
@@ -544,8 +585,12 @@ class StreetIndex:
         lat0 = (min(lats) + max(lats)) / 2
         dlat = margin_m / 111_320.0
         dlon = margin_m / (111_320.0 * max(0.1, math.cos(math.radians(lat0))))
-        keep = ((self.x >= min(lons) - dlon) & (self.x <= max(lons) + dlon)
-                & (self.y >= min(lats) - dlat) & (self.y <= max(lats) + dlat))  # fmt: skip
+        keep = (
+            (self.x >= min(lons) - dlon)
+            & (self.x <= max(lons) + dlon)
+            & (self.y >= min(lats) - dlat)
+            & (self.y <= max(lats) + dlat)
+        )
         if keep.sum() < 2:
             return None
         return self.graph.subgraph([self.ids[i] for i in np.flatnonzero(keep)]).copy()
@@ -586,16 +631,20 @@ class RunSummary:
             return
         names = "; ".join(f"{t.name}: {t.error}" for t in self.failed[:10])
         more = f" and {len(self.failed) - 10} more" if len(self.failed) > 10 else ""
-        raise PlannerError(f"{len(self.failed)} of {len(self.tasks)} beat tasks failed after "
-                           f"{self.failed[0].attempts} attempts (listed in {self.failures_csv}; "
-                           f"the other beats are written): {names}{more}")  # fmt: skip
+        raise PlannerError(
+            f"{len(self.failed)} of {len(self.tasks)} beat tasks failed after "
+            f"{self.failed[0].attempts} attempts (listed in {self.failures_csv}; "
+            f"the other beats are written): {names}{more}"
+        )
 
     def message(self) -> str:
         """One line: tasks done and failed, rate, executor."""
         ok = len(self.tasks) - len(self.failed)
         rate = f"{self.per_minute():.1f} a minute, {self.executor}"
-        return (f"{ok} of {len(self.tasks)} beat tasks done, {len(self.failed)} failed, in "
-                f"{self.seconds:.0f} s ({rate})")  # fmt: skip
+        return (
+            f"{ok} of {len(self.tasks)} beat tasks done, {len(self.failed)} failed, in "
+            f"{self.seconds:.0f} s ({rate})"
+        )
 
 
 @dataclass(slots=True)
@@ -664,8 +713,10 @@ def station_dirs(dbs: Sequence[Db], out_dir: Path) -> list[Path]:
     stems = [db_stem(p) for p in dbs]
     dup = sorted({s for s in stems if stems.count(s) > 1})
     if dup:
-        raise InputError(f"two station files are both called {dup[0]!r}: their outputs would "
-                         "share a folder; rename one")  # fmt: skip
+        raise InputError(
+            f"two station files are both called {dup[0]!r}: their outputs would "
+            "share a folder; rename one"
+        )
     return [out_dir / s for s in stems]
 
 
@@ -701,9 +752,12 @@ def _station_label(station: Station, db: Db, several: bool) -> str:
 
 
 def _beat_inputs(
-    dbs: Sequence[Db], wanted: Sequence[Sequence[str]], policy_name: str | None,
-    dirs: Sequence[Path], opened: dict[int, _Open],
-) -> Iterator[tuple[int, str, Station, Policy, Station, nx.MultiDiGraph | None]]:  # fmt: skip
+    dbs: Sequence[Db],
+    wanted: Sequence[Sequence[str]],
+    policy_name: str | None,
+    dirs: Sequence[Path],
+    opened: dict[int, _Open],
+) -> Iterator[tuple[int, str, Station, Policy, Station, nx.MultiDiGraph | None]]:
     """Each station file in turn, entered in ``opened`` for writing, cut into its wanted one-beat
     stations with their streets: ``(k, label, station, policy, one_beat, streets)``."""
     several = len(dbs) > 1
@@ -845,11 +899,13 @@ def plan_stations(
     opened: dict[int, _Open] = {}
 
     def tasks() -> Iterator[Task]:
-        for k, label, _station, policy, one, streets in _beat_inputs(dbs, wanted, policy_name,
-                                                                     dirs, opened):  # fmt: skip
+        for k, label, _station, policy, one, streets in _beat_inputs(
+            dbs, wanted, policy_name, dirs, opened
+        ):
             b = one.beats[0].beat_id
-            yield Task(f"{label}/{b}", _plan_beat, (one, policy, year, streets, params),
-                       key=(k, label, b))  # fmt: skip
+            yield Task(
+                f"{label}/{b}", _plan_beat, (one, policy, year, streets, params), key=(k, label, b)
+            )
 
     return _drive(
         tasks(),
@@ -863,9 +919,14 @@ def plan_stations(
 
 
 def _drive(
-    tasks: Iterable[Task], total: int, spec: ExecutorSpec, progress: bool,
-    opened: dict[int, _Open], out_dir: Path, write: Callable[[_Open], None],
-) -> RunSummary:  # fmt: skip
+    tasks: Iterable[Task],
+    total: int,
+    spec: ExecutorSpec,
+    progress: bool,
+    opened: dict[int, _Open],
+    out_dir: Path,
+    write: Callable[[_Open], None],
+) -> RunSummary:
     """Run the tasks; when the last beat of a station is in, ``write`` that station; sum up."""
     summary = RunSummary(spec.label())
     start = time.perf_counter()
@@ -928,7 +989,10 @@ def merge_outcomes(parts: Sequence[Any]) -> Any:
     due = {c: sum(p.due.get(c, 0) for p in parts) for c in codes}
     planned = {c: sum(p.planned.get(c, 0) for p in parts) for c in codes}
     return Outcome(
-        name=first.name, policy=first.policy, due=due, planned=planned,
+        name=first.name,
+        policy=first.policy,
+        due=due,
+        planned=planned,
         rate={c: planned[c] / due[c] if due[c] else 1.0 for c in codes},
         unplanned=sum(p.unplanned for p in parts),
         overdue_at_year_end=sum(p.overdue_at_year_end for p in parts),
@@ -938,7 +1002,7 @@ def merge_outcomes(parts: Sequence[Any]) -> Any:
         months=[m for p in parts for m in p.months],
         campaign_targets=max(p.campaign_targets for p in parts),
         campaign_in_window=sum(p.campaign_in_window for p in parts),
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -987,16 +1051,21 @@ def compare_stations(
             label = _station_label(station, db, several)
             applied = [apply_scenario(s, station, policy, year, params) for s in scenarios]
             beats = [split_station(a.station) for a in applied]
-            opened[k] = _Open(db, dirs[k], station, policy, sum(map(len, beats)),
-                              extra=[a.name for a in applied])  # fmt: skip
+            opened[k] = _Open(
+                db, dirs[k], station, policy, sum(map(len, beats)), extra=[a.name for a in applied]
+            )
             index = StreetIndex(graph) if graph is not None else None
             for j, (a, ones) in enumerate(zip(applied, beats, strict=True)):
                 for one in ones:
                     b = one.beats[0].beat_id
                     streets = index.around(one) if index is not None else None
                     task = Applied(a.name, one, a.policy, a.params)
-                    yield Task(f"{label}/{b}/{a.name}", _compare_beat, (task, year, streets),
-                               key=(k, label, b, j))  # fmt: skip
+                    yield Task(
+                        f"{label}/{b}/{a.name}",
+                        _compare_beat,
+                        (task, year, streets),
+                        key=(k, label, b, j),
+                    )
 
     return _drive(
         tasks(),
@@ -1062,18 +1131,26 @@ def merge_sim_results(parts: Sequence[Any]) -> Any:
         stats = MonthStats(first.months[m].month)
         for name in numeric:
             setattr(stats, name, sum(getattr(p.months[m], name) for p in parts))
-        stats.rate = {t: (sum(p.months[m].rate.get(t, 1.0) * p.due.get(t, 0) for p in parts)
-                          / sum(p.due.get(t, 0) for p in parts))
-                      if sum(p.due.get(t, 0) for p in parts) else 1.0 for t in tiers}  # fmt: skip
+        stats.rate = {
+            t: (
+                sum(p.months[m].rate.get(t, 1.0) * p.due.get(t, 0) for p in parts)
+                / sum(p.due.get(t, 0) for p in parts)
+            )
+            if sum(p.due.get(t, 0) for p in parts)
+            else 1.0
+            for t in tiers
+        }
         months.append(stats)
     return SimResult(
-        first.strategy, tiers, months,
+        first.strategy,
+        tiers,
+        months,
         due={t: sum(p.due.get(t, 0) for p in parts) for t in tiers},
         met={t: sum(p.met.get(t, 0) for p in parts) for t in tiers},
         explained={t: sum(p.explained.get(t, 0) for p in parts) for t in tiers},
         overdue_left=sum(p.overdue_left for p in parts),
         never_met_left=sum(p.never_met_left for p in parts),
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -1114,18 +1191,23 @@ def simulate_stations(
     opened: dict[int, _Open] = {}
 
     def tasks() -> Iterator[Task]:
-        for k, label, station, policy, one, streets in _beat_inputs(dbs, wanted, policy_name,
-                                                                    dirs, opened):  # fmt: skip
+        for k, label, station, policy, one, streets in _beat_inputs(
+            dbs, wanted, policy_name, dirs, opened
+        ):
             b = one.beats[0].beat_id
             p = replace(params, seed=beat_seed(params.seed, station.name, b))
-            yield Task(f"{label}/{b}", _simulate_beat, (one, policy, year, streets, p),
-                       key=(k, label, b))  # fmt: skip
+            yield Task(
+                f"{label}/{b}", _simulate_beat, (one, policy, year, streets, p), key=(k, label, b)
+            )
 
     def write(st: _Open) -> None:
         parts = [r.value for r in st.results if r.ok]
         merged = merge_sim_results(parts) if parts else None
-        on_station(StationSimulation(st.db, st.out, st.station, st.policy, merged,
-                                     [r for r in st.results if not r.ok]))  # fmt: skip
+        on_station(
+            StationSimulation(
+                st.db, st.out, st.station, st.policy, merged, [r for r in st.results if not r.ok]
+            )
+        )
 
     return _drive(tasks(), total, spec, progress, opened, out_dir, write)
 

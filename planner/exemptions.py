@@ -121,8 +121,13 @@ def _check_one_order_per_target(path: str, rows: Sequence[ExemptionRow]) -> None
     for r in rows:
         other = first.setdefault(r.exemption.target_id, r)
         if other.exemption != r.exemption:
-            problems.append((r.row, "target_id", f"{r.exemption.target_id!r} has a different "
-                                                  f"order on row {other.row}"))  # fmt: skip
+            problems.append(
+                (
+                    r.row,
+                    "target_id",
+                    f"{r.exemption.target_id!r} has a different order on row {other.row}",
+                )
+            )
     if problems:
         raise RowError(path, problems)
 

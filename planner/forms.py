@@ -581,8 +581,14 @@ def _write_table_head(ws: Worksheet) -> None:
     _put(ws, top, _LAST_COL, "合　計", shade=True, bold=True)
     _merge(ws, top, _LAST_COL, bottom, _LAST_COL)
     for i, name in enumerate(COLUMNS[:-1]):
-        _put(ws, bottom, _FIRST_VALUE_COL + i, name.replace("上半期", "").replace("下半期", ""),
-             shade=True, bold=True)  # fmt: skip
+        _put(
+            ws,
+            bottom,
+            _FIRST_VALUE_COL + i,
+            name.replace("上半期", "").replace("下半期", ""),
+            shade=True,
+            bold=True,
+        )
     for col, width in _WIDTHS.items():
         ws.column_dimensions[get_column_letter(col)].width = width
     for i, name in enumerate(COLUMNS):
@@ -614,8 +620,16 @@ def _write_group(
         row = first + i
         for j, (name, value) in enumerate(zip(COLUMNS, values[key, line.tier], strict=True)):
             subtotal = not name.endswith("月")
-            _put(ws, row, _FIRST_VALUE_COL + j, value, horizontal="right", shade=subtotal,
-                 bold=line.tier == TOTAL, number_format=fmt)  # fmt: skip
+            _put(
+                ws,
+                row,
+                _FIRST_VALUE_COL + j,
+                value,
+                horizontal="right",
+                shade=subtotal,
+                bold=line.tier == TOTAL,
+                number_format=fmt,
+            )
         ws.row_dimensions[row].height = 16
 
 
@@ -693,10 +707,13 @@ def read_form(path: str | Path) -> dict[tuple[str, str], list[Value]]:
     for row, key, tier in keys.iter_rows(min_row=2, values_only=True):
         cells = next(
             ws.iter_rows(
-                min_row=int(row), max_row=int(row), min_col=_FIRST_VALUE_COL, max_col=_LAST_COL,
+                min_row=int(row),
+                max_row=int(row),
+                min_col=_FIRST_VALUE_COL,
+                max_col=_LAST_COL,
                 values_only=True,
             )
-        )  # fmt: skip
+        )
         conv = _rate if key in RATE_ROWS else _plain
         out[str(key), str(tier)] = [conv(v) for v in cells]
     wb.close()

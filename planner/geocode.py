@@ -312,8 +312,9 @@ class Geocoder:
             top = self._nearest(top)
         if len(top) > 1:
             names = ", ".join(r.town.split(oaza)[0] for r in top[:4])
-            return Geocoded(None, None, LEVEL_NONE,
-                            f"ambiguous: {oaza} is in {names}; write the city")  # fmt: skip
+            return Geocoded(
+                None, None, LEVEL_NONE, f"ambiguous: {oaza} is in {names}; write the city"
+            )
         if outside and top[0].lon is not None:
             also = ", ".join("".join(g.cities[c]) for c in outside[:3])
             note = f"{top[0].note}; " if top[0].note else ""
@@ -405,9 +406,15 @@ class Geocoder:
         if p is None and ko:
             p = g.town_points.get((cid, oaza, "", parts.chome))
         if p is None:
-            why = (f"{parts.chome}丁目 not in the reference" if parts.chome is not None
-                   else "no 丁目 in the address") if (cid, oaza) in g.has_chome \
-                else "no point for the town"  # fmt: skip
+            why = (
+                (
+                    f"{parts.chome}丁目 not in the reference"
+                    if parts.chome is not None
+                    else "no 丁目 in the address"
+                )
+                if (cid, oaza) in g.has_chome
+                else "no point for the town"
+            )
             return Geocoded(None, None, LEVEL_NONE, why, label, "", parts.building, parts.room)
         if parts.block is None:
             why = "no 街区 or 地番 number in the address"
@@ -540,8 +547,18 @@ def _read_csv(b: GazetteerBuilder, label: str, data: bytes) -> None:
                 break
     missing = [_COLS[k][0] for k in ("pref", "city", "town", "lat", "lon") if k not in col]
     if missing:
-        raise RowError(label, [(1, m, "required column is missing (not an MLIT 位置参照情報 "
-                                "街区 or 大字・町丁目 file?)") for m in missing])  # fmt: skip
+        raise RowError(
+            label,
+            [
+                (
+                    1,
+                    m,
+                    "required column is missing (not an MLIT 位置参照情報 "
+                    "街区 or 大字・町丁目 file?)",
+                )
+                for m in missing
+            ],
+        )
     blocks = "block" in col
     problems: list[tuple[int, str, str]] = []
     i_pref, i_city, i_town, i_lat, i_lon = (col[k] for k in ("pref", "city", "town", "lat", "lon"))
@@ -568,8 +585,16 @@ def _read_csv(b: GazetteerBuilder, label: str, data: bytes) -> None:
         koaza = cells[i_ko] if i_ko is not None else ""
         if blocks:
             rep = i_rep is None or cells[i_rep].strip() != "0"
-            b.add_block(cells[i_pref], cells[i_city], cells[i_town], koaza,
-                        cells[i_block], lon, lat, representative=rep)  # type: ignore[index]  # fmt: skip
+            b.add_block(
+                cells[i_pref],
+                cells[i_city],
+                cells[i_town],
+                koaza,
+                cells[i_block],
+                lon,
+                lat,
+                representative=rep,
+            )  # type: ignore[index]
         else:
             b.add_town(cells[i_pref], cells[i_city], cells[i_town], koaza, lon, lat)
         if len(problems) >= MAX_PROBLEMS:
@@ -611,13 +636,35 @@ def _read_geolonia(b: GazetteerBuilder, label: str, data: bytes) -> None:
 # --------------------------------------------------------------------------------------------
 # writing reference files in the published shape (tests, the bench and the demo make their own)
 
-BLOCK_HEADER = ("都道府県名", "市区町村名", "大字・丁目名", "小字・通称名", "街区符号・地番",
-                "座標系番号", "Ｘ座標", "Ｙ座標", "緯度", "経度", "住居表示フラグ", "代表フラグ",
-                "更新前履歴フラグ", "更新後履歴フラグ")  # fmt: skip
+BLOCK_HEADER = (
+    "都道府県名",
+    "市区町村名",
+    "大字・丁目名",
+    "小字・通称名",
+    "街区符号・地番",
+    "座標系番号",
+    "Ｘ座標",
+    "Ｙ座標",
+    "緯度",
+    "経度",
+    "住居表示フラグ",
+    "代表フラグ",
+    "更新前履歴フラグ",
+    "更新後履歴フラグ",
+)
 """Columns of MLIT 位置参照情報 街区レベル, as published."""
-TOWN_HEADER = ("都道府県コード", "都道府県名", "市区町村コード", "市区町村名",
-               "大字町丁目コード", "大字町丁目名", "緯度", "経度", "原典資料コード",
-               "大字・字・丁目区分コード")  # fmt: skip
+TOWN_HEADER = (
+    "都道府県コード",
+    "都道府県名",
+    "市区町村コード",
+    "市区町村名",
+    "大字町丁目コード",
+    "大字町丁目名",
+    "緯度",
+    "経度",
+    "原典資料コード",
+    "大字・字・丁目区分コード",
+)
 """Columns of MLIT 位置参照情報 大字・町丁目レベル, as published."""
 
 
@@ -631,8 +678,24 @@ def block_csv(rows: Iterable[tuple[str, str, str, str, str, float, float]]) -> b
     w = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     w.writerow(BLOCK_HEADER)
     for pref, city, town, koaza, block, lon, lat in rows:
-        w.writerow([pref, city, town, koaza, block, "10", "0.0", "0.0", f"{lat:.6f}",
-                    f"{lon:.6f}", "1", "1", "0", "0"])  # fmt: skip
+        w.writerow(
+            [
+                pref,
+                city,
+                town,
+                koaza,
+                block,
+                "10",
+                "0.0",
+                "0.0",
+                f"{lat:.6f}",
+                f"{lon:.6f}",
+                "1",
+                "1",
+                "0",
+                "0",
+            ]
+        )
     return buf.getvalue().encode("cp932")
 
 

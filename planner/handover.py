@@ -66,8 +66,16 @@ from planner.store import atomic_path
 TOP_AT_RISK = 20
 """Rows of the at-risk list shown by default."""
 
-CHOME_COLUMNS = ("chome", "targets", "households", "within_frequency", "overdue", "never_met",
-                 "oldest_years", "median_years")  # fmt: skip
+CHOME_COLUMNS = (
+    "chome",
+    "targets",
+    "households",
+    "within_frequency",
+    "overdue",
+    "never_met",
+    "oldest_years",
+    "median_years",
+)
 """Columns of ``handover_<beat>_<date>.csv`` (one row per 丁目)."""
 
 AGE_BANDS: tuple[tuple[float, str, str], ...] = (
@@ -213,8 +221,18 @@ def target_statuses(
             if x.outcome is not Outcome.ABSENT:
                 break
             run += 1
-        out.append(TargetStatus(t.target_id, t.tier, chome_of(t.address), years, overdue, never,
-                                t.card is Card.PROVISIONAL, run))  # fmt: skip
+        out.append(
+            TargetStatus(
+                t.target_id,
+                t.tier,
+                chome_of(t.address),
+                years,
+                overdue,
+                never,
+                t.card is Card.PROVISIONAL,
+                run,
+            )
+        )
     return out
 
 
@@ -266,11 +284,16 @@ def handover_report(
         mine = [r for r in rows if r.tier == tier.code]
         tiers.append(
             TierStatus(
-                tier.code, tier.label, policy.frequency_years(tier.code, beat), len(mine),
-                sum(r.overdue for r in mine), sum(r.never_met for r in mine),
-                sum(r.provisional for r in mine), sum(r.absent_in_row >= 2 for r in mine),
+                tier.code,
+                tier.label,
+                policy.frequency_years(tier.code, beat),
+                len(mine),
+                sum(r.overdue for r in mine),
+                sum(r.never_met for r in mine),
+                sum(r.provisional for r in mine),
+                sum(r.absent_in_row >= 2 for r in mine),
             )
-        )  # fmt: skip
+        )
     kinds = {t.target_id: t.kind for t in station.targets}
     by_chome: dict[str, list[TargetStatus]] = {}
     for r in rows:
@@ -283,20 +306,34 @@ def handover_report(
         households = sum(kinds[r.target_id] is TargetKind.HOUSEHOLD for r in members)
         chome.append(
             ChomeStatus(
-                name, len(members), households, within / len(members),
+                name,
+                len(members),
+                households,
+                within / len(members),
                 sum(r.overdue for r in members),
-                sum(r.never_met for r in members), max(years) if years else None,
+                sum(r.never_met for r in members),
+                max(years) if years else None,
                 statistics.median(years) if years else None,
             )
-        )  # fmt: skip
+        )
     if planned is not None and unplanned is None:
         unplanned = []
     year_targets = year_targets_of(station, policy, day.year, planned, unplanned)
     dates = {v.target_id: v.date for v in planned or []}
-    risks = [r for r in at_risk(station, day.year, year_targets, dates, upto=day)
-             if r.beat_id == beat_id]  # fmt: skip
-    return HandoverReport(station.name, beat_id, beat.name, day, tuple(tiers), tuple(chome),
-                          tuple(rows), tuple(risks[:top]), len(risks))  # fmt: skip
+    risks = [
+        r for r in at_risk(station, day.year, year_targets, dates, upto=day) if r.beat_id == beat_id
+    ]
+    return HandoverReport(
+        station.name,
+        beat_id,
+        beat.name,
+        day,
+        tuple(tiers),
+        tuple(chome),
+        tuple(rows),
+        tuple(risks[:top]),
+        len(risks),
+    )
 
 
 # --------------------------------------------------------------------------- writers
@@ -348,8 +385,18 @@ def write_handover(
         w = csv.writer(f)
         w.writerow(CHOME_COLUMNS)
         for c in report.chome:
-            w.writerow([c.chome, c.targets, c.households, f"{c.within_frequency:.3f}", c.overdue,
-                        c.never_met, _num(c.oldest_years), _num(c.median_years)])  # fmt: skip
+            w.writerow(
+                [
+                    c.chome,
+                    c.targets,
+                    c.households,
+                    f"{c.within_frequency:.3f}",
+                    c.overdue,
+                    c.never_met,
+                    _num(c.oldest_years),
+                    _num(c.median_years),
+                ]
+            )
     labels = {t.tier: t.label for t in report.tiers}
     if policy is not None:
         labels = {t.code: t.label for t in policy.tiers}
@@ -399,14 +446,20 @@ def handover_map(
     m.height = (560, "px")
     lines = street_lines(graph, bbox)
     if lines:
-        folium.PolyLine([latlon(c) for c in lines], color=STREET_COLOUR, weight=2,
-                        opacity=0.9).add_to(m)  # fmt: skip
+        folium.PolyLine(
+            [latlon(c) for c in lines], color=STREET_COLOUR, weight=2, opacity=0.9
+        ).add_to(m)
     polygon = station.beat(report.beat_id).polygon
     if polygon is not None and not polygon.is_empty:
         for part in getattr(polygon, "geoms", [polygon]):
             if hasattr(part, "exterior"):
-                folium.PolyLine(latlon(part.exterior.coords), color=POST_COLOUR, weight=2,
-                                dash_array="6 4", opacity=0.7).add_to(m)  # fmt: skip
+                folium.PolyLine(
+                    latlon(part.exterior.coords),
+                    color=POST_COLOUR,
+                    weight=2,
+                    dash_array="6 4",
+                    opacity=0.7,
+                ).add_to(m)
     marker = folium.Marker([post.lat, post.lon], icon=post_icon(), z_index_offset=1000)
     marker.add_child(TooltipBind(tooltip=f"{post.name}"))
     marker.add_to(m)
@@ -415,9 +468,14 @@ def handover_map(
         t = targets[r.target_id]
         band, colour = age_band(r.years_since)
         dot = folium.CircleMarker(
-            [t.lat, t.lon], radius=5, color="#000000" if r.overdue else colour,
-            weight=2 if r.overdue else 1, fill=True, fill_color=colour, fill_opacity=0.85,
-        )  # fmt: skip
+            [t.lat, t.lon],
+            radius=5,
+            color="#000000" if r.overdue else colour,
+            weight=2 if r.overdue else 1,
+            fill=True,
+            fill_color=colour,
+            fill_opacity=0.85,
+        )
         rows = [
             ("ID", esc(r.target_id)),
             ("住所", esc(t.address)),
@@ -427,16 +485,21 @@ def handover_map(
         ]
         if r.absent_in_row:
             rows.append(("連続不在", f"{r.absent_in_row}回"))
-        popup = "<table style='font-size:12px'>" + "".join(
-            f"<tr><th style='text-align:left;padding-right:6px'>{k}</th><td>{v}</td></tr>"
-            for k, v in rows
-        ) + "</table>"  # fmt: skip
+        popup = (
+            "<table style='font-size:12px'>"
+            + "".join(
+                f"<tr><th style='text-align:left;padding-right:6px'>{k}</th><td>{v}</td></tr>"
+                for k, v in rows
+            )
+            + "</table>"
+        )
         dot.add_child(TooltipBind(popup=popup, tooltip=esc(t.address)))
         dot.add_to(m)
     m.fit_bounds([[bbox[1], bbox[0]], [bbox[3], bbox[2]]])
     root = m.get_root()
-    root.header.add_child(Element(f"<title>{esc(_title(report))}</title><style>{_CSS}</style>"),
-                          name="handover_css")  # fmt: skip
+    root.header.add_child(
+        Element(f"<title>{esc(_title(report))}</title><style>{_CSS}</style>"), name="handover_css"
+    )
     # the map's own <div> is appended when the page renders: the tables go before it
     page = _tables_html(report, targets, tier_labels)
     root.html.add_child(Element(page), name="handover_tables", index=0)
@@ -502,7 +565,7 @@ def _summary_html(report: HandoverReport) -> str:
         "<h2>新任の受持警察官への指示（案）</h2><ol>"
         + "".join(f"<li>{o}</li>" for o in orders)
         + "</ol>"
-    )  # fmt: skip
+    )
 
 
 def _tables_html(
@@ -557,7 +620,7 @@ def _lists_html(
         f"<h2>要注意の対象{shown}</h2>"
         "<table><tr><th>ID</th><th>区分</th><th>住所</th><th>理由</th></tr>"
         f"{risks}</table>"
-    )  # fmt: skip
+    )
 
 
 def _why_ja(r: AtRisk, day: date) -> str:

@@ -161,12 +161,25 @@ def graph_from_osm(
         nodes, ways = _ways_from_osm_root(
             root, keep_highways=keep_highways, source=str(path), bbox=bbox
         )
-    G = graph_from_ways(nodes, ways, keep_highways=keep_highways, link_m=link_m,
-                        retain_all=retain_all, simplify=simplify, file=path.name,
-                        clip=bbox, source=str(path))  # fmt: skip
+    G = graph_from_ways(
+        nodes,
+        ways,
+        keep_highways=keep_highways,
+        link_m=link_m,
+        retain_all=retain_all,
+        simplify=simplify,
+        file=path.name,
+        clip=bbox,
+        source=str(path),
+    )
     if not bidirectional:
-        G.remove_edges_from([(u, v, k) for u, v, k, d in G.edges(keys=True, data=True)
-                             if not d.get("forward", True)])  # fmt: skip
+        G.remove_edges_from(
+            [
+                (u, v, k)
+                for u, v, k, d in G.edges(keys=True, data=True)
+                if not d.get("forward", True)
+            ]
+        )
     return G
 
 
@@ -266,22 +279,25 @@ def _read_osm_root(path: Path) -> ET.Element:
 
 def _decode(data: bytes, codec: str, path: Path) -> str:
     if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"{path}: larger than the {MAX_FILE_BYTES // 2**20} MB an input file "
-                         "may have")  # fmt: skip
+        raise InputError(
+            f"{path}: larger than the {MAX_FILE_BYTES // 2**20} MB an input file may have"
+        )
     try:
         return data.decode(codec)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise InputError(f"{path}: not {codec} text as its XML declaration says (bad byte on "
-                         f"line {line})") from None  # fmt: skip
+        raise InputError(
+            f"{path}: not {codec} text as its XML declaration says (bad byte on line {line})"
+        ) from None
 
 
 def _parse_undeclared(data: bytes, path: Path) -> ET.Element:
     """Parse XML that expat could not: text in Shift_JIS without a declaration saying so, or
     no XML at all (the error of the UTF-8 reading is the one reported)."""
     if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"{path}: larger than the {MAX_FILE_BYTES // 2**20} MB an input file "
-                         "may have")  # fmt: skip
+        raise InputError(
+            f"{path}: larger than the {MAX_FILE_BYTES // 2**20} MB an input file may have"
+        )
     text = decode_text(data, path)  # a binary file, or text in no encoding we read: why
     try:
         data.decode("utf-8")
@@ -378,19 +394,31 @@ def _ways_from_osm_root(
     for ref in used:
         if ref in twice:
             a, b = elements[ref], twice[ref]
-            problems.append(f"node {ref} is given twice with different coordinates (lat "
-                            f"{a.get('lat')}, lon {a.get('lon')} and lat {b.get('lat')}, lon "
-                            f"{b.get('lon')})")  # fmt: skip
+            problems.append(
+                f"node {ref} is given twice with different coordinates (lat "
+                f"{a.get('lat')}, lon {a.get('lon')} and lat {b.get('lat')}, lon "
+                f"{b.get('lon')})"
+            )
         elif (problem := _node_problem(elements[ref])) is not None:
             problems.append(f"node {ref}: {problem}")
     _raise_problems(source, "nodes", problems)
-    used.update({ref: None for ref in squares if ref not in twice and ref not in used
-                 and _node_problem(elements[ref]) is None})  # fmt: skip
-    nodes = {int(ref): (float(elements[ref].get("lon", "")), float(elements[ref].get("lat", "")))
-             for ref in used}  # fmt: skip
+    used.update(
+        {
+            ref: None
+            for ref in squares
+            if ref not in twice and ref not in used and _node_problem(elements[ref]) is None
+        }
+    )
+    nodes = {
+        int(ref): (float(elements[ref].get("lon", "")), float(elements[ref].get("lat", "")))
+        for ref in used
+    }
     if bbox is not None:
-        nodes = {n: p for n, p in nodes.items()
-                 if bbox[0] <= p[0] <= bbox[2] and bbox[1] <= p[1] <= bbox[3]}  # fmt: skip
+        nodes = {
+            n: p
+            for n, p in nodes.items()
+            if bbox[0] <= p[0] <= bbox[2] and bbox[1] <= p[1] <= bbox[3]
+        }
     out: list[Way] = []
     for w in ways:
         ints = [int(r) for r in w.refs if r in used]
@@ -419,11 +447,20 @@ def graph_from_graphml(path: str | Path) -> nx.MultiDiGraph:
         raise InputError(f"{path}: no such file")
     try:
         G = ox.load_graphml(path)
-    except (ET.ParseError, nx.NetworkXError, KeyError, ValueError, TypeError, AttributeError,
-            SyntaxError, shapely.errors.GEOSException) as exc:  # fmt: skip
+    except (
+        ET.ParseError,
+        nx.NetworkXError,
+        KeyError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        SyntaxError,
+        shapely.errors.GEOSException,
+    ) as exc:
         where = _graphml_text_problems(path)
-        raise InputError(f"{path}: not a readable GraphML street graph: "
-                         f"{where[0] if where else exc}") from None  # fmt: skip
+        raise InputError(
+            f"{path}: not a readable GraphML street graph: {where[0] if where else exc}"
+        ) from None
     _raise_problems(str(path), "problems", _graph_problems(G))
     if G.number_of_edges() == 0:
         raise InputError(f"{path}: no streets (the graph has no edges)")
@@ -521,8 +558,10 @@ def check_near_posts(G: nx.MultiDiGraph, posts: Sequence[Post], *, source: str) 
         i = int(np.argmin(swapped))
     problems = _far_from_posts(float(xs[i]), float(ys[i]), posts)
     what = problems[0][1] if problems else f"{km.min():.0f} km from the nearest post"
-    raise InputError(f"{source}: the street network is far outside the station; node "
-                     f"{nodes[i]}, the one nearest to a post: {what}")  # fmt: skip
+    raise InputError(
+        f"{source}: the street network is far outside the station; node "
+        f"{nodes[i]}, the one nearest to a post: {what}"
+    )
 
 
 def graph_to_graphml(G: nx.MultiDiGraph, path: str | Path) -> None:
@@ -687,8 +726,9 @@ def _streets_of_graph(G: nx.MultiDiGraph) -> _Streets:
 
         lines = shapely.transform(lines, to_metric)
     if not np.isfinite(shapely.get_coordinates(lines)).all():
-        raise InputError("the street graph has coordinates that are not finite in metres "
-                         "(lon/lat out of range?)")  # fmt: skip
+        raise InputError(
+            "the street graph has coordinates that are not finite in metres (lon/lat out of range?)"
+        )
     # orient every line from u to v (a user's geometry might be stored the other way round)
     ux, uy = _node_xy(G, u, graph_crs, metric_crs)
     start = shapely.get_coordinates(shapely.get_point(lines, 0))
@@ -913,11 +953,15 @@ def distances_from(
     snap = snap_points(G, np.r_[origin[0], lon], np.r_[origin[1], lat])
     H = _routing_graph(G)
     best = np.full(len(lon), np.inf)
-    for start, start_access in ((snap.node[0], snap.access_m[0]),
-                                (snap.other_node[0], snap.other_access_m[0])):  # fmt: skip
+    for start, start_access in (
+        (snap.node[0], snap.access_m[0]),
+        (snap.other_node[0], snap.other_access_m[0]),
+    ):
         reach = nx.single_source_dijkstra_path_length(H, start, weight="length")
-        for ends, access in ((snap.node[1:], snap.access_m[1:]),
-                             (snap.other_node[1:], snap.other_access_m[1:])):  # fmt: skip
+        for ends, access in (
+            (snap.node[1:], snap.access_m[1:]),
+            (snap.other_node[1:], snap.other_access_m[1:]),
+        ):
             via = np.array([reach.get(e, np.inf) for e in ends.tolist()]) + access + start_access
             best = np.minimum(best, via)
     same = snap.edge[1:] == snap.edge[0]

@@ -41,9 +41,18 @@ NIL_RETURN_JA = "該当なし"
 """What the report's only body row says when the month has no opinion."""
 
 COMPLAINT_COLUMNS: tuple[str, ...] = (
-    "date", "beat_id", "beat_name", "officer_id", "officer_name", "target_id", "address",
-    "opinion", "action", "reported_on", "status",
-)  # fmt: skip
+    "date",
+    "beat_id",
+    "beat_name",
+    "officer_id",
+    "officer_name",
+    "target_id",
+    "address",
+    "opinion",
+    "action",
+    "reported_on",
+    "status",
+)
 """Columns of ``complaints_<YYYY-MM>.csv`` (``name`` follows ``address`` with names)."""
 
 REPORT_DAYS = 1
@@ -208,8 +217,9 @@ def write_opinion_outputs(
     stem = f"{year}-{month:02d}"
     report = out / f"opinions_{stem}.xlsx"
     complaints = out / f"complaints_{stem}.csv"
-    write_opinions_xlsx(report, rows, station_name=station.name, year=year, month=month,
-                        with_names=with_names)  # fmt: skip
+    write_opinions_xlsx(
+        report, rows, station_name=station.name, year=year, month=month, with_names=with_names
+    )
     write_complaints_csv(complaints, rows, with_names=with_names, today=today)
     result = OpinionOutputs(tuple(rows), report, complaints)
     log.info("opinions %s: %d opinions, %d complaints", stem, len(rows), result.complaints)
@@ -243,22 +253,34 @@ def write_complaints_csv(
         for r in rows:
             if r.is_complaint:
                 values = {
-                    "date": r.date.isoformat(), "beat_id": r.beat_id, "beat_name": r.beat_name,
-                    "officer_id": r.officer_id, "officer_name": r.officer_name,
-                    "target_id": r.target_id, "address": r.address, "name": r.name,
-                    "opinion": r.text, "action": r.action,
+                    "date": r.date.isoformat(),
+                    "beat_id": r.beat_id,
+                    "beat_name": r.beat_name,
+                    "officer_id": r.officer_id,
+                    "officer_name": r.officer_name,
+                    "target_id": r.target_id,
+                    "address": r.address,
+                    "name": r.name,
+                    "opinion": r.text,
+                    "action": r.action,
                     "reported_on": r.reported_on.isoformat() if r.reported_on else "",
                     "status": r.status(today),
-                }  # fmt: skip
+                }
                 w.writerow([values[c] for c in columns])
 
 
 # sheet geometry
 _TITLE_ROW, _INFO_ROW, _NOTE_ROW, _HEAD_ROW = 1, 2, 3, 5
 _WIDTHS = {
-    "日付": 11.0, "受持区": 16.0, "受持警察官": 13.0, "所在地": 26.0, NAME_HEADER_JA: 13.0,
-    "区分": 10.0, "内容": 44.0, "措置状況": 34.0,
-}  # fmt: skip
+    "日付": 11.0,
+    "受持区": 16.0,
+    "受持警察官": 13.0,
+    "所在地": 26.0,
+    NAME_HEADER_JA: 13.0,
+    "区分": 10.0,
+    "内容": 44.0,
+    "措置状況": 34.0,
+}
 _WRAPPED = ("受持区", "所在地", NAME_HEADER_JA, "内容", "措置状況")
 _THIN = Side(style="thin")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -322,15 +344,20 @@ def write_opinions_xlsx(
         row += 1
     for r in rows:
         values = {
-            "日付": r.date, "受持区": r.beat_name or r.beat_id,
-            "受持警察官": r.officer_name or r.officer_id, "所在地": r.address,
-            NAME_HEADER_JA: r.name, "区分": OPINION_LABELS_JA[r.kind], "内容": r.text,
+            "日付": r.date,
+            "受持区": r.beat_name or r.beat_id,
+            "受持警察官": r.officer_name or r.officer_id,
+            "所在地": r.address,
+            NAME_HEADER_JA: r.name,
+            "区分": OPINION_LABELS_JA[r.kind],
+            "内容": r.text,
             "措置状況": r.action,
-        }  # fmt: skip
+        }
         for col, head in enumerate(headers, start=1):
             wrapped = head in _WRAPPED
-            cell = _cell(ws, row, col, values[head], horizontal="left" if wrapped else "center",
-                         wrap=wrapped)  # fmt: skip
+            cell = _cell(
+                ws, row, col, values[head], horizontal="left" if wrapped else "center", wrap=wrapped
+            )
             if head == "日付":
                 cell.number_format = _DATE_FORMAT
             if r.is_complaint:

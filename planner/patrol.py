@@ -71,11 +71,21 @@ def plan_problems(
         if o is None:
             out.append((i, "officer_id", f"unknown officer {x.officer_id!r}"))
         elif o.beat_id != x.beat_id:
-            out.append((i, "officer_id", f"officer {x.officer_id!r} works beat {o.beat_id}, "
-                                         f"not {x.beat_id}"))  # fmt: skip
+            out.append(
+                (
+                    i,
+                    "officer_id",
+                    f"officer {x.officer_id!r} works beat {o.beat_id}, not {x.beat_id}",
+                )
+            )
         if x.slot not in slots:
-            out.append((i, "slot", f"{x.slot!r} is not a slot of policy {policy.name} "
-                                   f"({', '.join(slots)})"))  # fmt: skip
+            out.append(
+                (
+                    i,
+                    "slot",
+                    f"{x.slot!r} is not a slot of policy {policy.name} ({', '.join(slots)})",
+                )
+            )
     return out
 
 
@@ -112,9 +122,14 @@ def shift_for(
     officer = next((o for o in station.officers if o.officer_id == officer_id), None)
     if officer is None:
         raise InputError(f"unknown officer {officer_id!r}")
-    slots = duty_slots([officer], day.year, station.officer_days, policy.month_factors,
-                       no_visit_days=policy.no_visit_days,
-                       incident_hours=station.incident_hours())  # fmt: skip
+    slots = duty_slots(
+        [officer],
+        day.year,
+        station.officer_days,
+        policy.month_factors,
+        no_visit_days=policy.no_visit_days,
+        incident_hours=station.incident_hours(),
+    )
     minutes = sum(s.minutes for s in slots if s.date == day and s.group == SLOT_GROUP[slot])
     start = max(opens, min(start, end - minutes))
     return start, min(end, start + minutes)
@@ -147,23 +162,42 @@ def patrol_routes(
     out = []
     for beat in station.beats:
         mine = [v for v in todays if v.beat_id == beat.beat_id]
-        size = {k: sum((v.officer_id, v.slot) == k for v in mine) for k in
-                {(v.officer_id, v.slot) for v in mine}}  # fmt: skip
+        size = {
+            k: sum((v.officer_id, v.slot) == k for v in mine)
+            for k in {(v.officer_id, v.slot) for v in mine}
+        }
         groups = sorted(size, key=lambda k: (-size[k], k))
         for officer_id, slot in groups:
             stops, officer_id, slot = day_stops(
-                station, visits, day, beat.beat_id, policy, slot=slot, officer_id=officer_id,
-                retry=absent_to_retry(station, beat.beat_id, day), params=params,
-            )  # fmt: skip
+                station,
+                visits,
+                day,
+                beat.beat_id,
+                policy,
+                slot=slot,
+                officer_id=officer_id,
+                retry=absent_to_retry(station, beat.beat_id, day),
+                params=params,
+            )
             officer = next((o for o in station.officers if o.officer_id == officer_id), None)
             if officer is None:
-                raise InputError(f"unknown officer {officer_id!r} in the plan of beat "
-                                 f"{beat.beat_id} on {day.isoformat()}")  # fmt: skip
+                raise InputError(
+                    f"unknown officer {officer_id!r} in the plan of beat "
+                    f"{beat.beat_id} on {day.isoformat()}"
+                )
             shift = shift_for(station, policy, officer_id, day, slot, params)
             post = station.post_of(beat.beat_id)
-            route = route_day(stops, (post.lon, post.lat), shift=shift, graph=graph,
-                              mode=mode or officer.mode.value, params=params,
-                              officer_id=officer_id, day=day, slot=slot)  # fmt: skip
+            route = route_day(
+                stops,
+                (post.lon, post.lat),
+                shift=shift,
+                graph=graph,
+                mode=mode or officer.mode.value,
+                params=params,
+                officer_id=officer_id,
+                day=day,
+                slot=slot,
+            )
             mandatory = tuple(s.target_id for s in stops if s.mandatory)
             out.append(PatrolRoute(beat.beat_id, route, shift, mandatory))
     return out

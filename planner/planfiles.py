@@ -32,11 +32,31 @@ from planner.supervision import plan_digest, review_line, review_of
 if TYPE_CHECKING:
     from planner.routes import DayRoute
 
-PLAN_COLUMNS = ("target_id", "beat_id", "officer_id", "tier", "date", "month", "slot",
-                "due_reason", "est_minutes")  # fmt: skip
+PLAN_COLUMNS = (
+    "target_id",
+    "beat_id",
+    "officer_id",
+    "tier",
+    "date",
+    "month",
+    "slot",
+    "due_reason",
+    "est_minutes",
+)
 UNPLANNED_COLUMNS = ("target_id", "beat_id", "tier", "reason", "message")
-APPROVAL_COLUMNS = ("target_id", "beat_id", "officer_id", "date", "slot", "start", "end",
-                    "address", "approver", "why", "decision")  # fmt: skip
+APPROVAL_COLUMNS = (
+    "target_id",
+    "beat_id",
+    "officer_id",
+    "date",
+    "slot",
+    "start",
+    "end",
+    "address",
+    "approver",
+    "why",
+    "decision",
+)
 EXEMPTION_COLUMNS = ("target_id", "beat_id", "address", "ordered_by", "date", "reason")
 
 
@@ -52,17 +72,35 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence], pri
 
 def write_plan(path: str | Path, visits: Sequence[PlannedVisit]) -> None:
     """Write plan.csv (ids and dates only: no names or addresses)."""
-    _write_csv(Path(path), PLAN_COLUMNS, (
-        (x.target_id, x.beat_id, x.officer_id, x.tier, x.date.isoformat(), x.date.month, x.slot,
-         x.due_reason, x.est_minutes) for x in visits
-    ), private=False)  # fmt: skip
+    _write_csv(
+        Path(path),
+        PLAN_COLUMNS,
+        (
+            (
+                x.target_id,
+                x.beat_id,
+                x.officer_id,
+                x.tier,
+                x.date.isoformat(),
+                x.date.month,
+                x.slot,
+                x.due_reason,
+                x.est_minutes,
+            )
+            for x in visits
+        ),
+        private=False,
+    )
 
 
 def write_unplanned(path: str | Path, rows: Sequence[Unplanned]) -> None:
     """Write unplanned.csv, with a header even when empty."""
-    _write_csv(Path(path), UNPLANNED_COLUMNS,
-               ((u.target_id, u.beat_id, u.tier, u.reason, u.message) for u in rows),
-               private=False)  # fmt: skip
+    _write_csv(
+        Path(path),
+        UNPLANNED_COLUMNS,
+        ((u.target_id, u.beat_id, u.tier, u.reason, u.message) for u in rows),
+        private=False,
+    )
 
 
 def write_approvals(
@@ -81,9 +119,21 @@ def write_approvals(
         t = address[x.target_id]
         why = f"availability {t.availability.value}, household {t.household_type.value}"
         status = decision_status(decisions, (x.target_id, x.date, x.slot))
-        rows.append((x.target_id, x.beat_id, x.officer_id, x.date.isoformat(), x.slot,
-                     slot.start.strftime("%H:%M"), slot.end.strftime("%H:%M"), t.address,
-                     slot.approver, why, status))  # fmt: skip
+        rows.append(
+            (
+                x.target_id,
+                x.beat_id,
+                x.officer_id,
+                x.date.isoformat(),
+                x.slot,
+                slot.start.strftime("%H:%M"),
+                slot.end.strftime("%H:%M"),
+                t.address,
+                slot.approver,
+                why,
+                status,
+            )
+        )
     _write_csv(Path(path), APPROVAL_COLUMNS, rows, private=True)
 
 
@@ -114,8 +164,10 @@ CAMPAIGN_COLUMNS = ("target_id", "start", "end")
 def write_campaign(path: str | Path, campaign: Campaign) -> None:
     """Write ``campaign.csv``: the order a campaign plan follows (one row per target, with the
     window), so that ``planner verify`` checks the plan against it."""
-    rows = ((t, campaign.start.isoformat(), campaign.end.isoformat())
-            for t in sorted(campaign.target_ids))  # fmt: skip
+    rows = (
+        (t, campaign.start.isoformat(), campaign.end.isoformat())
+        for t in sorted(campaign.target_ids)
+    )
     _write_csv(Path(path), CAMPAIGN_COLUMNS, rows, private=False)
 
 
@@ -127,8 +179,11 @@ def read_campaign(path: str | Path) -> Campaign | None:
     RowError
         Naming row and column of a bad date or a window that differs between rows.
     """
-    cols = [v.Column("target_id", v.nonempty), v.Column("start", v.iso_date()),
-            v.Column("end", v.iso_date())]  # fmt: skip
+    cols = [
+        v.Column("target_id", v.nonempty),
+        v.Column("start", v.iso_date()),
+        v.Column("end", v.iso_date()),
+    ]
     rows = v.check_rows(Path(path), v.read_table(Path(path)), cols)
     if not rows:
         return None
@@ -167,10 +222,18 @@ def read_plan(path: str | Path) -> list[PlannedVisit]:
 
     rows = v.check_rows(path, v.read_table(path), cols, row_checks=[month_matches])
     return [
-        PlannedVisit(r["target_id"], r["beat_id"], r["officer_id"], r["tier"], r["date"],
-                     r["slot"], r["due_reason"], r["est_minutes"])
+        PlannedVisit(
+            r["target_id"],
+            r["beat_id"],
+            r["officer_id"],
+            r["tier"],
+            r["date"],
+            r["slot"],
+            r["due_reason"],
+            r["est_minutes"],
+        )
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 def read_approval_ids(path: str | Path) -> set[str]:
@@ -181,8 +244,9 @@ def read_approval_ids(path: str | Path) -> set[str]:
 def read_unplanned(path: str | Path) -> list[Unplanned]:
     """Read unplanned.csv back."""
     rows = v.read_table(Path(path))
-    return [Unplanned(r["target_id"], r["beat_id"], r["tier"], r["reason"], r["message"])
-            for r in rows]  # fmt: skip
+    return [
+        Unplanned(r["target_id"], r["beat_id"], r["tier"], r["reason"], r["message"]) for r in rows
+    ]
 
 
 def write_plan_outputs(
@@ -283,10 +347,20 @@ def route_csv_rows(route: DayRoute, post: tuple[float, float]) -> list[dict]:
     if not route.stops:
         return rows
     back_m = route.total_m - sum(s.leg_m for s in route.stops)
-    rows.append({"seq": len(route.stops) + 1, "target_id": POST_ROW_ID,
-                 "arrive": hhmm(route.back), "depart": "", "wait_min": 0,
-                 "leg_m": max(back_m, 0), "lon": post[0], "lat": post[1], "window": "",
-                 "optional": ""})  # fmt: skip
+    rows.append(
+        {
+            "seq": len(route.stops) + 1,
+            "target_id": POST_ROW_ID,
+            "arrive": hhmm(route.back),
+            "depart": "",
+            "wait_min": 0,
+            "leg_m": max(back_m, 0),
+            "lon": post[0],
+            "lat": post[1],
+            "window": "",
+            "optional": "",
+        }
+    )
     return rows
 
 
@@ -325,8 +399,7 @@ def write_route_outputs(
     for p in patrols:
         r = p.route
         who = (p.beat_id, r.officer_id)
-        stem = route_stem(p.beat_id, r.date, r.slot, first=who not in seen,
-                          officer_id=r.officer_id)  # fmt: skip
+        stem = route_stem(p.beat_id, r.date, r.slot, first=who not in seen, officer_id=r.officer_id)
         seen.add(who)
         post = station.post_of(p.beat_id)
         csv_path = out / f"{stem}.csv"
@@ -334,26 +407,48 @@ def write_route_outputs(
         night = r.slot in policy.approval_slots
         marks = [
             decision_status(decisions, (row["target_id"], r.date, r.slot))
-            if night and row["target_id"] != POST_ROW_ID else ""
+            if night and row["target_id"] != POST_ROW_ID
+            else ""
             for row in rows
-        ]  # fmt: skip
-        _write_csv(csv_path, (*ROW_COLUMNS, ROUTE_APPROVAL_COLUMN),
-                   ([*(row[c] for c in ROW_COLUMNS), mark] for row, mark in zip(rows, marks,
-                                                                               strict=True)),
-                   private=True)  # fmt: skip
-        m = route_map(r, streets=streets, post=(post.lon, post.lat), targets=targets,
-                      tier_labels=tiers, tiles=tiles, with_names=with_names,
-                      attribution=credit)  # fmt: skip
+        ]
+        _write_csv(
+            csv_path,
+            (*ROW_COLUMNS, ROUTE_APPROVAL_COLUMN),
+            ([*(row[c] for c in ROW_COLUMNS), mark] for row, mark in zip(rows, marks, strict=True)),
+            private=True,
+        )
+        m = route_map(
+            r,
+            streets=streets,
+            post=(post.lon, post.lat),
+            targets=targets,
+            tier_labels=tiers,
+            tiles=tiles,
+            with_names=with_names,
+            attribution=credit,
+        )
         write_route_map(out / f"{stem}.html", m)
         officer = next((o.name for o in station.officers if o.officer_id == r.officer_id), "")
         header = SheetHeader(
-            date=r.date, beat_id=p.beat_id, beat_name=station.beat(p.beat_id).name,
-            officer=officer, shift=f"{hhmm(p.shift[0])}–{hhmm(p.shift[1])}", mode=r.mode,
+            date=r.date,
+            beat_id=p.beat_id,
+            beat_name=station.beat(p.beat_id).name,
+            officer=officer,
+            shift=f"{hhmm(p.shift[0])}–{hhmm(p.shift[1])}",
+            mode=r.mode,
             station=station.name,
-        )  # fmt: skip
-        route_sheet(out / f"{stem}.pdf", r, streets=streets, post=(post.lon, post.lat),
-                    targets=targets, header=header, tier_labels=tiers,
-                    with_names=with_names, attribution=credit)  # fmt: skip
+        )
+        route_sheet(
+            out / f"{stem}.pdf",
+            r,
+            streets=streets,
+            post=(post.lon, post.lat),
+            targets=targets,
+            header=header,
+            tier_labels=tiers,
+            with_names=with_names,
+            attribution=credit,
+        )
         written += [csv_path, out / f"{stem}.html", out / f"{stem}.pdf"]
     return written
 

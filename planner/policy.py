@@ -159,8 +159,9 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     try:
         text = v.read_text(path)
     except InputError as exc:
-        reason = str(exc).removeprefix(f"{path}: ").replace("save it as CSV UTF-8",
-                                                            "save it as UTF-8")  # fmt: skip
+        reason = (
+            str(exc).removeprefix(f"{path}: ").replace("save it as CSV UTF-8", "save it as UTF-8")
+        )
         raise InputError(f"{path}: not a valid TOML file: {reason}") from None
     try:
         return tomllib.loads(text)
@@ -178,8 +179,9 @@ def _table(value: Any, where: str, source: str) -> Mapping[str, Any]:
 def _tables(value: Any, where: str, source: str) -> list[Mapping[str, Any]]:
     """``value`` if it is an array of tables (``[[where]]``), else an error naming the key."""
     if not isinstance(value, list) or not all(isinstance(x, Mapping) for x in value):
-        raise InputError(f"{source}: '{where}' must be an array of tables ([[{where}]]), "
-                         f"got {value!r}")  # fmt: skip
+        raise InputError(
+            f"{source}: '{where}' must be an array of tables ([[{where}]]), got {value!r}"
+        )
     return value
 
 
@@ -369,9 +371,7 @@ def collect_tier_mapping() -> Iterator[Counter]:
         _MAPPED.reset(token)
 
 
-def mapped_tier(
-    kind: TargetKind | str, reasons: Iterable[str], tier: str, policy: Policy
-) -> str:  # fmt: skip
+def mapped_tier(kind: TargetKind | str, reasons: Iterable[str], tier: str, policy: Policy) -> str:
     """A target's tier under ``policy``, for a register made under another prefecture's rules.
 
     A tier the policy has stays.  Otherwise the tier comes from the target's 別表 codes as the
@@ -424,10 +424,11 @@ def map_tiers(targets: Sequence[Target], policy: Policy) -> tuple[list[Target], 
     """The targets with every tier the policy lacks mapped (:func:`mapped_tier`)."""
     with collect_tier_mapping() as counts:
         out = [
-            t if t.tier in policy.tier_codes
+            t
+            if t.tier in policy.tier_codes
             else replace(t, tier=mapped_tier(t.kind, t.reasons, t.tier, policy))
             for t in targets
-        ]  # fmt: skip
+        ]
     outer = _MAPPED.get()
     if outer is not None:
         outer.update(counts)

@@ -105,11 +105,15 @@ class PrefectureSpec:
         if self.stations < 1:
             raise InputError(f"--stations must be 1 or more, got {self.stations}")
         if self.beats is not None and self.beats < self.stations:
-            raise InputError(f"--beats ({self.beats}) must be at least --stations "
-                             f"({self.stations}): every station has a beat")  # fmt: skip
+            raise InputError(
+                f"--beats ({self.beats}) must be at least --stations "
+                f"({self.stations}): every station has a beat"
+            )
         if self.targets < self.total_beats:
-            raise InputError(f"--households ({self.targets}) must be at least the number of "
-                             f"beats ({self.total_beats})")  # fmt: skip
+            raise InputError(
+                f"--households ({self.targets}) must be at least the number of "
+                f"beats ({self.total_beats})"
+            )
 
     @property
     def total_beats(self) -> int:
@@ -175,8 +179,10 @@ def layout(spec: PrefectureSpec) -> list[StationPlan]:
     ``spec.targets`` exactly.
     """
     rng = np.random.default_rng([spec.seed, 7])
-    per_station = [spec.total_beats // spec.stations + (k < spec.total_beats % spec.stations)
-                   for k in range(spec.stations)]  # fmt: skip
+    per_station = [
+        spec.total_beats // spec.stations + (k < spec.total_beats % spec.stations)
+        for k in range(spec.stations)
+    ]
     shapes: list[tuple[str, list[tuple[PostKind, int]]]] = []
     weights: list[float] = []
     for k, n in enumerate(per_station):
@@ -231,8 +237,9 @@ def build_station(plan: StationPlan, spec: PrefectureSpec) -> tuple[Station, nx.
         [t for t in town.targets if t.beat_id == RURAL_BEAT], village_post.lon, village_post.lat
     )
     station = Station(name=plan.name, policy=town.policy)
-    graph = nx.MultiDiGraph(crs=town_graph.graph.get("crs", "EPSG:4326"),
-                            name=f"{plan.name} (synthetic)")  # fmt: skip
+    graph = nx.MultiDiGraph(
+        crs=town_graph.graph.get("crs", "EPSG:4326"), name=f"{plan.name} (synthetic)"
+    )
     columns = math.ceil(math.sqrt(len(plan.posts)))
     n_koban = n_chu = 0
     for j, post_plan in enumerate(plan.posts):
@@ -248,8 +255,14 @@ def build_station(plan: StationPlan, spec: PrefectureSpec) -> tuple[Station, nx.
             post_id = f"{plan.code}-C{n_chu}"
             base, pool = village_post, village_pool
             name = f"{plan.name.removesuffix('警察署')}第{n_chu}駐在所"
-        post = Post(post_id, name, post_plan.kind, round(base.lon + dlon, 7),
-                    round(base.lat + dlat, 7), plan.name)  # fmt: skip
+        post = Post(
+            post_id,
+            name,
+            post_plan.kind,
+            round(base.lon + dlon, 7),
+            round(base.lat + dlat, 7),
+            plan.name,
+        )
         station.posts.append(post)
         _add_beats(station, post, post_plan, pool, dlon, dlat, spec)
     return station, graph
@@ -282,9 +295,14 @@ def _add_streets(
 
 
 def _add_beats(
-    station: Station, post: Post, plan: PostPlan, pool: list[Target], dlon: float, dlat: float,
+    station: Station,
+    post: Post,
+    plan: PostPlan,
+    pool: list[Target],
+    dlon: float,
+    dlat: float,
     spec: PrefectureSpec,
-) -> None:  # fmt: skip
+) -> None:
     """The post's beats: the ``sum(plan.sizes)`` doors nearest it (repeated where the pool is
     short), in sectors around the post, one beat each."""
     need = sum(plan.sizes)
@@ -311,8 +329,9 @@ def _add_beats(
         hull = MultiPoint([(t.lon, t.lat) for t in targets]).convex_hull.buffer(0.0005, quad_segs=4)
         label = f"第{j + 1}受持区" if koban else "駐在所受持区"
         registry = round(households * rng.uniform(1.03, 1.10))
-        station.beats.append(Beat(beat_id, post.post_id, f"{post.name} {label}", registry, None,
-                                  hull))  # fmt: skip
+        station.beats.append(
+            Beat(beat_id, post.post_id, f"{post.name} {label}", registry, None, hull)
+        )
         station.targets += targets
         officers = _officers(beat_id, len(targets), koban)
         station.officers += officers
@@ -336,10 +355,16 @@ def _officers(beat_id: str, n_targets: int, koban: bool) -> list[Officer]:
     if not koban:
         return [Officer(f"{beat_id}-O1", beat_id, f"巡査 {beat_id}-1", "chuzai", 0, Mode.CAR)]
     return [
-        Officer(f"{beat_id}-O{k + 1}", beat_id, f"巡査 {beat_id}-{k + 1}", "koban3",
-                (2 * k + k // 3) % 6, Mode.BIKE)
+        Officer(
+            f"{beat_id}-O{k + 1}",
+            beat_id,
+            f"巡査 {beat_id}-{k + 1}",
+            "koban3",
+            (2 * k + k // 3) % 6,
+            Mode.BIKE,
+        )
         for k in range(max(1, math.ceil(n_targets / TARGETS_PER_OFFICER)))
-    ]  # fmt: skip
+    ]
 
 
 def _officer_days(officers: Sequence[Officer], year: int, koban: bool) -> list[OfficerDay]:
@@ -394,20 +419,28 @@ def write_prefecture(
     for plan, station, graph in prefecture_stations(spec):
         path = out / plan.file_name
         write_station(station, path, streets=graph)
-        info = StationInfo(path, station.name, plan.kind,
-                           sum(p.kind is PostKind.KOBAN for p in station.posts),
-                           sum(p.kind is PostKind.CHUZAISHO for p in station.posts),
-                           len(station.beats), len(station.targets),
-                           len(station.officers))  # fmt: skip
+        info = StationInfo(
+            path,
+            station.name,
+            plan.kind,
+            sum(p.kind is PostKind.KOBAN for p in station.posts),
+            sum(p.kind is PostKind.CHUZAISHO for p in station.posts),
+            len(station.beats),
+            len(station.targets),
+            len(station.officers),
+        )
         infos.append(info)
         if progress is not None:
             progress(info)
         del station, graph
-    with atomic_path(out / "prefecture.csv", private=False) as tmp, \
-            tmp.open("w", encoding="utf-8", newline="") as f:  # fmt: skip
+    with (
+        atomic_path(out / "prefecture.csv", private=False) as tmp,
+        tmp.open("w", encoding="utf-8", newline="") as f,
+    ):
         w = csv.writer(f)
         w.writerow(INDEX_COLUMNS)
         for i in infos:
-            w.writerow([i.path.name, i.name, i.kind, i.koban, i.chuzaisho, i.beats, i.targets,
-                        i.officers])  # fmt: skip
+            w.writerow(
+                [i.path.name, i.name, i.kind, i.koban, i.chuzaisho, i.beats, i.targets, i.officers]
+            )
     return infos

@@ -441,13 +441,16 @@ def estimate_incident_hours(
         mine = [x for m in used for x in by_month[m]]
         timed = [x for x in mine if x.minutes_spent is not None]
         days = _weighted_duty_days(station, policy, year, beat_id, used, upto)
-        base = IncidentEstimate(beat_id, beat.incident_hours, used, round(days[0]),
-                                visits=len(mine), timed=len(timed))  # fmt: skip
+        base = IncidentEstimate(
+            beat_id, beat.incident_hours, used, round(days[0]), visits=len(mine), timed=len(timed)
+        )
         if not station.officers_of(beat_id):
             out.append(replace(base, note="the beat has no officer", reason="no_officer"))
         elif not used:
-            note = (f"no month with planned visits and {MIN_TIMED_SHARE:.0%} of its recorded "
-                    "visits timed")  # fmt: skip
+            note = (
+                f"no month with planned visits and {MIN_TIMED_SHARE:.0%} of its recorded "
+                "visits timed"
+            )
             out.append(replace(base, note=note, reason="no_month"))
         elif len(timed) < MIN_TIMED_VISITS:
             note = f"{len(timed)} timed visits; at least {MIN_TIMED_VISITS} needed"
@@ -465,8 +468,15 @@ def estimate_incident_hours(
             total = sum(planned[m] for m in used)
             lost = (total - spent) / days[1] / 60
             suggested = round(max(0.0, beat.incident_hours + lost), 1)
-            out.append(replace(base, planned_hours=total / 60, spent_hours=spent / 60,
-                               lost_per_day=lost, suggested=suggested))  # fmt: skip
+            out.append(
+                replace(
+                    base,
+                    planned_hours=total / 60,
+                    spent_hours=spent / 60,
+                    lost_per_day=lost,
+                    suggested=suggested,
+                )
+            )
     return out
 
 
@@ -633,10 +643,18 @@ def officer_progress(
                     minutes[c] += timing.minutes(x)
             for c in codes:
                 met = sum(1 for tid in own[c] if tid in first and first[tid] <= end)
-                rows.append(OfficerMonth(
-                    oid, officer.beat_id, m, c, visit_minutes=float(minutes[c]),
-                    year_targets=len(own[c]), met_to_date=met, **cells[c],
-                ))  # fmt: skip
+                rows.append(
+                    OfficerMonth(
+                        oid,
+                        officer.beat_id,
+                        m,
+                        c,
+                        visit_minutes=float(minutes[c]),
+                        year_targets=len(own[c]),
+                        met_to_date=met,
+                        **cells[c],
+                    )
+                )
     return rows
 
 
@@ -651,15 +669,23 @@ def year_to_date(rows: Iterable[OfficerMonth]) -> list[OfficerMonth]:
             out[key] = replace(r, month=0)
             continue
         out[key] = OfficerMonth(
-            r.officer_id, r.beat_id, 0, r.tier,
-            planned=prev.planned + r.planned, done=prev.done + r.done,
-            visits=prev.visits + r.visits, interviews=prev.interviews + r.interviews,
-            absent=prev.absent + r.absent, night_planned=prev.night_planned + r.night_planned,
+            r.officer_id,
+            r.beat_id,
+            0,
+            r.tier,
+            planned=prev.planned + r.planned,
+            done=prev.done + r.done,
+            visits=prev.visits + r.visits,
+            interviews=prev.interviews + r.interviews,
+            absent=prev.absent + r.absent,
+            night_planned=prev.night_planned + r.night_planned,
             night_visits=prev.night_visits + r.night_visits,
             night_approved=prev.night_approved + r.night_approved,
-            visit_minutes=prev.visit_minutes + r.visit_minutes, timed=prev.timed + r.timed,
-            year_targets=r.year_targets, met_to_date=r.met_to_date,
-        )  # fmt: skip
+            visit_minutes=prev.visit_minutes + r.visit_minutes,
+            timed=prev.timed + r.timed,
+            year_targets=r.year_targets,
+            met_to_date=r.met_to_date,
+        )
     return list(out.values())
 
 

@@ -130,8 +130,9 @@ def outcomes_from_file(
         v.Column("lat", v.number(-90, 90, "latitude"), required=False),
         v.Column("building_id", v.text, required=False, default=""),
         v.Column("reasons", v.codes, required=False, default=()),
-        v.Column("availability", v.choice(Availability), required=False,
-                 default=Availability.UNKNOWN),
+        v.Column(
+            "availability", v.choice(Availability), required=False, default=Availability.UNKNOWN
+        ),
         v.Column("household_type", v.choice(HouseholdType), required=False),
         v.Column("visit_minutes", v.integer(1, 240), required=False, default=15),
         v.Column("name", v.text, required=False, default=""),
@@ -143,7 +144,7 @@ def outcomes_from_file(
         v.Column("end", clock_time, required=False),
         v.Column("slot", slot, required=False, default=""),
         v.Column("card_left", card_left, required=False),
-    ]  # fmt: skip
+    ]
 
     def check(r: dict[str, Any]) -> list[tuple[str, str]]:
         out = []
@@ -311,8 +312,13 @@ def check_opinion(r: dict[str, Any]) -> list[tuple[str, str]]:
     """An opinion needs both its text and its kind; an action answers an opinion."""
     kinds = ", ".join(k.value for k in OpinionKind)
     if r["opinion_kind"] is not None and not r["opinion"]:
-        return [("opinion", f"opinion_kind {r['opinion_kind'].value!r} given without opinion "
-                            "text: write what the resident said")]  # fmt: skip
+        return [
+            (
+                "opinion",
+                f"opinion_kind {r['opinion_kind'].value!r} given without opinion "
+                "text: write what the resident said",
+            )
+        ]
     if r["opinion"] and r["opinion_kind"] is None:
         return [("opinion_kind", f"opinion text given without opinion_kind ({kinds})")]
     if r["action"] and not r["opinion"]:
@@ -336,8 +342,9 @@ def check_time_spent(r: dict[str, Any]) -> list[tuple[str, str]]:
     if span > MAX_MINUTES_SPENT:
         return [("end", f"{what} is {span} minutes, above the maximum {MAX_MINUTES_SPENT}")]
     if spent is not None and spent != span:
-        return [("minutes_spent", f"{spent} minutes disagrees with start–end {what} "
-                                  f"({span} minutes)")]  # fmt: skip
+        return [
+            ("minutes_spent", f"{spent} minutes disagrees with start–end {what} ({span} minutes)")
+        ]
     return []
 
 
@@ -351,10 +358,18 @@ def _spent(r: dict[str, Any]) -> int | None:
 
 def _outcome_row(row: int, r: dict[str, Any], policy: Policy, targets: set[str]) -> OutcomeRow:
     visit = Visit(
-        r["target_id"], r["date"], r["officer_id"], r["outcome"], r["notes"],
-        opinion=r["opinion"], opinion_kind=r["opinion_kind"], action=r["action"],
-        minutes_spent=_spent(r), slot=_slot_of(r, policy), card_left=r["card_left"],
-    )  # fmt: skip
+        r["target_id"],
+        r["date"],
+        r["officer_id"],
+        r["outcome"],
+        r["notes"],
+        opinion=r["opinion"],
+        opinion_kind=r["opinion_kind"],
+        action=r["action"],
+        minutes_spent=_spent(r),
+        slot=_slot_of(r, policy),
+        card_left=r["card_left"],
+    )
     if not _creates_target(r, targets):
         return OutcomeRow(row, visit)
     met = r["outcome"] is Outcome.NEW
@@ -363,14 +378,23 @@ def _outcome_row(row: int, r: dict[str, Any], policy: Policy, targets: set[str])
         HouseholdType.BUSINESS if kind is TargetKind.BUSINESS else HouseholdType.UNKNOWN
     )
     target = Target(
-        target_id=r["target_id"], beat_id=r["beat_id"], kind=kind, address=r["address"],
-        lon=r["lon"], lat=r["lat"], tier=classify(kind, r["reasons"], policy),
-        reasons=r["reasons"], building_id=r["building_id"],
-        last_visit=r["date"] if met else None, card=Card.FULL if met else Card.PROVISIONAL,
+        target_id=r["target_id"],
+        beat_id=r["beat_id"],
+        kind=kind,
+        address=r["address"],
+        lon=r["lon"],
+        lat=r["lat"],
+        tier=classify(kind, r["reasons"], policy),
+        reasons=r["reasons"],
+        building_id=r["building_id"],
+        last_visit=r["date"] if met else None,
+        card=Card.FULL if met else Card.PROVISIONAL,
         registered=r["date"],
-        availability=r["availability"], household_type=household,
-        visit_minutes=r["visit_minutes"], name=r["name"],
-    )  # fmt: skip
+        availability=r["availability"],
+        household_type=household,
+        visit_minutes=r["visit_minutes"],
+        name=r["name"],
+    )
     return OutcomeRow(row, visit, target)
 
 
@@ -463,7 +487,11 @@ def record_outcomes(
     with station_update(db) as station:
         policy = load_policy(station.policy)
         rows = outcomes_from_file(
-            path, station, policy, year=year or today.year, today=today,
+            path,
+            station,
+            policy,
+            year=year or today.year,
+            today=today,
             unapproved_ok=unapproved_ok,
-        )  # fmt: skip
+        )
         return apply_outcomes(station, rows)

@@ -41,9 +41,15 @@ def redacted(station: Station, sensitive: Collection[str] = ()) -> Station:
         chome = chome_of(t.address)
         lon, lat = centre[(t.beat_id, chome)]
         targets.append(
-            replace(t, name="", address=chome, lon=round(lon, 6), lat=round(lat, 6),
-                    reasons=tuple(c for c in t.reasons if c not in drop))
-        )  # fmt: skip
+            replace(
+                t,
+                name="",
+                address=chome,
+                lon=round(lon, 6),
+                lat=round(lat, 6),
+                reasons=tuple(c for c in t.reasons if c not in drop),
+            )
+        )
     return Station(
         name=station.name,
         policy=station.policy,

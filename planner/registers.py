@@ -61,6 +61,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
 planner's own column names (``target_id``, ``address`` …) are recognised too.  A register that
 splits the address (住所 + 番地 + 方書) has the parts joined into ``address``."""
 
+# fmt: off
 VALUES: dict[str, dict[str, str]] = {
     "kind": {"世帯": "household", "一般世帯": "household", "住宅": "household",
              "事業所": "business", "事業者": "business", "店舗": "business"},
@@ -71,21 +72,46 @@ VALUES: dict[str, dict[str, str]] = {
     "household_type": {"高齢者": "elderly", "高齢者世帯": "elderly", "家族": "family",
                        "共働き": "dual_earner", "単身勤労": "single_worker",
                        "単身": "single_worker", "事業所": "business", "不明": "unknown"},
-}  # fmt: skip
+}
+# fmt: on
 """Japanese cell values the importer's codes stand for (tiers come from the policy's labels)."""
 
 EXPORT_VALUES: dict[str, dict[str, str]] = {
     "kind": {TargetKind.HOUSEHOLD: "世帯", TargetKind.BUSINESS: "事業所"},
-    "availability": {Availability.DAY: "昼間", Availability.EVENING: "夜間",
-                     Availability.ANY: "終日", Availability.UNKNOWN: "不明"},
+    "availability": {
+        Availability.DAY: "昼間",
+        Availability.EVENING: "夜間",
+        Availability.ANY: "終日",
+        Availability.UNKNOWN: "不明",
+    },
     "card": {Card.NONE: "未作成", Card.PROVISIONAL: "仮カード", Card.FULL: "作成済"},
-    "household_type": {HouseholdType.ELDERLY: "高齢者", HouseholdType.FAMILY: "家族",
-                       HouseholdType.DUAL_EARNER: "共働き", HouseholdType.SINGLE_WORKER: "単身勤労",
-                       HouseholdType.BUSINESS: "事業所", HouseholdType.UNKNOWN: "不明"},
-}  # fmt: skip
-EXPORT_COLUMNS = ("target_id", "beat_id", "kind", "address", "name", "tier", "reasons",
-                  "last_visit", "availability", "building_id", "card", "household_type",
-                  "visit_minutes", "moved_out", "lon", "lat")  # fmt: skip
+    "household_type": {
+        HouseholdType.ELDERLY: "高齢者",
+        HouseholdType.FAMILY: "家族",
+        HouseholdType.DUAL_EARNER: "共働き",
+        HouseholdType.SINGLE_WORKER: "単身勤労",
+        HouseholdType.BUSINESS: "事業所",
+        HouseholdType.UNKNOWN: "不明",
+    },
+}
+EXPORT_COLUMNS = (
+    "target_id",
+    "beat_id",
+    "kind",
+    "address",
+    "name",
+    "tier",
+    "reasons",
+    "last_visit",
+    "availability",
+    "building_id",
+    "card",
+    "household_type",
+    "visit_minutes",
+    "moved_out",
+    "lon",
+    "lat",
+)
 GEOCODE_COLUMNS = ("lon", "lat", "geocode_level", "geocode_note")
 HEADER_SEARCH_ROWS = 50
 """Rows searched for the header row."""
@@ -551,21 +577,30 @@ def review_map_html(run: GeocodeRun) -> str:
     ]
     lats = [lat for *_, lat in placed] or [35.68]
     lons = [lon for *_, lon, _ in placed] or [139.76]
-    m = offline_map(((min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2), None,
-                    "位置参照情報: 国土交通省 / Geolonia 住所データ (CC BY 4.0)")  # fmt: skip
+    m = offline_map(
+        ((min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2),
+        None,
+        "位置参照情報: 国土交通省 / Geolonia 住所データ (CC BY 4.0)",
+    )
     groups: dict[tuple[str, float, float], list[tuple[dict[str, str], Geocoded]]] = {}
     for cells, r, lon, lat in placed:  # rows of one 街区 or 町丁目 share its point: one marker
         groups.setdefault((r.level, lon, lat), []).append((cells, r))
     for (level, lon, lat), rows in groups.items():
         chome = level == LEVEL_CHOME
         marker = folium.CircleMarker(
-            (lat, lon), radius=7 if chome else 3, weight=1,
-            color="#e65100" if chome else "#757575", fill=True, fill_opacity=0.8,
-        )  # fmt: skip
+            (lat, lon),
+            radius=7 if chome else 3,
+            weight=1,
+            color="#e65100" if chome else "#757575",
+            fill=True,
+            fill_opacity=0.8,
+        )
         lines = [f"{c.get('target_id', '')} {c.get('address', '')}" for c, _ in rows[:8]]
         more = f"<br>… {len(rows) - 8} more" if len(rows) > 8 else ""
-        text = (f"<b>{html.escape(level)}</b> {len(rows)} rows — {html.escape(rows[0][1].note)}"
-                "<br>" + "<br>".join(html.escape(x) for x in lines) + more)  # fmt: skip
+        text = (
+            f"<b>{html.escape(level)}</b> {len(rows)} rows — {html.escape(rows[0][1].note)}"
+            "<br>" + "<br>".join(html.escape(x) for x in lines) + more
+        )
         marker.add_child(TooltipBind(tooltip=text))
         marker.add_to(m)
     none_rows = [
@@ -615,10 +650,12 @@ def write_table(table: RegisterTable, path: str | Path) -> None:
     rows = []
     for i, (_, cells) in enumerate(table.numbered()):
         raw = table.raw[i] if table.raw is not None else []
-        rows.append([
-            raw[j] if j < len(raw) and c not in GEOCODE_COLUMNS else cells.get(c, "")
-            for j, c in enumerate(table.columns)
-        ])  # fmt: skip
+        rows.append(
+            [
+                raw[j] if j < len(raw) and c not in GEOCODE_COLUMNS else cells.get(c, "")
+                for j, c in enumerate(table.columns)
+            ]
+        )
     with atomic_path(path, private=True) as tmp:
         if path.suffix.lower() == ".xlsx":
             import openpyxl
@@ -820,8 +857,9 @@ def import_registers(
         if kwargs.get("posts"):
             posts += posts_from_file(kwargs["posts"])
         geocoder = Geocoder(load_reference(refs), near=[(p.lon, p.lat) for p in posts])
-    prepared = prepare_targets(targets, sheet=sheet, columns=columns, tiers=tiers,
-                               geocoder=geocoder, review_dir=review_dir)  # fmt: skip
+    prepared = prepare_targets(
+        targets, sheet=sheet, columns=columns, tiers=tiers, geocoder=geocoder, review_dir=review_dir
+    )
     tables = {t.path: t for t in prepared.targets if isinstance(t, RegisterTable)}
     if len(prepared.problems) == 1:
         raise prepared.problems[0]
@@ -845,8 +883,11 @@ def _import(
     except RowError as exc:
         table = tables.get(exc.path)
         err = relabel(exc, table) if table is not None else exc
-        if not refs and any(c in ("lon", "lat") or "経度" in c or "緯度" in c
-                            for _, c, m in err.problems if "missing" in m):  # fmt: skip
+        if not refs and any(
+            c in ("lon", "lat") or "経度" in c or "緯度" in c
+            for _, c, m in err.problems
+            if "missing" in m
+        ):
             err.args = (f"{err}\n{NO_COORDINATES_HINT}",)
         raise err from None
 
@@ -989,17 +1030,25 @@ def demo_register(station: Station, out_dir: str | Path, *, today: date) -> list
     write_register_xlsx(station, xlsx, tiers=tiers, coordinates=False)
     with atomic_path(ref, private=False) as tmp:
         tmp.write_bytes(block_csv(demo_reference_rows(station)))
-    empty = Station(station.name, station.policy, posts=list(station.posts),
-                    beats=list(station.beats), officers=list(station.officers))  # fmt: skip
+    empty = Station(
+        station.name,
+        station.policy,
+        posts=list(station.posts),
+        beats=list(station.beats),
+        officers=list(station.officers),
+    )
     write_station(empty, db)
-    placed, prepared = import_registers(db, targets=[xlsx], refs=[ref], patterns=set(PATTERNS),
-                                        today=today, review_dir=folder)  # fmt: skip
+    placed, prepared = import_registers(
+        db, targets=[xlsx], refs=[ref], patterns=set(PATTERNS), today=today, review_dir=folder
+    )
     true = {t.target_id: (t.lon, t.lat) for t in station.targets}
     errors = sorted(
-        math.hypot((t.lon - true[t.target_id][0]) * 111_320 * math.cos(math.radians(t.lat)),
-                   (t.lat - true[t.target_id][1]) * 110_574)
+        math.hypot(
+            (t.lon - true[t.target_id][0]) * 111_320 * math.cos(math.radians(t.lat)),
+            (t.lat - true[t.target_id][1]) * 110_574,
+        )
         for t in placed.targets
-    )  # fmt: skip
+    )
     counts = prepared.runs[0].counts()
     share = 100 * (counts[LEVEL_BLOCK] + counts[LEVEL_GO]) / max(1, len(placed.targets))
     return [

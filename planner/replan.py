@@ -84,8 +84,9 @@ def replan_year(
     future = {v.target_id: v.date for v in old if v.date >= start}
     params = replace(params, start=start, keep=future, keep_mode=keep)
     order = [b.beat_id for b in station.beats if b.beat_id in wanted]
-    plan = plan_year(station, policy, year, beats=order, graph=graph, params=params,
-                     progress=progress)  # fmt: skip
+    plan = plan_year(
+        station, policy, year, beats=order, graph=graph, params=params, progress=progress
+    )
     if campaign is not None:
         _label_front_load(plan, station, policy, campaign)
         plan = _rest_after_window(plan, station, policy, campaign, order, graph, params, progress)
@@ -93,9 +94,15 @@ def replan_year(
 
 
 def _rest_after_window(
-    plan: YearPlan, station: Station, policy: Policy, c: Campaign, beats: Sequence[str],
-    graph: nx.MultiDiGraph | None, params: YearParams, progress: Callable[[str], None] | None,
-) -> YearPlan:  # fmt: skip
+    plan: YearPlan,
+    station: Station,
+    policy: Policy,
+    c: Campaign,
+    beats: Sequence[str],
+    graph: nx.MultiDiGraph | None,
+    params: YearParams,
+    progress: Callable[[str], None] | None,
+) -> YearPlan:
     """Plan the front-loaded targets the window had no hours for later in the year.
 
     A second plan from the day after the window takes the window's visits as done (so its due
@@ -110,10 +117,15 @@ def _rest_after_window(
         return plan
     inside = [v for v in plan.visits if v.date < after]
     keep = {v.target_id: v.date for v in plan.visits if v.date >= after}
-    later = plan_year(assume_done(station, inside), policy, plan.year, beats=beats, graph=graph,
-                      params=replace(params, campaign=None, start=after, keep=keep,
-                                     keep_mode="day"),
-                      progress=progress)  # fmt: skip
+    later = plan_year(
+        assume_done(station, inside),
+        policy,
+        plan.year,
+        beats=beats,
+        graph=graph,
+        params=replace(params, campaign=None, start=after, keep=keep, keep_mode="day"),
+        progress=progress,
+    )
     visits = sorted([*inside, *later.visits], key=lambda v: (v.date, v.beat_id, v.target_id))
     loads = []
     for load in plan.loads:
@@ -122,8 +134,14 @@ def _rest_after_window(
         for v in mine:
             tiers[v.tier] = tiers.get(v.tier, 0) + 1
         loads.append(replace(load, planned_min=sum(v.est_minutes for v in mine), visits=tiers))
-    return replace(later, visits=visits, loads=loads, objective=plan.objective,
-                   stats={**plan.stats, **later.stats}, campaign=plan.campaign)  # fmt: skip
+    return replace(
+        later,
+        visits=visits,
+        loads=loads,
+        objective=plan.objective,
+        stats={**plan.stats, **later.stats},
+        campaign=plan.campaign,
+    )
 
 
 def unrecorded(station: Station, past: Sequence[PlannedVisit]) -> list[PlannedVisit]:
@@ -148,10 +166,13 @@ def assume_done(station: Station, visits: Sequence[PlannedVisit]) -> Station:
     done = {v.target_id: v.date for v in visits}
     if not done:
         return station
-    return replace(station, targets=[
-        replace(t, last_visit=done[t.target_id], card=Card.FULL) if t.target_id in done else t
-        for t in station.targets
-    ])  # fmt: skip
+    return replace(
+        station,
+        targets=[
+            replace(t, last_visit=done[t.target_id], card=Card.FULL) if t.target_id in done else t
+            for t in station.targets
+        ],
+    )
 
 
 def front_load_window(start: date, months: int) -> date:
@@ -221,8 +242,10 @@ def _label_front_load(plan: YearPlan, station: Station, policy: Policy, c: Campa
     """Give front-loaded rows their own due reason back and say why the unfitting are unplanned
     (the campaign mechanism marks them ``campaign``, which the chief did not order)."""
     beats = {b.beat_id: b for b in station.beats}
-    reason = {d.target.target_id: d.reason.value
-              for d in due_targets(station.targets, policy, plan.year, beats)}  # fmt: skip
+    reason = {
+        d.target.target_id: d.reason.value
+        for d in due_targets(station.targets, policy, plan.year, beats)
+    }
     plan.visits = [
         replace(v, due_reason=reason.get(v.target_id, v.due_reason))
         if v.target_id in c.target_ids and v.due_reason == _CAMPAIGN_REASON
@@ -231,13 +254,17 @@ def _label_front_load(plan: YearPlan, station: Station, policy: Policy, c: Campa
     ]
     window = f"{c.start.isoformat()} – {c.end.isoformat()}"
     plan.unplanned = [
-        replace(u, message=f"front-loaded (overdue or never met) but does not fit the visit "
-                           f"hours of {window} after the other front-loaded targets")
-        if u.target_id in c.target_ids and u.reason in ("no_capacity", "no_window")
+        replace(
+            u,
+            message=f"front-loaded (overdue or never met) but does not fit the visit "
+            f"hours of {window} after the other front-loaded targets",
+        )
+        if u.target_id in c.target_ids
+        and u.reason in ("no_capacity", "no_window")
         and _CAMPAIGN_REASON in u.message
         else u
         for u in plan.unplanned
-    ]  # fmt: skip
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,8 +293,9 @@ def front_load_summary(plan: YearPlan, campaign: Campaign) -> FrontLoadSummary:
     mine = [v for v in plan.visits if v.target_id in ids]
     inside = sum(campaign.covers(v.date) for v in mine)
     left = tuple(u for u in plan.unplanned if u.target_id in ids)
-    return FrontLoadSummary(campaign.start, campaign.end, len(ids), inside, len(mine) - inside,
-                            left)  # fmt: skip
+    return FrontLoadSummary(
+        campaign.start, campaign.end, len(ids), inside, len(mine) - inside, left
+    )
 
 
 def kept_share(old: Sequence[PlannedVisit], new: Sequence[PlannedVisit], start: date) -> float:

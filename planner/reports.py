@@ -107,22 +107,26 @@ def write_progress_outputs(
     sections = []
     for beat_id in wanted:
         mine = [v for v in visits or [] if v.beat_id == beat_id]
-        data = result_form(station, policy, year, beat_id, targets,
-                           [(v.tier, v.month) for v in mine], upto=upto)  # fmt: skip
+        data = result_form(
+            station, policy, year, beat_id, targets, [(v.tier, v.month) for v in mine], upto=upto
+        )
         data.review = review
         beat = station.beat(beat_id)
         officers = "・".join(o.name for o in station.officers_of(beat_id))
-        header = FormHeader(year, station.name, station.post_of(beat_id).name, beat_id,
-                            beat.name, officers)  # fmt: skip
+        header = FormHeader(
+            year, station.name, station.post_of(beat_id).name, beat_id, beat.name, officers
+        )
         path = out / f"form_{beat_id}_{year}.xlsx"
         write_form(path, header, data)
         written.append(path)
-        risks = [r for r in at_risk(station, year, targets, planned_dates, upto=upto)
-                 if r.beat_id == beat_id]  # fmt: skip
+        risks = [
+            r
+            for r in at_risk(station, year, targets, planned_dates, upto=upto)
+            if r.beat_id == beat_id
+        ]
         sections.append(_section(station, policy, beat_id, form_values(data), risks, upto))
     if visits is not None:
-        estimates = estimate_incident_hours(station, policy, year, visits, upto=upto,
-                                            beats=wanted)  # fmt: skip
+        estimates = estimate_incident_hours(station, policy, year, visits, upto=upto, beats=wanted)
         sections.append(_incident_section(estimates))
     if by_officer:
         rows = officer_progress(station, policy, year, visits, upto=upto, beats=wanted)
@@ -130,8 +134,10 @@ def write_progress_outputs(
         write_officer_csv(path, rows)
         written.append(path)
         sections.append("<h2>受持警察官別の進捗</h2>")
-        sections += [_officer_section(station, policy, oid, rows, visits or [], upto)
-                     for oid in dict.fromkeys(r.officer_id for r in rows)]  # fmt: skip
+        sections += [
+            _officer_section(station, policy, oid, rows, visits or [], upto)
+            for oid in dict.fromkeys(r.officer_id for r in rows)
+        ]
     nights = night_visits(station, policy, year, upto.month, beats=wanted)
     if nights:
         path = out / f"night_visits_{year}-{upto.month:02d}.csv"
@@ -143,11 +149,26 @@ def write_progress_outputs(
 
 
 OFFICER_COLUMNS = (
-    "officer_id", "beat_id", "month", "tier", "planned", "done", "visits", "interviews",
-    "absent", "absent_rate", "night_planned", "night_visits", "night_approved", "visit_hours",
+    "officer_id",
+    "beat_id",
+    "month",
+    "tier",
+    "planned",
+    "done",
+    "visits",
+    "interviews",
+    "absent",
+    "absent_rate",
+    "night_planned",
+    "night_visits",
+    "night_approved",
+    "visit_hours",
     "timed_visits",
-    "interviews_per_hour", "year_targets", "met_to_date", "rate",
-)  # fmt: skip
+    "interviews_per_hour",
+    "year_targets",
+    "met_to_date",
+    "rate",
+)
 """Columns of ``officers_<YYYY-MM>.csv`` (see docs/formats.md)."""
 
 
@@ -210,8 +231,10 @@ def _incident_section(estimates: Sequence[IncidentEstimate]) -> str:
     for x in estimates:
         if x.lost_per_day is None:
             why = _NO_ESTIMATE_JA.get(x.reason, x.note)
-            rows.append(f"<tr><td>{e(x.beat_id)}</td><td>{x.current:g}</td>"
-                        f"<td colspan='6'>推定なし（{e(why)}）</td></tr>")  # fmt: skip
+            rows.append(
+                f"<tr><td>{e(x.beat_id)}</td><td>{x.current:g}</td>"
+                f"<td colspan='6'>推定なし（{e(why)}）</td></tr>"
+            )
             continue
         rows.append(
             f"<tr><td>{e(x.beat_id)}</td><td>{x.current:g}</td>"
@@ -223,22 +246,26 @@ def _incident_section(estimates: Sequence[IncidentEstimate]) -> str:
         "<h2>事件・事故等の取扱いによる訪問時間の減少（推定）</h2>"
         "<table><tr><th>受持区</th><th>現在の設定 h/日</th><th>対象月</th><th>勤務日数</th>"
         "<th>計画 h</th><th>実績 h</th><th>時間記録</th><th>1日あたり不足 h → 推奨値</th></tr>"
-        + "".join(rows) + "</table>"
+        + "".join(rows)
+        + "</table>"
         "<p>計画した訪問時間（移動を含む）と実際に訪問に使った時間（記録した面接時間＋計画上の"
         "移動時間）の差を、訪問時間のある勤務日数で割った値。推奨値を beats.csv の "
         "incident_hours に設定すると、計画はその時間を差し引いて立てられる。訪問の8割以上に"
         "時間が記録された月のみを数え、時間記録のある訪問が20件以上必要。</p>"
-    )  # fmt: skip
+    )
 
 
 def _chart(policy: Policy, values: dict, upto: date) -> str:
     """Cumulative planned vs done per tier, as an inline PNG (data URI)."""
     index = [m - 1 if m <= 6 else m for m in range(1, 13)]
     series = [
-        (policy.tier(code).label, [values[("plan", code)][i] or 0 for i in index],
-         [values[("done", code)][i] for i in index])
+        (
+            policy.tier(code).label,
+            [values[("plan", code)][i] or 0 for i in index],
+            [values[("done", code)][i] for i in index],
+        )
         for code in policy.tier_codes
-    ]  # fmt: skip
+    ]
     return _cumulative_chart(series, upto)
 
 
@@ -255,11 +282,17 @@ def _cumulative_chart(
         fig = Figure(figsize=(6.4, 2.8), dpi=100)
         ax = fig.subplots()
         for k, (label, plan, done) in enumerate(series):
-            ax.plot(range(1, 13), _running(plan), color=f"C{k}", linestyle="--",
-                    label=f"{label} 計画")  # fmt: skip
+            ax.plot(
+                range(1, 13), _running(plan), color=f"C{k}", linestyle="--", label=f"{label} 計画"
+            )
             months = [m for m in range(1, 13) if done[m - 1] is not None]
-            ax.plot(months, _running([done[m - 1] for m in months]), color=f"C{k}", marker="o",
-                    label=f"{label} 実施")  # fmt: skip
+            ax.plot(
+                months,
+                _running([done[m - 1] for m in months]),
+                color=f"C{k}",
+                marker="o",
+                label=f"{label} 実施",
+            )
         ax.axvline(upto.month, color="grey", linewidth=0.8)
         ax.set_xticks(range(1, 13), [f"{m}月" for m in range(1, 13)])
         ax.set_ylabel("累計件数")
@@ -278,9 +311,13 @@ def _running(values: Sequence[int]) -> list[int]:
 
 
 def _section(
-    station: Station, policy: Policy, beat_id: str, values: dict, risks: Sequence[AtRisk],
+    station: Station,
+    policy: Policy,
+    beat_id: str,
+    values: dict,
+    risks: Sequence[AtRisk],
     upto: date,
-) -> str:  # fmt: skip
+) -> str:
     e = html.escape
     m = upto.month - 1 if upto.month <= 6 else upto.month
     months = [k - 1 if k <= 6 else k for k in range(1, upto.month + 1)]
@@ -305,12 +342,12 @@ def _section(
         f"<p>実施率 {rate if rate is not None else '-'} %（{upto.month}月末）</p>"
         f"<img alt='計画と実施の累計' src='{_chart(policy, values, upto)}'>"
         "<table><tr><th>区分</th><th>対象数</th><th>計画（累計）</th><th>実施（累計）</th>"
-        "<th>未実施数</th></tr>"
-        + "".join(rows) + "</table>"
+        "<th>未実施数</th></tr>" + "".join(rows) + "</table>"
         f"<h3>要注意の対象（{len(risks)}件）</h3>"
         "<table><tr><th>ID</th><th>区分</th><th>住所</th><th>理由</th></tr>"
-        + risk_rows + "</table>"
-    )  # fmt: skip
+        + risk_rows
+        + "</table>"
+    )
 
 
 def _guidance_list(notes: Sequence[Guidance]) -> str:
@@ -326,9 +363,13 @@ def _guidance_list(notes: Sequence[Guidance]) -> str:
 
 
 def _officer_section(
-    station: Station, policy: Policy, officer_id: str, rows: Sequence[OfficerMonth],
-    plan: Sequence[PlannedVisit], upto: date,
-) -> str:  # fmt: skip
+    station: Station,
+    policy: Policy,
+    officer_id: str,
+    rows: Sequence[OfficerMonth],
+    plan: Sequence[PlannedVisit],
+    upto: date,
+) -> str:
     """One officer's month-by-month table and cumulative chart (Miyagi 第4-3, Aomori 第4-6);
     the chart's planned line runs through the whole year of the plan."""
     e = html.escape
@@ -368,21 +409,21 @@ def _officer_section(
     head = "".join(f"<th>{e(lab)} 計画</th><th>{e(lab)} 実施</th>" for lab in labels)
     rates = "、".join(
         f"{e(lab)} {'-' if totals[c].rate is None else totals[c].rate} %"
-        for c, lab in zip(codes, labels, strict=True) if c in totals
-    )  # fmt: skip
+        for c, lab in zip(codes, labels, strict=True)
+        if c in totals
+    )
     return (
         f"<h3>{e(name)}（{e(officer_id)}） 受持区 {e(beat_id)}</h3>"
         f"<p>実施率（年間の計画対象のうち面接済み、{upto.month}月末）：{rates}</p>"
         f"<img alt='計画と実施の累計（{e(officer_id)}）' src='{_cumulative_chart(series, upto)}'>"
         f"<table><tr><th>月</th>{head}<th>計画</th><th>実施</th><th>実施率</th><th>訪問</th>"
         "<th>面接</th><th>訪問時間 h</th><th>面接/時間</th><th>不在率</th>"
-        "<th>夜間（計画）</th></tr>"
-        + body + "</table>"
+        "<th>夜間（計画）</th></tr>" + body + "</table>"
         "<p>実施＝その月に本人が行った年内初回の面接。実施率は月末までに面接済みとなった割合。"
         "訪問時間は記録した面接時間＋計画上の移動時間（記録がない訪問は計画の見積り時間）。"
         "夜間は承認を要する時間帯の計画件数。</p>"
         + _guidance_list(guidance_of(station.guidance, officer_id, upto.year, upto.month))
-    )  # fmt: skip
+    )
 
 
 def _write_page(path: Path, station: Station, year: int, upto: date, sections: list[str]) -> None:
@@ -397,8 +438,9 @@ def _write_page(path: Path, station: Station, year: int, upto: date, sections: l
         "padding:2px 8px;font-size:90%}td:first-child{white-space:nowrap}img{max-width:100%}"
         "</style></head><body>"
         f"<h1>巡回連絡 進捗状況 {e(station.name)} {year}年{upto.month}月末</h1>"
-        + "".join(sections) + "</body></html>"
-    )  # fmt: skip
+        + "".join(sections)
+        + "</body></html>"
+    )
     text = text.replace("@FONT@", embedded_font_css(text), 1)
     with atomic_path(path, private=True) as tmp:
         tmp.write_text(text, encoding="utf-8")
@@ -423,28 +465,60 @@ def write_comparison(
         tmp.open("w", newline="", encoding="utf-8") as f,
     ):
         w = csv.writer(f)
-        w.writerow(["scenario", "policy", *[f"due_{c}" for c in codes],
-                    *[f"planned_{c}" for c in codes], *[f"rate_{c}" for c in codes],
-                    "unplanned", "overdue_at_year_end", "night_approvals", "walk_km",
-                    "officer_hours", "campaign_targets", "campaign_in_window"])  # fmt: skip
+        w.writerow(
+            [
+                "scenario",
+                "policy",
+                *[f"due_{c}" for c in codes],
+                *[f"planned_{c}" for c in codes],
+                *[f"rate_{c}" for c in codes],
+                "unplanned",
+                "overdue_at_year_end",
+                "night_approvals",
+                "walk_km",
+                "officer_hours",
+                "campaign_targets",
+                "campaign_in_window",
+            ]
+        )
         for o in outcomes:
-            w.writerow([o.name, o.policy, *[o.due.get(c, "") for c in codes],
-                        *[o.planned.get(c, "") for c in codes],
-                        *[f"{o.rate[c]:.3f}" if c in o.rate else "" for c in codes],
-                        o.unplanned, o.overdue_at_year_end, o.approvals, o.walk_km,
-                        o.officer_hours, o.campaign_targets, o.campaign_in_window])  # fmt: skip
+            w.writerow(
+                [
+                    o.name,
+                    o.policy,
+                    *[o.due.get(c, "") for c in codes],
+                    *[o.planned.get(c, "") for c in codes],
+                    *[f"{o.rate[c]:.3f}" if c in o.rate else "" for c in codes],
+                    o.unplanned,
+                    o.overdue_at_year_end,
+                    o.approvals,
+                    o.walk_km,
+                    o.officer_hours,
+                    o.campaign_targets,
+                    o.campaign_in_window,
+                ]
+            )
     months = out / "comparison_months.csv"
     with (
         atomic_path(months, private=False) as tmp,
         tmp.open("w", newline="", encoding="utf-8") as f,
     ):
         w = csv.writer(f)
-        w.writerow(["scenario", "beat_id", "month", "hours_available", "hours_planned",
-                    "hours_needed"])  # fmt: skip
+        w.writerow(
+            ["scenario", "beat_id", "month", "hours_available", "hours_planned", "hours_needed"]
+        )
         for o in outcomes:
             for m in o.months:
-                w.writerow([o.name, m.beat_id, m.month, f"{m.hours_available:.1f}",
-                            f"{m.hours_planned:.1f}", f"{m.hours_needed:.1f}"])  # fmt: skip
+                w.writerow(
+                    [
+                        o.name,
+                        m.beat_id,
+                        m.month,
+                        f"{m.hours_available:.1f}",
+                        f"{m.hours_planned:.1f}",
+                        f"{m.hours_needed:.1f}",
+                    ]
+                )
     page = out / "comparison.html"
     _write_comparison_page(page, outcomes, policy, year, station_name)
     return [summary, months, page]
@@ -469,9 +543,12 @@ def _comparison_chart(outcomes: Sequence, policy: Policy) -> str:
         ax1.legend(fontsize=8)
         width = 0.8 / max(1, len(policy.tier_codes))
         for k, code in enumerate(policy.tier_codes):
-            ax2.bar([i + k * width - 0.4 + width / 2 for i in x],
-                    [100 * o.rate.get(code, 0) for o in outcomes], width=width,
-                    label=policy.tier(code).label)  # fmt: skip
+            ax2.bar(
+                [i + k * width - 0.4 + width / 2 for i in x],
+                [100 * o.rate.get(code, 0) for o in outcomes],
+                width=width,
+                label=policy.tier(code).label,
+            )
         ax2.set_xticks(list(x), names, fontsize=8)
         ax2.set_ylabel("計画上の実施率 %")
         ax2.set_ylim(0, 105)
@@ -485,10 +562,12 @@ def _write_comparison_page(
     path: Path, outcomes: Sequence, policy: Policy, year: int, station_name: str
 ) -> None:
     e = html.escape
-    head = ("<tr><th>シナリオ</th>"
-            + "".join(f"<th>{e(policy.tier(c).label)} 実施率</th>" for c in policy.tier_codes)
-            + "<th>計画外</th><th>年末の期限超過</th><th>夜間承認</th><th>移動 km</th>"
-            "<th>訪問時間 h</th></tr>")  # fmt: skip
+    head = (
+        "<tr><th>シナリオ</th>"
+        + "".join(f"<th>{e(policy.tier(c).label)} 実施率</th>" for c in policy.tier_codes)
+        + "<th>計画外</th><th>年末の期限超過</th><th>夜間承認</th><th>移動 km</th>"
+        "<th>訪問時間 h</th></tr>"
+    )
     rows = "".join(
         f"<tr><td>{e(o.name)}</td>"
         + "".join(f"<td>{100 * o.rate.get(c, 0):.0f} %</td>" for c in policy.tier_codes)
@@ -507,7 +586,7 @@ def _write_comparison_page(
         f"<table>{head}{rows}</table>"
         "<p>実施率は計画上の値（対象のうち計画に入った割合）。必要な時間は計画した訪問と、"
         "時間が足りず計画に入らなかった訪問の見積り時間の合計。</p></body></html>"
-    )  # fmt: skip
+    )
     text = text.replace("@FONT@", embedded_font_css(text), 1)
     with atomic_path(path, private=False) as tmp:
         tmp.write_text(text, encoding="utf-8")

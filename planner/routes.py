@@ -220,8 +220,18 @@ class RouteStop:
     address: str = ""
 
 
-ROW_COLUMNS = ("seq", "target_id", "arrive", "depart", "wait_min", "leg_m", "lon", "lat",
-               "window", "optional")  # fmt: skip
+ROW_COLUMNS = (
+    "seq",
+    "target_id",
+    "arrive",
+    "depart",
+    "wait_min",
+    "leg_m",
+    "lon",
+    "lat",
+    "window",
+    "optional",
+)
 """Columns of ``route_<beat>_<date>.csv`` (:meth:`DayRoute.to_rows`)."""
 
 
@@ -327,8 +337,7 @@ def slot_window(policy: Policy, slot: str, params: RouteParams = RouteParams()) 
     InputError
         If the policy has no such slot or the start is not before the slot's end.
     """
-    starts = {"day": params.day_start, "evening": params.evening_start,
-              "night": params.night_start}  # fmt: skip
+    starts = {"day": params.day_start, "evening": params.evening_start, "night": params.night_start}
     try:
         s = policy.slot(slot)
     except KeyError:
@@ -409,8 +418,16 @@ def solve_tsp(
     _check_engine(engine)
     if len(m) <= 1:
         return list(range(len(m)))
-    search = Search(time_limit_s, first_solution, local_search, solution_limit, seed, engine,
-                    iterations, lkh_runs)  # fmt: skip
+    search = Search(
+        time_limit_s,
+        first_solution,
+        local_search,
+        solution_limit,
+        seed,
+        engine,
+        iterations,
+        lkh_runs,
+    )
     solved = _solve(Instance(cost=m), search)
     if solved is None:
         raise RuntimeError("the routing solver found no tour")
@@ -492,8 +509,9 @@ def solve_vrptw(
         capacity=capacity,
         vehicle_cost=vehicle_cost,
     )
-    search = Search(time_limit_s, first_solution, local_search, solution_limit, seed, engine,
-                    iterations)  # fmt: skip
+    search = Search(
+        time_limit_s, first_solution, local_search, solution_limit, seed, engine, iterations
+    )
     solved = _solve(inst, search)
     if solved is None:
         raise RuntimeError("the routing solver found no feasible solution in the time limit")
@@ -517,8 +535,9 @@ def _travel(
     Along the streets with a graph; straight-line metres x :data:`DETOUR` without one.
     """
     if graph is not None:
-        return network.travel_and_distance_matrix(graph, lons, lats, mode=mode,
-                                                  speeds_kmh=speeds_kmh)  # fmt: skip
+        return network.travel_and_distance_matrix(
+            graph, lons, lats, mode=mode, speeds_kmh=speeds_kmh
+        )
     metres_f = network.straight_metres(lons, lats) * DETOUR
     speed = network.speed_mps(mode, speeds_kmh)
     return np.rint(metres_f / speed).astype(np.int64), np.rint(metres_f).astype(np.int64)
@@ -637,9 +656,16 @@ def _timeline(
 
 
 def _search(params: RouteParams) -> Search:
-    return Search(params.time_limit_s, params.first_solution, params.local_search,
-                  params.solution_limit, params.seed, params.engine, params.iterations,
-                  params.lkh_runs)  # fmt: skip
+    return Search(
+        params.time_limit_s,
+        params.first_solution,
+        params.local_search,
+        params.solution_limit,
+        params.seed,
+        params.engine,
+        params.iterations,
+        params.lkh_runs,
+    )
 
 
 def route_day(
@@ -771,9 +797,11 @@ class _Nodes:
             travel=seconds[np.ix_(point, point)],
             metres=metres[np.ix_(point, point)],
             service=[0, *(g.service_s for g in groups)],
-            windows=[(shift[0] * 60, shift[1] * 60),
-                     *((g.node_window[0] * 60, g.node_window[1] * 60) for g in groups)],
-        )  # fmt: skip
+            windows=[
+                (shift[0] * 60, shift[1] * 60),
+                *((g.node_window[0] * 60, g.node_window[1] * 60) for g in groups),
+            ],
+        )
 
 
 @dataclass(frozen=True)
@@ -1133,8 +1161,13 @@ def _optional_stops(
             break
         if metres > params.optional_radius_m:
             continue
-        stop = _stop(d.target, policy, mandatory=False,
-                     penalty=tier_penalty(d.target.tier, policy), reason="due_nearby")  # fmt: skip
+        stop = _stop(
+            d.target,
+            policy,
+            mandatory=False,
+            penalty=tier_penalty(d.target.tier, policy),
+            reason="due_nearby",
+        )
         if _fits(stop, shift):
             out.append(stop)
     return out
@@ -1215,15 +1248,29 @@ def day_stops(
     mine = sorted({v.target_id for v in todays if (v.officer_id, v.slot) == (officer, chosen_slot)})
     by_id = _target_map(station, mine, f"plan of {day.isoformat()}")
     mandatory = [
-        _stop(by_id[i], policy, mandatory=True, penalty=tier_penalty(by_id[i].tier, policy),
-              reason="plan")
+        _stop(
+            by_id[i],
+            policy,
+            mandatory=True,
+            penalty=tier_penalty(by_id[i].tier, policy),
+            reason="plan",
+        )
         for i in mine
-    ]  # fmt: skip
+    ]
     exclude = {v.target_id for v in visits if v.date <= day}
     shift = slot_window(policy, chosen_slot, params)
-    optional = _optional_stops(station, policy, day, beat_id, mandatory, exclude=exclude,
-                               retry=retry, shift=shift, params=params,
-                               slot=chosen_slot)  # fmt: skip
+    optional = _optional_stops(
+        station,
+        policy,
+        day,
+        beat_id,
+        mandatory,
+        exclude=exclude,
+        retry=retry,
+        shift=shift,
+        params=params,
+        slot=chosen_slot,
+    )
     return [*mandatory, *optional], officer, chosen_slot
 
 
@@ -1258,14 +1305,29 @@ def route_from_ids(
     ids = list(dict.fromkeys(target_ids))
     by_id = _target_map(station, ids, "route")
     mandatory = [
-        _stop(by_id[i], policy, mandatory=True, penalty=tier_penalty(by_id[i].tier, policy),
-              reason="plan")
+        _stop(
+            by_id[i],
+            policy,
+            mandatory=True,
+            penalty=tier_penalty(by_id[i].tier, policy),
+            reason="plan",
+        )
         for i in ids
-    ]  # fmt: skip
+    ]
     shift = slot_window(policy, slot, params)
     if officer_id is None:
         officers = station.officers_of(beat_id)
         officer_id = officers[0].officer_id if officers else ""
-    optional = _optional_stops(station, policy, day, beat_id, mandatory, exclude=set(ids),
-                               retry=retry, shift=shift, params=params, slot=slot)  # fmt: skip
+    optional = _optional_stops(
+        station,
+        policy,
+        day,
+        beat_id,
+        mandatory,
+        exclude=set(ids),
+        retry=retry,
+        shift=shift,
+        params=params,
+        slot=slot,
+    )
     return [*mandatory, *optional], officer_id, slot

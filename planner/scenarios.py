@@ -71,10 +71,23 @@ from planner.roster import PATTERNS, _check_hours, duty_calendar, japanese_holid
 from planner.schedule import Campaign, YearParams
 
 KEYS = {
-    "name", "description", "policy", "mode", "reserve", "remove_officers", "senju_per_month",
-    "month_factors", "frequency", "visit_hours", "officers", "leave", "duty_pattern", "campaign",
-    "move_beat", "incident_hours",
-}  # fmt: skip
+    "name",
+    "description",
+    "policy",
+    "mode",
+    "reserve",
+    "remove_officers",
+    "senju_per_month",
+    "month_factors",
+    "frequency",
+    "visit_hours",
+    "officers",
+    "leave",
+    "duty_pattern",
+    "campaign",
+    "move_beat",
+    "incident_hours",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,12 +136,16 @@ def scenario_from_dict(
         raise check.bad("mode", "must be walk, bike or car")
     if "reserve" in raw and not (_is_number(raw["reserve"]) and 0 <= raw["reserve"] < 1):
         raise check.bad("reserve", "must be a share in [0, 1)")
-    if "senju_per_month" in raw and not (_is_whole(raw["senju_per_month"])
-                                         and 0 <= raw["senju_per_month"] <= 20):  # fmt: skip
+    if "senju_per_month" in raw and not (
+        _is_whole(raw["senju_per_month"]) and 0 <= raw["senju_per_month"] <= 20
+    ):
         raise check.bad("senju_per_month", "must be a whole number 0–20")
     factors = raw.get("month_factors")
-    if "month_factors" in raw and not (isinstance(factors, list) and len(factors) == 12 and all(
-            _is_number(f) and 0 <= f <= 2 for f in factors)):  # fmt: skip
+    if "month_factors" in raw and not (
+        isinstance(factors, list)
+        and len(factors) == 12
+        and all(_is_number(f) and 0 <= f <= 2 for f in factors)
+    ):
         raise check.bad("month_factors", "must be 12 numbers in [0, 2]")
     if "remove_officers" in raw:
         check.texts(raw["remove_officers"], "remove_officers", "officer ids")
@@ -169,8 +186,10 @@ def scenario_from_dict(
                 raise check.bad(key, "must be hours per duty day in [0, 24]")
     freq = check.table(raw.get("frequency", {}), "frequency")
     per_beat = check.table(freq.get("beats", {}), "frequency.beats")
-    for key, years in [*((k, v) for k, v in freq.items() if k != "beats"),
-                       *((f"beats.{k}", v) for k, v in per_beat.items())]:  # fmt: skip
+    for key, years in [
+        *((k, v) for k, v in freq.items() if k != "beats"),
+        *((f"beats.{k}", v) for k, v in per_beat.items()),
+    ]:
         if not _is_whole(years) or years < 1:
             raise check.bad(f"frequency.{key}", "must be a whole number of years >= 1")
     if "campaign" in raw:
@@ -220,8 +239,7 @@ class _Checker:
 
     def texts(self, value: Any, key: str, what: str) -> list[str]:
         if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
-            raise self.bad(key, f"must be a list of {what} ({key} = [\"O1\", \"O2\"]), "
-                                f"got {value!r}")  # fmt: skip
+            raise self.bad(key, f'must be a list of {what} ({key} = ["O1", "O2"]), got {value!r}')
         return value
 
     def table(self, value: Any, key: str) -> Mapping[str, Any]:
@@ -283,15 +301,25 @@ class Applied:
 
 
 def apply_scenario(
-    scenario: Scenario, station: Station, policy: Policy, year: int,
+    scenario: Scenario,
+    station: Station,
+    policy: Policy,
+    year: int,
     params: YearParams | None = None,
-) -> Applied:  # fmt: skip
+) -> Applied:
     """The station, policy and plan parameters a scenario describes (the base is not changed)."""
     raw, src = scenario.raw, scenario.source
     params = params or YearParams()
-    st = Station(station.name, station.policy, list(station.posts), list(station.beats),
-                 list(station.targets), list(station.officers), list(station.officer_days),
-                 list(station.visits))  # fmt: skip
+    st = Station(
+        station.name,
+        station.policy,
+        list(station.posts),
+        list(station.beats),
+        list(station.targets),
+        list(station.officers),
+        list(station.officer_days),
+        list(station.visits),
+    )
     if "policy" in raw:
         try:
             policy = load_policy(raw["policy"])
@@ -300,8 +328,15 @@ def apply_scenario(
         st.targets = [_retier(t, policy) for t in st.targets]
         st.policy = policy.name
     policy = _frequencies(policy, raw.get("frequency", {}), src)
-    st.beats = [replace(b, frequency_years=raw.get("frequency", {}).get("beats", {}).get(
-        b.beat_id, b.frequency_years)) for b in st.beats]  # fmt: skip
+    st.beats = [
+        replace(
+            b,
+            frequency_years=raw.get("frequency", {})
+            .get("beats", {})
+            .get(b.beat_id, b.frequency_years),
+        )
+        for b in st.beats
+    ]
     if "incident_hours" in raw:
         st.beats = _incident_hours(st, raw["incident_hours"], src)
     if "month_factors" in raw:
@@ -356,8 +391,9 @@ def _incident_hours(st: Station, hours: float | Mapping[str, float], src: str) -
     unknown = sorted(set(hours) - known)
     if unknown:
         raise InputError(f"{src}: 'incident_hours.{unknown[0]}' is not a beat")
-    return [replace(b, incident_hours=float(hours.get(b.beat_id, b.incident_hours)))
-            for b in st.beats]  # fmt: skip
+    return [
+        replace(b, incident_hours=float(hours.get(b.beat_id, b.incident_hours))) for b in st.beats
+    ]
 
 
 def _officers(st: Station, raw: Mapping[str, Any], src: str) -> list[Officer]:
@@ -372,21 +408,33 @@ def _officers(st: Station, raw: Mapping[str, Any], src: str) -> list[Officer]:
         if o["beat_id"] not in beats:
             raise InputError(f"{src}: 'officers[{i}].beat_id' {o['beat_id']!r} is not a beat")
         if any(x.officer_id == o["officer_id"] for x in out):
-            raise InputError(f"{src}: 'officers[{i}].officer_id' {o['officer_id']!r} is already "
-                             "an officer (remove_officers first to replace one)")  # fmt: skip
-        out.append(Officer(o["officer_id"], o["beat_id"], str(o.get("name", o["officer_id"])),
-                           o["pattern"], int(o.get("phase", 0)),
-                           Mode(o.get("mode", "walk"))))  # fmt: skip
+            raise InputError(
+                f"{src}: 'officers[{i}].officer_id' {o['officer_id']!r} is already "
+                "an officer (remove_officers first to replace one)"
+            )
+        out.append(
+            Officer(
+                o["officer_id"],
+                o["beat_id"],
+                str(o.get("name", o["officer_id"])),
+                o["pattern"],
+                int(o.get("phase", 0)),
+                Mode(o.get("mode", "walk")),
+            )
+        )
     patterns = raw.get("duty_pattern", {})
     hours = raw.get("visit_hours", {})
     mode = raw.get("mode")
     return [
-        replace(o, pattern=patterns.get(o.officer_id, o.pattern),
-                phase=0 if patterns.get(o.officer_id) == "chuzai" else o.phase,
-                visit_hours={**o.visit_hours, **hours},
-                mode=Mode(mode) if mode else o.mode)
+        replace(
+            o,
+            pattern=patterns.get(o.officer_id, o.pattern),
+            phase=0 if patterns.get(o.officer_id) == "chuzai" else o.phase,
+            visit_hours={**o.visit_hours, **hours},
+            mode=Mode(mode) if mode else o.mode,
+        )
         for o in out
-    ]  # fmt: skip
+    ]
 
 
 def _officer_days(st: Station, raw: Mapping[str, Any], year: int, src: str) -> list[OfficerDay]:
@@ -411,17 +459,23 @@ def _senju_days(o: Officer, year: int, per_month: int, days: Sequence[OfficerDay
     """``per_month`` 専従日 on the officer's working weekdays, spread over each month."""
     leave = {d.date for d in days if d.officer_id == o.officer_id and d.kind is DutyType.LEAVE}
     holidays = japanese_holidays(year)
-    work = [d.date for d in duty_calendar(o, year)  # duty types only: no minutes, no incidents
-            if d.duty in (DutyType.NIKKIN, DutyType.TOBAN) and d.date.weekday() < 5
-            and d.date not in holidays and d.date not in leave]  # fmt: skip
+    work = [
+        d.date
+        for d in duty_calendar(o, year)  # duty types only: no minutes, no incidents
+        if d.duty in (DutyType.NIKKIN, DutyType.TOBAN)
+        and d.date.weekday() < 5
+        and d.date not in holidays
+        and d.date not in leave
+    ]
     out = []
     for month in range(1, 13):
         cands = [d for d in work if d.month == month]
         if not cands or per_month == 0:
             continue
         step = len(cands) / per_month
-        picks = sorted({cands[min(len(cands) - 1, int(step * k + step / 2))]
-                        for k in range(per_month)})  # fmt: skip
+        picks = sorted(
+            {cands[min(len(cands) - 1, int(step * k + step / 2))] for k in range(per_month)}
+        )
         out += [OfficerDay(o.officer_id, d, DutyType.SENJU) for d in picks]
     return out
 
@@ -431,8 +485,7 @@ def _move_beat(st: Station, mv: Mapping[str, Any], src: str) -> list[Target]:
     if to not in {b.beat_id for b in st.beats}:
         raise InputError(f"{src}: 'move_beat.to' {to!r} is not a beat")
     poly = wkt.loads(mv["polygon_wkt"])
-    return [replace(t, beat_id=to) if poly.contains(Point(t.lon, t.lat)) else t
-            for t in st.targets]  # fmt: skip
+    return [replace(t, beat_id=to) if poly.contains(Point(t.lon, t.lat)) else t for t in st.targets]
 
 
 def campaign_of(st: Station, camp: Mapping[str, Any]) -> Campaign:
@@ -495,13 +548,19 @@ def run_scenario(applied: Applied, year: int, graph=None, progress=None) -> Outc
     from planner.schedule import plan_year
     from planner.verify import score_plan
 
-    plan = plan_year(applied.station, applied.policy, year, graph=graph, params=applied.params,
-                     progress=progress)  # fmt: skip
+    plan = plan_year(
+        applied.station, applied.policy, year, graph=graph, params=applied.params, progress=progress
+    )
     codes = applied.policy.tier_codes
     planned = {c: sum(v.tier == c for v in plan.visits) for c in codes}
     due = {c: planned[c] + sum(u.tier == c for u in plan.unplanned) for c in codes}
-    score = score_plan(applied.station, plan.visits, graph=graph, year=year,
-                       month_factors=applied.policy.month_factors)  # fmt: skip
+    score = score_plan(
+        applied.station,
+        plan.visits,
+        graph=graph,
+        year=year,
+        month_factors=applied.policy.month_factors,
+    )
     modes = {o.officer_id: o.mode for o in applied.station.officers}
     speed = [speed_mps(modes.get(v.officer_id, Mode.WALK)) for v in plan.visits] or [1.0]
     walk_km = score.walk_minutes * 60 * (sum(speed) / len(speed)) / 1000
@@ -513,8 +572,15 @@ def run_scenario(applied: Applied, year: int, graph=None, progress=None) -> Outc
     months = []
     for ld in plan.loads:
         extra = needed.get((ld.beat_id, 0), 0.0) / 12
-        months.append(MonthFigures(ld.beat_id, ld.month, ld.capacity_min / 60,
-                                   ld.planned_min / 60, (ld.planned_min + extra) / 60))  # fmt: skip
+        months.append(
+            MonthFigures(
+                ld.beat_id,
+                ld.month,
+                ld.capacity_min / 60,
+                ld.planned_min / 60,
+                (ld.planned_min + extra) / 60,
+            )
+        )
     # left unplanned and overdue by the year's end: all but those only brought forward (cycle)
     beats = {b.beat_id: b for b in applied.station.beats}
     reasons = {
@@ -523,16 +589,24 @@ def run_scenario(applied: Applied, year: int, graph=None, progress=None) -> Outc
     }
     overdue = sum(1 for u in plan.unplanned if reasons.get(u.target_id) is not DueReason.CYCLE)
     camp = applied.params.campaign
-    in_window = sum(1 for v in plan.visits if camp and v.target_id in camp.target_ids
-                    and camp.covers(v.date))  # fmt: skip
+    in_window = sum(
+        1 for v in plan.visits if camp and v.target_id in camp.target_ids and camp.covers(v.date)
+    )
     return Outcome(
-        name=applied.name, policy=applied.policy.name, due=due, planned=planned,
+        name=applied.name,
+        policy=applied.policy.name,
+        due=due,
+        planned=planned,
         rate={c: planned[c] / due[c] if due[c] else 1.0 for c in codes},
-        unplanned=len(plan.unplanned), overdue_at_year_end=overdue,
-        approvals=len(plan.approvals(applied.policy)), walk_km=round(walk_km, 1),
-        officer_hours=round(sum(ld.capacity_min for ld in plan.loads) / 60, 1), months=months,
-        campaign_targets=len(camp.target_ids) if camp else 0, campaign_in_window=in_window,
-    )  # fmt: skip
+        unplanned=len(plan.unplanned),
+        overdue_at_year_end=overdue,
+        approvals=len(plan.approvals(applied.policy)),
+        walk_km=round(walk_km, 1),
+        officer_hours=round(sum(ld.capacity_min for ld in plan.loads) / 60, 1),
+        months=months,
+        campaign_targets=len(camp.target_ids) if camp else 0,
+        campaign_in_window=in_window,
+    )
 
 
 def _run(args) -> Outcome:

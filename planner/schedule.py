@@ -312,8 +312,9 @@ def duty_slots(
     lost = incident_hours or {}
     out = []
     for o in officers:
-        for d in duty_calendar(o, year, officer_days=officer_days,
-                               incident_hours=lost.get(o.beat_id, 0.0)):  # fmt: skip
+        for d in duty_calendar(
+            o, year, officer_days=officer_days, incident_hours=lost.get(o.beat_id, 0.0)
+        ):
             if (start and d.date < start) or (d.date.month, d.date.day) in no_visit_days:
                 continue
             out.extend(_day_slots(d, month_factors, d.date.weekday() >= 5 or d.date in holidays))
@@ -335,8 +336,11 @@ def allowed_slots(target: Target, policy: Policy, allow_night: bool) -> tuple[st
     have = {s.code for s in policy.slots}
     if not allow_night:
         have.discard("night")
-    return tuple(s for s in ("day", "evening", "night") if s in have and s in ALLOWED_SLOTS[
-        target.availability])  # fmt: skip
+    return tuple(
+        s
+        for s in ("day", "evening", "night")
+        if s in have and s in ALLOWED_SLOTS[target.availability]
+    )
 
 
 def target_points(d: DueTarget, policy: Policy, w: Weights) -> int:
@@ -368,15 +372,27 @@ def build_problem(
     """Prepare one beat: duty slots, windows, values, aggregation into units."""
     absence = absence or load_absence()
     w = params.weights
-    days = duty_slots(officers, year, officer_days, policy.month_factors, start=params.start,
-                      no_visit_days=policy.no_visit_days,
-                      incident_hours={beat.beat_id: beat.incident_hours})  # fmt: skip
+    days = duty_slots(
+        officers,
+        year,
+        officer_days,
+        policy.month_factors,
+        start=params.start,
+        no_visit_days=policy.no_visit_days,
+        incident_hours={beat.beat_id: beat.incident_hours},
+    )
     mode = officers[0].mode if officers else Mode.WALK
     geography = build_geography(
-        [d.target.lon for d in due], [d.target.lat for d in due], post, graph=graph, mode=mode,
-        speeds_kmh=params.speeds_kmh, cluster_m=params.cluster_m,
-        neighbourhood_m=params.neighbourhood_m, detour=params.detour,
-    )  # fmt: skip
+        [d.target.lon for d in due],
+        [d.target.lat for d in due],
+        post,
+        graph=graph,
+        mode=mode,
+        speeds_kmh=params.speeds_kmh,
+        cluster_m=params.cluster_m,
+        neighbourhood_m=params.neighbourhood_m,
+        detour=params.detour,
+    )
     approval = policy.approval_slots
     values: dict[tuple[int, bool, str], int] = {}
     for i, d in enumerate(due):
@@ -392,13 +408,33 @@ def build_problem(
     unplanned: list[Unplanned] = []
     if not officers:
         # hours it would take: visit minutes and, for want of routes, half as much again to travel
-        unplanned = [_unplanned(d, "no_officer", "the beat has no officer",
-                                1.5 * d.target.visit_minutes) for d in due]  # fmt: skip
-        return BeatProblem(beat, due, days, geography, [], values, policy.month_factors,
-                           unplanned, policy.tier_codes[0])  # fmt: skip
+        unplanned = [
+            _unplanned(d, "no_officer", "the beat has no officer", 1.5 * d.target.visit_minutes)
+            for d in due
+        ]
+        return BeatProblem(
+            beat,
+            due,
+            days,
+            geography,
+            [],
+            values,
+            policy.month_factors,
+            unplanned,
+            policy.tier_codes[0],
+        )
     units = _make_units(due, geography, policy, params, days, groups_with_capacity, unplanned)
-    return BeatProblem(beat, due, days, geography, units, values, policy.month_factors,
-                       unplanned, policy.tier_codes[0])  # fmt: skip
+    return BeatProblem(
+        beat,
+        due,
+        days,
+        geography,
+        units,
+        values,
+        policy.month_factors,
+        unplanned,
+        policy.tier_codes[0],
+    )
 
 
 def _unplanned(d: DueTarget, reason: str, message: str, est: float = 0.0) -> Unplanned:
@@ -419,17 +455,21 @@ def _make_units(
     longest = {g: max([s.minutes for s in days if s.group == g] or [0]) for g in ("day", "eve")}
     nb_trip = {n.neighbourhood_id: n.trip_min for n in geo.neighbourhoods}
     travel = geo.travel
-    lone = dict(zip(range(len(due)), travel.lone_minutes(range(len(due))), strict=True)) if (
-        travel is not None) else {}  # fmt: skip
+    lone = (
+        dict(zip(range(len(due)), travel.lone_minutes(range(len(due))), strict=True))
+        if (travel is not None)
+        else {}
+    )
     units: list[Unit] = []
     for c in geo.clusters:
         buckets: dict[tuple, list[int]] = defaultdict(list)
         for i in c.members:
             d = due[i]
             slots = tuple(
-                s for s in allowed_slots(d.target, policy, params.allow_night)
+                s
+                for s in allowed_slots(d.target, policy, params.allow_night)
                 if SLOT_GROUP[s] in groups
-            )  # fmt: skip
+            )
             if not c.reachable or lone.get(i, 0.0) == math.inf:
                 why = "no street connects the target to the post"
                 unplanned.append(_unplanned(d, "unreachable", why))
@@ -441,8 +481,14 @@ def _make_units(
                 alone = d.target.visit_minutes + lone[i]
                 best = max(longest[SLOT_GROUP[s]] for s in slots)
                 if alone > best:
-                    unplanned.append(_unplanned(d, "no_window", _too_far_message(
-                        d.target, lone[i], alone, best, slots, travel), alone))  # fmt: skip
+                    unplanned.append(
+                        _unplanned(
+                            d,
+                            "no_window",
+                            _too_far_message(d.target, lone[i], alone, best, slots, travel),
+                            alone,
+                        )
+                    )
                     continue
             campaign = d.reason is DueReason.CAMPAIGN
             buckets[(d.target.tier, d.reason in URGENT or campaign, campaign, slots)].append(i)
@@ -463,10 +509,25 @@ def _make_units(
                 walk = c.intra_min * share
                 trip = nb_trip[c.neighbourhood]
                 # a tour of its own doors; without a full matrix (huge beats) the aggregate
-                solo = visit + (travel.tour_minutes(chunk) if travel is not None and travel.full
-                                else walk + c.hop_min + trip)  # fmt: skip
-                unit = Unit(len(units), c.cluster_id, c.neighbourhood, tuple(chunk), slots,
-                            visit, 0.0, solo, walk, c.hop_min, trip, _campaign)  # fmt: skip
+                solo = visit + (
+                    travel.tour_minutes(chunk)
+                    if travel is not None and travel.full
+                    else walk + c.hop_min + trip
+                )
+                unit = Unit(
+                    len(units),
+                    c.cluster_id,
+                    c.neighbourhood,
+                    tuple(chunk),
+                    slots,
+                    visit,
+                    0.0,
+                    solo,
+                    walk,
+                    c.hop_min,
+                    trip,
+                    _campaign,
+                )
                 units.append(replace(unit, est_min=unit.est_for(slot_len)))
     return units
 
@@ -479,8 +540,12 @@ def _fitting_chunks(
     out: list[list[int]] = []
     for chunk in _chunks(idx, [due[i].target.visit_minutes for i in idx], cap):
         visit = sum(due[i].target.visit_minutes for i in chunk)
-        if (len(chunk) > 1 and travel is not None and travel.full
-                and visit + travel.tour_minutes(chunk) > slot_max):  # fmt: skip
+        if (
+            len(chunk) > 1
+            and travel is not None
+            and travel.full
+            and visit + travel.tour_minutes(chunk) > slot_max
+        ):
             out.extend([i] for i in chunk)
         else:
             out.append(chunk)
@@ -612,9 +677,11 @@ def campaign_capacity(days: Sequence[DaySlot], c: Campaign | None) -> dict[tuple
 
 
 def add_campaign_window(
-    mm: MonthModel, est: Mapping[tuple[int, int, str], int],
-    window: Mapping[tuple[int, str], int], campaign_units: Collection[int],
-) -> None:  # fmt: skip
+    mm: MonthModel,
+    est: Mapping[tuple[int, int, str], int],
+    window: Mapping[tuple[int, str], int],
+    campaign_units: Collection[int],
+) -> None:
     """Rule: a campaign's units in a month fit that month's minutes inside the window.
 
     A window that ends (or starts) mid-month has only those days for the campaign: without
@@ -633,15 +700,23 @@ def add_campaign_window(
 def month_estimates(p: BeatProblem) -> dict[tuple[int, int, str], int]:
     """Each unit's estimated tenths of a minute per (month, group), for that month's slots."""
     typical = typical_slot(p.days)
-    return {(u.uid, m, g): round(u.est_for(length) * SCALE)
-            for u in p.units for (m, g), length in typical.items()}  # fmt: skip
+    return {
+        (u.uid, m, g): round(u.est_for(length) * SCALE)
+        for u in p.units
+        for (m, g), length in typical.items()
+    }
 
 
 def add_contact_value(
-    mm: MonthModel, values: Mapping[tuple[int, int, str], int], urgent: Mapping[int, float],
-    early: float, early_all: float = 0.0, lead: Mapping[int, float] | None = None,
-    lead_rate: float = 0.0, lead_max: float = 0.0,
-) -> None:  # fmt: skip
+    mm: MonthModel,
+    values: Mapping[tuple[int, int, str], int],
+    urgent: Mapping[int, float],
+    early: float,
+    early_all: float = 0.0,
+    lead: Mapping[int, float] | None = None,
+    lead_rate: float = 0.0,
+    lead_max: float = 0.0,
+) -> None:
     """Reward: planned visits weighted by tier, urgency and answer chance; the urgent earlier.
 
     ``urgent[uid]`` is the share of the unit's value that is urgent (never met, provisional,
@@ -652,17 +727,31 @@ def add_contact_value(
     for key, var in mm.b.items():
         uid, month, _slot = key
         v = values[key]
-        late = delay_cost(v, month, urgent.get(uid, 0.0), early, early_all,
-                          (lead or {}).get(uid, 0.0), lead_rate, lead_max)  # fmt: skip
+        late = delay_cost(
+            v,
+            month,
+            urgent.get(uid, 0.0),
+            early,
+            early_all,
+            (lead or {}).get(uid, 0.0),
+            lead_rate,
+            lead_max,
+        )
         mm.model.reward("contact", v, var)
         if late:
             mm.model.penalty("front_load", round(late), var)
 
 
 def delay_cost(
-    value: float, month: int, urgent: float, early: float, early_all: float,
-    lead: float = 0.0, lead_rate: float = 0.0, lead_max: float = 0.0,
-) -> float:  # fmt: skip
+    value: float,
+    month: int,
+    urgent: float,
+    early: float,
+    early_all: float,
+    lead: float = 0.0,
+    lead_rate: float = 0.0,
+    lead_max: float = 0.0,
+) -> float:
     """Points a unit worth ``value`` loses by going to ``month`` rather than January."""
     late = (urgent * early + early_all) * value * (month - 1)
     return late + lead * value * min(lead_max, lead_rate * (month - 1))
@@ -710,8 +799,7 @@ def add_cluster_months(mm: MonthModel, p: BeatProblem, weight: int) -> None:
         if (c, m) not in used:
             used[(c, m)] = mm.model.boolean(f"w_{c}_{m}")
             cl = clusters[c]
-            mm.model.penalty("cluster_split", round(weight * cl.hop_min) or 1,
-                             used[(c, m)])  # fmt: skip
+            mm.model.penalty("cluster_split", round(weight * cl.hop_min) or 1, used[(c, m)])
         mm.model.implies(var, used[(c, m)])
 
 
@@ -724,8 +812,9 @@ def add_neighbourhood_months(mm: MonthModel, p: BeatProblem, weight: int) -> Non
         n = unit_nb[uid]
         if (n, m) not in mm.nb_used:
             mm.nb_used[(n, m)] = mm.model.boolean(f"n_{n}_{m}")
-            mm.model.penalty("neighbourhood_split", round(weight * trips[n]) or 1,
-                             mm.nb_used[(n, m)])  # fmt: skip
+            mm.model.penalty(
+                "neighbourhood_split", round(weight * trips[n]) or 1, mm.nb_used[(n, m)]
+            )
         mm.model.implies(var, mm.nb_used[(n, m)])
 
 
@@ -769,13 +858,30 @@ def solve_months(
     add_each_unit_at_most_once(mm, p.units)
     add_month_capacity(mm, est, capacity)
     add_campaign_window(mm, est, window, campaign_units)
-    add_contact_value(mm, values, urgent, w.early_urgent, w.early_all, lead,
-                      w.first_tier_urgent, w.first_tier_urgent_max)  # fmt: skip
+    add_contact_value(
+        mm,
+        values,
+        urgent,
+        w.early_urgent,
+        w.early_all,
+        lead,
+        w.first_tier_urgent,
+        w.first_tier_urgent_max,
+    )
     net = {
-        k: v - delay_cost(v, k[1], urgent[k[0]], w.early_urgent, w.early_all, lead[k[0]],
-                          w.first_tier_urgent, w.first_tier_urgent_max)
+        k: v
+        - delay_cost(
+            v,
+            k[1],
+            urgent[k[0]],
+            w.early_urgent,
+            w.early_all,
+            lead[k[0]],
+            w.first_tier_urgent,
+            w.first_tier_urgent_max,
+        )
         for k, v in values.items()
-    }  # fmt: skip
+    }
     add_level_load(mm, p.units, capacity, w.level_per_min)
     add_cluster_months(mm, p, w.travel_per_min)
     add_neighbourhood_months(mm, p, w.travel_per_min)
@@ -817,10 +923,14 @@ def _campaign_months(c: Campaign | None) -> set[int]:
 
 
 def _hint_months(
-    mm: MonthModel, p: BeatProblem, capacity: Mapping[tuple[int, str], int],
-    values: Mapping[tuple[int, int, str], float], est: Mapping[tuple[int, int, str], int],
-    window: Mapping[tuple[int, str], int], campaign_units: Collection[int],
-) -> None:  # fmt: skip
+    mm: MonthModel,
+    p: BeatProblem,
+    capacity: Mapping[tuple[int, str], int],
+    values: Mapping[tuple[int, int, str], float],
+    est: Mapping[tuple[int, int, str], int],
+    window: Mapping[tuple[int, str], int],
+    campaign_units: Collection[int],
+) -> None:
     """Greedy start, feasible by construction: a campaign's units first, then the first tier's
     units (its never-met and overdue before the rest), within them those with the fewest months
     they fit, then the most valuable per minute; each to its best-valued slot kind and month
@@ -843,18 +953,32 @@ def _hint_months(
         campaign = u.uid in campaign_units  # the chief's order comes before anything else
         first = p.due[u.members[0]].target.tier == p.first_tier
         lead = any(p.due[i].reason in URGENT for i in u.members)
-        return (not campaign, not first, not (first and lead), len(options[u.uid]), density(u),
-                u.uid)  # fmt: skip
+        return (
+            not campaign,
+            not first,
+            not (first and lead),
+            len(options[u.uid]),
+            density(u),
+            u.uid,
+        )
 
     for u in sorted(p.units, key=order):
         fits = [
-            (values[(u.uid, m, s)] // 50, (u.neighbourhood, m) in open_nb,
-             left[(m, SLOT_GROUP[s])], -m, m, s)
+            (
+                values[(u.uid, m, s)] // 50,
+                (u.neighbourhood, m) in open_nb,
+                left[(m, SLOT_GROUP[s])],
+                -m,
+                m,
+                s,
+            )
             for m, s in options[u.uid]
             if left[(m, SLOT_GROUP[s])] >= est[(u.uid, m, SLOT_GROUP[s])]
-            and (u.uid not in campaign_units
-                 or window_left.get((m, SLOT_GROUP[s]), 0) >= est[(u.uid, m, SLOT_GROUP[s])])
-        ]  # fmt: skip
+            and (
+                u.uid not in campaign_units
+                or window_left.get((m, SLOT_GROUP[s]), 0) >= est[(u.uid, m, SLOT_GROUP[s])]
+            )
+        ]
         if fits:
             *_, m, s = max(fits)
             left[(m, SLOT_GROUP[s])] -= est[(u.uid, m, SLOT_GROUP[s])]
@@ -936,9 +1060,12 @@ def add_day_capacity(dm: DayModel, p: BeatProblem, units: Sequence[Unit], slots:
 
 
 def add_day_value(
-    dm: DayModel, p: BeatProblem, units: Sequence[Unit], slots: Sequence[DaySlot],
+    dm: DayModel,
+    p: BeatProblem,
+    units: Sequence[Unit],
+    slots: Sequence[DaySlot],
     unit_slot: Mapping[int, str],
-) -> None:  # fmt: skip
+) -> None:
     """Reward: placing the unit at all (the month model chose it; not placing it postpones it),
     then the contact value on that day (weekday or weekend) of the unit's slot.
 
@@ -950,8 +1077,9 @@ def add_day_value(
         s = slots[t]
         members = by_id[uid].members
         value = sum(p.values[(i, s.weekend, unit_slot[uid])] for i in members)
-        dm.model.reward("place", 3 * sum(p.values[(i, False, unit_slot[uid])] for i in members),
-                        var)  # fmt: skip
+        dm.model.reward(
+            "place", 3 * sum(p.values[(i, False, unit_slot[uid])] for i in members), var
+        )
         dm.model.reward("contact", value, var)
 
 
@@ -963,9 +1091,13 @@ def add_travel_cost(dm: DayModel, p: BeatProblem, slots: Sequence[DaySlot], weig
 
 
 def add_keep_days(
-    dm: DayModel, p: BeatProblem, units: Sequence[Unit], slots: Sequence[DaySlot],
-    keep: Mapping[str, date], weight: int,
-) -> None:  # fmt: skip
+    dm: DayModel,
+    p: BeatProblem,
+    units: Sequence[Unit],
+    slots: Sequence[DaySlot],
+    keep: Mapping[str, date],
+    weight: int,
+) -> None:
     """Reward (re-plans with keep=day): targets staying on the date the previous plan gave."""
     members = {u.uid: u.members for u in units}
     for (uid, t), var in dm.a.items():
@@ -974,10 +1106,15 @@ def add_keep_days(
 
 
 def solve_days(
-    p: BeatProblem, units: Sequence[Unit], unit_slot: Mapping[int, str],
-    slots: Sequence[DaySlot], params: YearParams, time_limit_s: float,
-    *, deadline: float | None = None,
-) -> tuple[dict[int, int], DayModel, _cpsat.Solution]:  # fmt: skip
+    p: BeatProblem,
+    units: Sequence[Unit],
+    unit_slot: Mapping[int, str],
+    slots: Sequence[DaySlot],
+    params: YearParams,
+    time_limit_s: float,
+    *,
+    deadline: float | None = None,
+) -> tuple[dict[int, int], DayModel, _cpsat.Solution]:
     """Day model of one month: unit id -> index into ``slots`` for the units placed."""
     dm = DayModel(_cpsat.Model(), {}, {}, {})
     for u in units:
@@ -1006,9 +1143,12 @@ def solve_days(
 
 
 def _hint_days(
-    dm: DayModel, p: BeatProblem, units: Sequence[Unit], unit_slot: Mapping[int, str],
+    dm: DayModel,
+    p: BeatProblem,
+    units: Sequence[Unit],
+    unit_slot: Mapping[int, str],
     slots: Sequence[DaySlot],
-) -> None:  # fmt: skip
+) -> None:
     """Greedy start: most valuable units first, each where it adds the fewest minutes."""
     clusters = {c.cluster_id: c for c in p.geography.clusters}
     trips = {n.neighbourhood_id: n.trip_min for n in p.geography.neighbourhoods}
@@ -1116,8 +1256,9 @@ def plan_beat(
         slots = [s for s in p.days if s.date.month == month]
         if not units:
             continue
-        placed, dm, sol = solve_days(p, units, unit_slot, slots, params, day_limit,
-                                     deadline=deadline)  # fmt: skip
+        placed, dm, sol = solve_days(
+            p, units, unit_slot, slots, params, day_limit, deadline=deadline
+        )
         for rule, v in sol.by_rule.items():
             rules[f"day_{rule}"] += v
         placed, tours = fit_tours(p, units, unit_slot, slots, placed, params.campaign)
@@ -1142,8 +1283,9 @@ def plan_beat(
             ),
         )
         if u.uid not in placeable:
-            slot_max = max((longest[(m, SLOT_GROUP[s])] for m in range(1, 13) for s in u.slots),
-                           default=0)  # fmt: skip
+            slot_max = max(
+                (longest[(m, SLOT_GROUP[s])] for m in range(1, 13) for s in u.slots), default=0
+            )
             reason, why = (
                 "no_window",
                 (
@@ -1163,9 +1305,12 @@ def plan_beat(
 
 
 def _sweep(
-    p: BeatProblem, carry: Sequence[Unit], unit_slot: Mapping[int, str],
-    visits: Sequence[PlannedVisit], campaign: Campaign | None = None,
-) -> tuple[list[PlannedVisit], list[Unit]]:  # fmt: skip
+    p: BeatProblem,
+    carry: Sequence[Unit],
+    unit_slot: Mapping[int, str],
+    visits: Sequence[PlannedVisit],
+    campaign: Campaign | None = None,
+) -> tuple[list[PlannedVisit], list[Unit]]:
     """Last pass for units left at the year's end: each, most valuable first, on the earliest
     duty slot of the year with room for it as a trip of its own (visits + walk + hop + trip)."""
     used: dict[tuple[str, date, str], int] = defaultdict(int)
@@ -1184,7 +1329,7 @@ def _sweep(
             and used[(s.officer_id, s.date, group)] + need <= s.minutes
             and (not u.campaign or campaign is None or campaign.covers(s.date))
         )
-        slot = next(room, None)  # fmt: skip
+        slot = next(room, None)
         if slot is None:
             left.append(u)
             continue
@@ -1196,16 +1341,29 @@ def _sweep(
             upto = sum(p.due[j].target.visit_minutes for j in u.members[: k + 1])
             share = travel * upto // u.visit_min - given
             given += share
-            out.append(PlannedVisit(t.target_id, t.beat_id, slot.officer_id, t.tier, slot.date,
-                                    unit_slot[u.uid], p.due[i].reason.value,
-                                    t.visit_minutes + share))  # fmt: skip
+            out.append(
+                PlannedVisit(
+                    t.target_id,
+                    t.beat_id,
+                    slot.officer_id,
+                    t.tier,
+                    slot.date,
+                    unit_slot[u.uid],
+                    p.due[i].reason.value,
+                    t.visit_minutes + share,
+                )
+            )
     return out, left
 
 
 def fit_tours(
-    p: BeatProblem, units: Sequence[Unit], unit_slot: Mapping[int, str],
-    slots: Sequence[DaySlot], placed: Mapping[int, int], campaign: Campaign | None = None,
-) -> tuple[dict[int, int], dict[int, int]]:  # fmt: skip
+    p: BeatProblem,
+    units: Sequence[Unit],
+    unit_slot: Mapping[int, str],
+    slots: Sequence[DaySlot],
+    placed: Mapping[int, int],
+    campaign: Campaign | None = None,
+) -> tuple[dict[int, int], dict[int, int]]:
     """The day model's placements that a real tour keeps, and each slot's travel minutes.
 
     The day model counts travel by its aggregate (trips, hops, walks).  Here each duty slot's
@@ -1265,10 +1423,15 @@ def fit_tours(
 
 
 def _visits_of_month(
-    p: BeatProblem, units: Sequence[Unit], unit_slot: Mapping[int, str],
-    slots: Sequence[DaySlot], placed: Mapping[int, int], dm: DayModel, sol: _cpsat.Solution,
+    p: BeatProblem,
+    units: Sequence[Unit],
+    unit_slot: Mapping[int, str],
+    slots: Sequence[DaySlot],
+    placed: Mapping[int, int],
+    dm: DayModel,
+    sol: _cpsat.Solution,
     tours: Mapping[int, int] | None = None,
-) -> list[PlannedVisit]:  # fmt: skip
+) -> list[PlannedVisit]:
     """Planned visits of one month, with travel shared out to the visits of each duty slot:
     the slot's tour minutes (:func:`fit_tours`), else the day model's travel estimate."""
     by_slot: dict[int, list[Unit]] = defaultdict(list)
@@ -1289,13 +1452,24 @@ def _visits_of_month(
             d = p.due[i]
             mins = d.target.visit_minutes
             # floor of the running share, so the shares add up exactly to the travel
-            share = (travel * sum(p.due[j].target.visit_minutes for j, _ in members[: k + 1])
-                     // visit_total) - given  # fmt: skip
+            share = (
+                travel
+                * sum(p.due[j].target.visit_minutes for j, _ in members[: k + 1])
+                // visit_total
+            ) - given
             given += share
-            out.append(PlannedVisit(
-                d.target.target_id, d.target.beat_id, s.officer_id, d.target.tier, s.date,
-                unit_slot[u.uid], d.reason.value, mins + share,
-            ))  # fmt: skip
+            out.append(
+                PlannedVisit(
+                    d.target.target_id,
+                    d.target.beat_id,
+                    s.officer_id,
+                    d.target.tier,
+                    s.date,
+                    unit_slot[u.uid],
+                    d.reason.value,
+                    mins + share,
+                )
+            )
     return out
 
 
@@ -1344,8 +1518,9 @@ def plan_year(
     if unknown:
         raise InputError(f"unknown beat(s): {', '.join(unknown)}")
     plan = YearPlan(year, policy.name, campaign=params.campaign)
-    all_due = with_campaign(due_targets(station.targets, policy, year, beat_map), station,
-                            params.campaign, year)  # fmt: skip
+    all_due = with_campaign(
+        due_targets(station.targets, policy, year, beat_map), station, params.campaign, year
+    )
     per_beat = Counter(d.target.beat_id for d in all_due)
     too_large = [b for b in wanted if per_beat[b] > params.max_beat_targets]
     if too_large:
@@ -1364,12 +1539,21 @@ def plan_year(
         officers = station.officers_of(beat_id)
         post = station.post_of(beat_id)
         problem = build_problem(
-            beat, due, officers, station.officer_days, (post.lon, post.lat), policy, year,
-            graph=graph, absence=absence, params=params,
-        )  # fmt: skip
+            beat,
+            due,
+            officers,
+            station.officer_days,
+            (post.lon, post.lat),
+            policy,
+            year,
+            graph=graph,
+            absence=absence,
+            params=params,
+        )
         try:
-            visits, unplanned, rules = plan_beat(problem, params, progress=progress,
-                                                 deadline=deadline)  # fmt: skip
+            visits, unplanned, rules = plan_beat(
+                problem, params, progress=progress, deadline=deadline
+            )
         except _cpsat.WallClockGuard as exc:
             raise _cpsat.WallClockGuard(
                 f"beat {beat_id}: {exc} (guard {guard:g} s a beat, --wall-guard); the machine "
@@ -1384,8 +1568,11 @@ def plan_year(
             shortfalls(beat_id, unplanned, policy, problem, allow_night=params.allow_night)
         )
     plan.visits.sort(key=lambda v: (v.beat_id, v.date, v.officer_id, v.slot, v.target_id))
-    plan.stats = {"due": len(all_due), "planned": len(plan.visits),
-                  "unplanned": len(plan.unplanned)}  # fmt: skip
+    plan.stats = {
+        "due": len(all_due),
+        "planned": len(plan.visits),
+        "unplanned": len(plan.unplanned),
+    }
     return plan
 
 
@@ -1405,9 +1592,12 @@ def with_campaign(
 
 
 def _loads(
-    beat_id: str, p: BeatProblem, visits: Sequence[PlannedVisit], params: YearParams,
+    beat_id: str,
+    p: BeatProblem,
+    visits: Sequence[PlannedVisit],
+    params: YearParams,
     policy: Policy,
-) -> list[MonthLoad]:  # fmt: skip
+) -> list[MonthLoad]:
     cap: dict[int, int] = defaultdict(int)
     for s in p.days:
         cap[s.date.month] += s.minutes
@@ -1417,16 +1607,21 @@ def _loads(
         planned[v.month] += v.est_minutes
         counts[v.month][v.tier] += 1
     return [
-        MonthLoad(beat_id, m, cap[m], math.floor(cap[m] * (1 - params.reserve)), planned[m],
-                  counts[m])
+        MonthLoad(
+            beat_id, m, cap[m], math.floor(cap[m] * (1 - params.reserve)), planned[m], counts[m]
+        )
         for m in range(1, 13)
-    ]  # fmt: skip
+    ]
 
 
 def shortfalls(
-    beat_id: str, unplanned: Sequence[Unplanned], policy: Policy, p: BeatProblem,
-    *, allow_night: bool = True,
-) -> list[Shortfall]:  # fmt: skip
+    beat_id: str,
+    unplanned: Sequence[Unplanned],
+    policy: Policy,
+    p: BeatProblem,
+    *,
+    allow_night: bool = True,
+) -> list[Shortfall]:
     """Per tier: households that did not fit for lack of hours, and the hours to fit them.
 
     Households whose card allows only evening visits need evening hours: the message says how

@@ -390,10 +390,23 @@ def _static_map(
     _scale_bar(ax, (min_lon, min_lat, max_lon, max_lat), kx)
     _map_legend(ax, tier_labels)
     if attribution:
-        ax.text(0.995, 0.008, attribution, transform=ax.transAxes, ha="right", va="bottom",
-                fontsize=6, color="#333333", zorder=6,
-                bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none",
-                      "alpha": 0.85})  # fmt: skip
+        ax.text(
+            0.995,
+            0.008,
+            attribution,
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=6,
+            color="#333333",
+            zorder=6,
+            bbox={
+                "boxstyle": "square,pad=0.15",
+                "facecolor": "white",
+                "edgecolor": "none",
+                "alpha": 0.85,
+            },
+        )
 
 
 def _map_legend(ax: Axes, tier_labels: Mapping[str, str]) -> None:

@@ -26,8 +26,19 @@ from planner.model import Card, Outcome, Station
 from planner.roster import japanese_holidays
 from planner.schedule import PlannedVisit
 
-OUTCOME_COLUMNS = ("target_id", "date", "officer_id", "outcome", "notes", "beat_id", "kind",
-                   "address", "lon", "lat", "household_type")  # fmt: skip
+OUTCOME_COLUMNS = (
+    "target_id",
+    "date",
+    "officer_id",
+    "outcome",
+    "notes",
+    "beat_id",
+    "kind",
+    "address",
+    "lon",
+    "lat",
+    "household_type",
+)
 
 
 def simulate_outcomes(

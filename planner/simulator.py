@@ -164,11 +164,28 @@ class DoorRecord:
 
 
 MONTH_COLUMNS = (
-    "month", "walk_hours", "visit_hours", "interview_hours", "wait_hours", "km", "doors",
-    "optional_doors", "interviews", "first_interviews", "absent", "refused", "moved_out",
-    "night_visits", "provisional", "provisional_resolved", "new_appeared", "new_found",
-    "new_interviews", "overdue_left", "never_met_left",
-)  # fmt: skip
+    "month",
+    "walk_hours",
+    "visit_hours",
+    "interview_hours",
+    "wait_hours",
+    "km",
+    "doors",
+    "optional_doors",
+    "interviews",
+    "first_interviews",
+    "absent",
+    "refused",
+    "moved_out",
+    "night_visits",
+    "provisional",
+    "provisional_resolved",
+    "new_appeared",
+    "new_found",
+    "new_interviews",
+    "overdue_left",
+    "never_met_left",
+)
 """Columns of :meth:`MonthStats.row` (then ``rate_<tier>`` per tier)."""
 
 
@@ -211,8 +228,12 @@ class MonthStats:
 
     def row(self) -> dict[str, float | int]:
         """The month as a flat row (:data:`MONTH_COLUMNS`, then ``rate_<tier>``)."""
-        hours = {"walk_hours": self.walk_min, "visit_hours": self.visit_min,
-                 "interview_hours": self.interview_min, "wait_hours": self.wait_min}  # fmt: skip
+        hours = {
+            "walk_hours": self.walk_min,
+            "visit_hours": self.visit_min,
+            "interview_hours": self.interview_min,
+            "wait_hours": self.wait_min,
+        }
         out: dict[str, float | int] = {"month": self.month}
         out.update({k: round(v / 60, 2) for k, v in hours.items()})
         out["km"] = round(self.metres / 1000, 1)
@@ -276,10 +297,13 @@ class SimResult:
             "first_interviews": first,
             "hours_per_interview": round(total / 60 / first, 3) if first else None,
             "km": round(sum(m.metres for m in ms) / 1000, 1),
-            "rate": {t: round(self.met[t] / self.due[t], 3) if self.due[t] else 1.0
-                     for t in self.tiers},
-            "rate_explained": {t: round(self.explained[t] / self.due[t], 3) if self.due[t]
-                               else 1.0 for t in self.tiers},
+            "rate": {
+                t: round(self.met[t] / self.due[t], 3) if self.due[t] else 1.0 for t in self.tiers
+            },
+            "rate_explained": {
+                t: round(self.explained[t] / self.due[t], 3) if self.due[t] else 1.0
+                for t in self.tiers
+            },
             "walk_hours": round(walk / 60, 1),
             "wait_hours": round(wait / 60, 1),
             "visit_hours": round(visit / 60, 1),
@@ -292,10 +316,21 @@ class SimResult:
             "other_door_min_per": per(visit - interview),
             "due": dict(self.due),
             "met": dict(self.met),
-        }  # fmt: skip
-        for name in ("doors", "optional_doors", "interviews", "absent", "refused", "moved_out",
-                     "night_visits", "provisional", "provisional_resolved", "new_appeared",
-                     "new_found", "new_interviews"):  # fmt: skip
+        }
+        for name in (
+            "doors",
+            "optional_doors",
+            "interviews",
+            "absent",
+            "refused",
+            "moved_out",
+            "night_visits",
+            "provisional",
+            "provisional_resolved",
+            "new_appeared",
+            "new_found",
+            "new_interviews",
+        ):
             out[name] = total_of(name)
         out["overdue_left"] = self.overdue_left
         out["never_met_left"] = self.never_met_left
@@ -362,8 +397,9 @@ class _Travel:
             return self._nearest(ids)
         nodes = [0, *(self.node(t) for t in ids)]
         sub = np.rint(self.m[np.ix_(nodes, nodes)]).astype(np.int64)
-        tour = solve_tsp(sub, time_limit_s=10.0, solution_limit=solutions, engine=engine,
-                         iterations=solutions)  # fmt: skip
+        tour = solve_tsp(
+            sub, time_limit_s=10.0, solution_limit=solutions, engine=engine, iterations=solutions
+        )
         return [ids[k - 1] for k in tour[1:]]
 
     def _nearest(self, ids: Sequence[str]) -> list[str]:
@@ -398,8 +434,12 @@ class _Year:
 
     def __init__(self, station, policy, year, graph, params, absence, say):
         self.p, self.policy, self.year, self.graph, self.absence = (
-            params, policy, year, graph, absence,
-        )  # fmt: skip
+            params,
+            policy,
+            year,
+            graph,
+            absence,
+        )
         self.say = say
         self.st = replace(station, targets=list(station.targets), visits=list(station.visits))
         self.pos = {t.target_id: k for k, t in enumerate(self.st.targets)}
@@ -451,8 +491,9 @@ class _Year:
 
     def planning_station(self) -> Station:
         """The register a re-plan sees: refused households left out for the rest of the year."""
-        return replace(self.st, targets=[t for t in self.st.targets
-                                         if t.target_id not in self.refused])  # fmt: skip
+        return replace(
+            self.st, targets=[t for t in self.st.targets if t.target_id not in self.refused]
+        )
 
     def _set(self, t: Target, **changes) -> Target:
         new = replace(t, **changes)
@@ -473,12 +514,16 @@ class _Year:
                 kind = homes[int(self.town_rng.integers(len(homes)))].household_type
                 new = Target(
                     target_id=f"N{self.year % 100:02d}{month:02d}-{beat}-{k + 1}",
-                    beat_id=beat, kind=TargetKind.HOUSEHOLD,
+                    beat_id=beat,
+                    kind=TargetKind.HOUSEHOLD,
                     address=f"{anchor.address}（新規{month}-{k + 1}）",
-                    lon=anchor.lon, lat=anchor.lat, tier=self.tiers[-1],
+                    lon=anchor.lon,
+                    lat=anchor.lat,
+                    tier=self.tiers[-1],
                     building_id=anchor.building_id,
-                    household_type=HouseholdType(kind), visit_minutes=15,
-                )  # fmt: skip
+                    household_type=HouseholdType(kind),
+                    visit_minutes=15,
+                )
                 self.hidden[beat].append((new, anchor.target_id))
                 self.months[month - 1].new_appeared += 1
 
@@ -492,8 +537,16 @@ class _Year:
             new = replace(new, card=Card.PROVISIONAL)
             self.pos[new.target_id] = len(self.st.targets)
             self.st.targets.append(new)
-            self.st.visits.append(Visit(new.target_id, s.date, s.officer_id, Outcome.PROVISIONAL,
-                                        "新規転入（表札）", Card.NONE))  # fmt: skip
+            self.st.visits.append(
+                Visit(
+                    new.target_id,
+                    s.date,
+                    s.officer_id,
+                    Outcome.PROVISIONAL,
+                    "新規転入（表札）",
+                    Card.NONE,
+                )
+            )
             self.travel[beat].alias(new.target_id, anchor)
             self.due[new.target_id] = (new.tier, "provisional")
             self.due_tier[new.tier] += 1
@@ -538,8 +591,9 @@ class _Year:
             stats.optional_doors += stop.optional
             stats.night_visits += stop.slot == "night"
             self.minutes += leg / per_min + wait + at_door
-            self.log.append(DoorRecord(s.date, s.officer_id, stop.slot, tid, outcome,
-                                       stop.optional))  # fmt: skip
+            self.log.append(
+                DoorRecord(s.date, s.officer_id, stop.slot, tid, outcome, stop.optional)
+            )
             self._apply(t, outcome, s, stop.slot, stats)
             self.notice(beat, t, s, stats, found)
             here = tid
@@ -581,8 +635,9 @@ class _Year:
             self.absent_kinds[tid].add((s.weekend, slot))
             if t.card is Card.NONE and self.rng.random() < self.p.doors.provisional_from_absent:
                 self._set(t, card=Card.PROVISIONAL)
-                self.st.visits.append(Visit(tid, s.date, s.officer_id, Outcome.PROVISIONAL,
-                                            "表札", Card.NONE))  # fmt: skip
+                self.st.visits.append(
+                    Visit(tid, s.date, s.officer_id, Outcome.PROVISIONAL, "表札", Card.NONE)
+                )
                 stats.provisional += 1
         elif outcome is Outcome.MOVED_OUT:
             stats.moved_out += 1
@@ -595,8 +650,9 @@ class _Year:
 
     def close_month(self, month: int) -> None:
         stats = self.months[month - 1]
-        stats.rate = {t: self.met_tier[t] / self.due_tier[t] if self.due_tier[t] else 1.0
-                      for t in self.tiers}  # fmt: skip
+        stats.rate = {
+            t: self.met_tier[t] / self.due_tier[t] if self.due_tier[t] else 1.0 for t in self.tiers
+        }
         stats.overdue_left, stats.never_met_left = self.left()
 
     def left(self) -> tuple[int, int]:
@@ -614,8 +670,11 @@ class _Year:
         return overdue, never
 
     def snapshot(self) -> None:
-        point = (self.minutes, tuple(self.met_tier[t] for t in self.tiers),
-                 tuple(self.due_tier[t] for t in self.tiers))  # fmt: skip
+        point = (
+            self.minutes,
+            tuple(self.met_tier[t] for t in self.tiers),
+            tuple(self.due_tier[t] for t in self.tiers),
+        )
         if not self.curve or self.curve[-1][1:] != point[1:]:
             self.curve.append(point)
 
@@ -626,8 +685,9 @@ class _Baseline:
     def __init__(self, year: _Year):
         self.y = year
         self.queue: dict[str, list[str]] = defaultdict(list)
-        for d in sorted(year.due0, key=lambda d: (address_key(d.target.address),
-                                                  d.target.target_id)):  # fmt: skip
+        for d in sorted(
+            year.due0, key=lambda d: (address_key(d.target.address), d.target.target_id)
+        ):
             self.queue[d.target.beat_id].append(d.target.target_id)
         minutes = [d.target.visit_minutes for d in year.due0] or [10]
         self.per_door = sum(minutes) / len(minutes) + year.p.baseline_allowance
@@ -670,8 +730,9 @@ class _Planner:
         if month > 1 and not y.p.replan_monthly:
             return
         params = replace(y.p.plan, start=date(y.year, month, 1))
-        plan = plan_year(y.planning_station(), y.policy, y.year, graph=y.graph, params=params,
-                         absence=y.absence)  # fmt: skip
+        plan = plan_year(
+            y.planning_station(), y.policy, y.year, graph=y.graph, params=params, absence=y.absence
+        )
         y.say(f"{y.p.strategy}: {month:2d}月 plan of {len(plan.visits)} visits")
         self.by_slot.clear()
         self.planned.clear()
@@ -683,8 +744,9 @@ class _Planner:
     def stops(self, s: DaySlot, beat: str) -> list[_Stop]:
         y, p = self.y, self.y.p
         slot = "day" if s.group == "day" else "evening"
-        mine = [(t, k) for t, k in self.by_slot.get((s.officer_id, s.date, s.group), [])
-                if y.is_open(t)]  # fmt: skip
+        mine = [
+            (t, k) for t, k in self.by_slot.get((s.officer_id, s.date, s.group), []) if y.is_open(t)
+        ]
         if not mine:
             return self._free_trip(s, beat, slot) if p.free_trips else []
         slot_of = dict(mine)
@@ -700,8 +762,7 @@ class _Planner:
             optional = self._insert(s, beat, ids, slot, s.minutes - expected)
             slot_of.update(dict.fromkeys(optional, slot))
             if optional:
-                ids = travel.order([*ids, *optional], p.route, p.route_solutions,
-                                   p.route_engine)  # fmt: skip
+                ids = travel.order([*ids, *optional], p.route, p.route_solutions, p.route_engine)
         chosen = set(optional)
         return [_Stop(t, slot_of[t], t in chosen) for t in ids]
 
@@ -733,8 +794,9 @@ class _Planner:
         if not cand:
             return []
         travel, per_min = y.travel[beat], y.speed[s.officer_id]
-        value = np.array([y.chance(t, s.weekend, slot) * (2.0 if t.tier == y.tiers[0] else 1.0)
-                          for t in cand])  # fmt: skip
+        value = np.array(
+            [y.chance(t, s.weekend, slot) * (2.0 if t.tier == y.tiers[0] else 1.0) for t in cand]
+        )
         door = np.array([y.expected_min(t, s.weekend, slot) for t in cand])
         route, out = list(ids), []
         alive = np.ones(len(cand), dtype=bool)
@@ -842,12 +904,18 @@ def simulate_year(
     if params.route not in ROUTE_ORDERS:
         raise InputError(f"unknown route order {params.route!r}: one of {', '.join(ROUTE_ORDERS)}")
     if params.route_engine not in ENGINES:
-        raise InputError(f"unknown routing engine {params.route_engine!r}: one of "
-                         f"{', '.join(ENGINES)}")  # fmt: skip
+        raise InputError(
+            f"unknown routing engine {params.route_engine!r}: one of {', '.join(ENGINES)}"
+        )
     say = progress or (lambda _m: None)
     y = _Year(station, policy, year, graph, params, absence or load_absence(), say)
-    slots = duty_slots(y.st.officers, year, y.st.officer_days, policy.month_factors,
-                       no_visit_days=policy.no_visit_days)  # fmt: skip
+    slots = duty_slots(
+        y.st.officers,
+        year,
+        y.st.officer_days,
+        policy.month_factors,
+        no_visit_days=policy.no_visit_days,
+    )
     agenda = _Planner(y, slots) if params.strategy == "planner" else _Baseline(y)
     for month in range(1, 13):
         y.move_in(month)
@@ -866,8 +934,14 @@ def simulate_year(
     )
     overdue, never = y.left()
     return SimResult(
-        params.strategy, y.tiers, y.months,
-        due={t: y.due_tier[t] for t in y.tiers}, met={t: y.met_tier[t] for t in y.tiers},
-        explained={t: explained[t] for t in y.tiers}, overdue_left=overdue,
-        never_met_left=never, log=y.log, curve=y.curve,
-    )  # fmt: skip
+        params.strategy,
+        y.tiers,
+        y.months,
+        due={t: y.due_tier[t] for t in y.tiers},
+        met={t: y.met_tier[t] for t in y.tiers},
+        explained={t: explained[t] for t in y.tiers},
+        overdue_left=overdue,
+        never_met_left=never,
+        log=y.log,
+        curve=y.curve,
+    )

@@ -73,10 +73,24 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = "1"
 CRS = "EPSG:4326"
 TARGET_COLUMNS = (
-    "target_id", "beat_id", "kind", "tier", "reasons", "address", "building_id", "last_visit",
-    "card", "availability", "household_type", "visit_minutes", "lon", "lat", "name", "moved_out",
+    "target_id",
+    "beat_id",
+    "kind",
+    "tier",
+    "reasons",
+    "address",
+    "building_id",
+    "last_visit",
+    "card",
+    "availability",
+    "household_type",
+    "visit_minutes",
+    "lon",
+    "lat",
+    "name",
+    "moved_out",
     "registered",
-)  # fmt: skip
+)
 STREET_FLAGS = ("walk", "bike", "car", "forward")
 """Edge columns of ``street_edges``: which modes may use the edge, and ``forward`` = 0 where a
 car may not go that way on a one-way street (files without them: every mode, both ways)."""
@@ -369,9 +383,15 @@ def read_station(path: str | Path) -> Station:
     if "posts" in layers:
         for r in _read_table(path, "posts").itertuples(index=False):
             station.posts.append(
-                Post(str(r.post_id), _s(r.name), PostKind(r.kind), float(r.lon), float(r.lat),
-                     _s(r.station))
-            )  # fmt: skip
+                Post(
+                    str(r.post_id),
+                    _s(r.name),
+                    PostKind(r.kind),
+                    float(r.lon),
+                    float(r.lat),
+                    _s(r.station),
+                )
+            )
     if "beats" in layers:
         beats = pyogrio.read_dataframe(path, layer="beats")
         for r in beats.itertuples(index=False):
@@ -391,9 +411,16 @@ def read_station(path: str | Path) -> Station:
     if "officers" in layers:
         for r in _read_table(path, "officers").itertuples(index=False):
             station.officers.append(
-                Officer(str(r.officer_id), str(r.beat_id), _s(r.name), str(r.pattern),
-                        int(r.phase), Mode(r.mode), _hours_from_text(_s(r.visit_hours)))
-            )  # fmt: skip
+                Officer(
+                    str(r.officer_id),
+                    str(r.beat_id),
+                    _s(r.name),
+                    str(r.pattern),
+                    int(r.phase),
+                    Mode(r.mode),
+                    _hours_from_text(_s(r.visit_hours)),
+                )
+            )
     if "officer_days" in layers:
         for r in _read_table(path, "officer_days").itertuples(index=False):
             station.officer_days.append(
@@ -402,23 +429,29 @@ def read_station(path: str | Path) -> Station:
     if "visits" in layers:
         for r in _read_table(path, "visits").itertuples(index=False):
             station.visits.append(
-                Visit(str(r.target_id), date.fromisoformat(r.date), str(r.officer_id),
-                      Outcome(r.outcome), _s(r.notes),
-                      Card(r.card_before) if _s(getattr(r, "card_before", "")) else None,
-                      _s(getattr(r, "opinion", "")),
-                      OpinionKind(r.opinion_kind) if _s(getattr(r, "opinion_kind", "")) else None,
-                      _s(getattr(r, "action", "")),
-                      _opt_int(getattr(r, "minutes_spent", None)),
-                      _s(getattr(r, "slot", "")),
-                      CardLeft(r.card_left) if _s(getattr(r, "card_left", "")) else None,
-                      _opt_date(getattr(r, "reported_on", "")))
-            )  # fmt: skip
+                Visit(
+                    str(r.target_id),
+                    date.fromisoformat(r.date),
+                    str(r.officer_id),
+                    Outcome(r.outcome),
+                    _s(r.notes),
+                    Card(r.card_before) if _s(getattr(r, "card_before", "")) else None,
+                    _s(getattr(r, "opinion", "")),
+                    OpinionKind(r.opinion_kind) if _s(getattr(r, "opinion_kind", "")) else None,
+                    _s(getattr(r, "action", "")),
+                    _opt_int(getattr(r, "minutes_spent", None)),
+                    _s(getattr(r, "slot", "")),
+                    CardLeft(r.card_left) if _s(getattr(r, "card_left", "")) else None,
+                    _opt_date(getattr(r, "reported_on", "")),
+                )
+            )
     if "exemptions" in layers:
         for r in _read_table(path, "exemptions").itertuples(index=False):
             station.exemptions.append(
-                Exemption(str(r.target_id), _s(r.ordered_by), date.fromisoformat(r.date),
-                          _s(r.reason))
-            )  # fmt: skip
+                Exemption(
+                    str(r.target_id), _s(r.ordered_by), date.fromisoformat(r.date), _s(r.reason)
+                )
+            )
     for layer, kind in RECORD_LAYERS.items():
         if layer in layers:
             getattr(station, layer).extend(_records_from_frame(_read_table(path, layer), kind))
@@ -584,65 +617,157 @@ def _write_layers(station: Station, tmp: Path, streets: nx.MultiDiGraph | None) 
         frame = pd.DataFrame(rows, columns=list(columns))
         pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
 
-    table("meta", [{"key": k, "value": val} for k, val in (
-        ("format_version", FORMAT_VERSION), ("station", station.name), ("policy", station.policy),
-        *_street_meta(streets),
-    )], ("key", "value"))  # fmt: skip
+    table(
+        "meta",
+        [
+            {"key": k, "value": val}
+            for k, val in (
+                ("format_version", FORMAT_VERSION),
+                ("station", station.name),
+                ("policy", station.policy),
+                *_street_meta(streets),
+            )
+        ],
+        ("key", "value"),
+    )
     posts = gpd.GeoDataFrame(
-        [{"post_id": p.post_id, "name": p.name, "kind": p.kind.value, "lon": p.lon, "lat": p.lat,
-          "station": p.station} for p in station.posts],
+        [
+            {
+                "post_id": p.post_id,
+                "name": p.name,
+                "kind": p.kind.value,
+                "lon": p.lon,
+                "lat": p.lat,
+                "station": p.station,
+            }
+            for p in station.posts
+        ],
         columns=["post_id", "name", "kind", "lon", "lat", "station"],
-        geometry=[Point(p.lon, p.lat) for p in station.posts], crs=CRS,
-    )  # fmt: skip
+        geometry=[Point(p.lon, p.lat) for p in station.posts],
+        crs=CRS,
+    )
     pyogrio.write_dataframe(posts, tmp, layer="posts", driver="GPKG", geometry_type="Point")
     beats = gpd.GeoDataFrame(
-        [{"beat_id": b.beat_id, "post_id": b.post_id, "name": b.name,
-          "registry_households": b.registry_households, "frequency_years": b.frequency_years,
-          "incident_hours": b.incident_hours}
-         for b in station.beats],
-        columns=["beat_id", "post_id", "name", "registry_households", "frequency_years",
-                 "incident_hours"],
-        geometry=[b.polygon for b in station.beats], crs=CRS,
-    )  # fmt: skip
+        [
+            {
+                "beat_id": b.beat_id,
+                "post_id": b.post_id,
+                "name": b.name,
+                "registry_households": b.registry_households,
+                "frequency_years": b.frequency_years,
+                "incident_hours": b.incident_hours,
+            }
+            for b in station.beats
+        ],
+        columns=[
+            "beat_id",
+            "post_id",
+            "name",
+            "registry_households",
+            "frequency_years",
+            "incident_hours",
+        ],
+        geometry=[b.polygon for b in station.beats],
+        crs=CRS,
+    )
     for col in ("registry_households", "frequency_years"):
         beats[col] = beats[col].astype("Int64")
     pyogrio.write_dataframe(beats, tmp, layer="beats", driver="GPKG", geometry_type="Unknown")
     pyogrio.write_dataframe(
-        targets_to_frame(station.targets), tmp, layer="targets", driver="GPKG",
+        targets_to_frame(station.targets),
+        tmp,
+        layer="targets",
+        driver="GPKG",
         geometry_type="Point",
-    )  # fmt: skip
-    table("officers", [
-        {"officer_id": o.officer_id, "beat_id": o.beat_id, "name": o.name, "pattern": o.pattern,
-         "phase": o.phase, "mode": o.mode.value, "visit_hours": _hours_to_text(o.visit_hours)}
-        for o in station.officers
-    ], ("officer_id", "beat_id", "name", "pattern", "phase", "mode", "visit_hours"))  # fmt: skip
-    table("officer_days", [
-        {"officer_id": d.officer_id, "date": d.date.isoformat(), "kind": d.kind.value}
-        for d in station.officer_days
-    ], ("officer_id", "date", "kind"))  # fmt: skip
-    table("visits", [
-        {"target_id": x.target_id, "date": x.date.isoformat(), "officer_id": x.officer_id,
-         "outcome": x.outcome.value, "notes": x.notes,
-         "card_before": x.card_before.value if x.card_before else "",
-         "opinion": x.opinion, "opinion_kind": x.opinion_kind.value if x.opinion_kind else "",
-         "action": x.action, "minutes_spent": x.minutes_spent, "slot": x.slot,
-         "card_left": x.card_left.value if x.card_left else "",
-         "reported_on": x.reported_on.isoformat() if x.reported_on else ""}
-        for x in station.visits
-    ], ("target_id", "date", "officer_id", "outcome", "notes", "card_before", "opinion",
-        "opinion_kind", "action", "minutes_spent", "slot", "card_left", "reported_on"))  # fmt: skip
+    )
+    table(
+        "officers",
+        [
+            {
+                "officer_id": o.officer_id,
+                "beat_id": o.beat_id,
+                "name": o.name,
+                "pattern": o.pattern,
+                "phase": o.phase,
+                "mode": o.mode.value,
+                "visit_hours": _hours_to_text(o.visit_hours),
+            }
+            for o in station.officers
+        ],
+        ("officer_id", "beat_id", "name", "pattern", "phase", "mode", "visit_hours"),
+    )
+    table(
+        "officer_days",
+        [
+            {"officer_id": d.officer_id, "date": d.date.isoformat(), "kind": d.kind.value}
+            for d in station.officer_days
+        ],
+        ("officer_id", "date", "kind"),
+    )
+    table(
+        "visits",
+        [
+            {
+                "target_id": x.target_id,
+                "date": x.date.isoformat(),
+                "officer_id": x.officer_id,
+                "outcome": x.outcome.value,
+                "notes": x.notes,
+                "card_before": x.card_before.value if x.card_before else "",
+                "opinion": x.opinion,
+                "opinion_kind": x.opinion_kind.value if x.opinion_kind else "",
+                "action": x.action,
+                "minutes_spent": x.minutes_spent,
+                "slot": x.slot,
+                "card_left": x.card_left.value if x.card_left else "",
+                "reported_on": x.reported_on.isoformat() if x.reported_on else "",
+            }
+            for x in station.visits
+        ],
+        (
+            "target_id",
+            "date",
+            "officer_id",
+            "outcome",
+            "notes",
+            "card_before",
+            "opinion",
+            "opinion_kind",
+            "action",
+            "minutes_spent",
+            "slot",
+            "card_left",
+            "reported_on",
+        ),
+    )
     for layer, kind in RECORD_LAYERS.items():
         table(layer, _records_to_rows(getattr(station, layer)), [f.name for f in fields(kind)])
-    table("access_log", [
-        {"when": a.when.isoformat(timespec="seconds"), "who": a.who, "what": a.what,
-         "records": a.records}
-        for a in station.access_log
-    ], ("when", "who", "what", "records"))  # fmt: skip
-    table("exemptions", [
-        {"target_id": e.target_id, "ordered_by": e.ordered_by, "date": e.date.isoformat(),
-         "reason": e.reason}
-        for e in station.exemptions
-    ], ("target_id", "ordered_by", "date", "reason"))  # fmt: skip
+    table(
+        "access_log",
+        [
+            {
+                "when": a.when.isoformat(timespec="seconds"),
+                "who": a.who,
+                "what": a.what,
+                "records": a.records,
+            }
+            for a in station.access_log
+        ],
+        ("when", "who", "what", "records"),
+    )
+    table(
+        "exemptions",
+        [
+            {
+                "target_id": e.target_id,
+                "ordered_by": e.ordered_by,
+                "date": e.date.isoformat(),
+                "reason": e.reason,
+            }
+            for e in station.exemptions
+        ],
+        ("target_id", "ordered_by", "date", "reason"),
+    )
     if streets is not None:
         _write_streets(streets, tmp)
 
@@ -654,18 +779,23 @@ def _street_meta(streets: nx.MultiDiGraph | None) -> list[tuple[str, str]]:
     from planner.streets import street_report
 
     report = street_report(streets)
-    rows = [("streets_source", str(streets.graph.get("source", ""))),
-            ("streets_report", report.to_json() if report is not None else "")]  # fmt: skip
+    rows = [
+        ("streets_source", str(streets.graph.get("source", ""))),
+        ("streets_report", report.to_json() if report is not None else ""),
+    ]
     return [(k, v) for k, v in rows if v]
 
 
 def _write_streets(graph: nx.MultiDiGraph, tmp: Path) -> None:
     nodes = gpd.GeoDataFrame(
-        [{"osmid": int(n), "x": float(d["x"]), "y": float(d["y"])}
-         for n, d in graph.nodes(data=True)],
+        [
+            {"osmid": int(n), "x": float(d["x"]), "y": float(d["y"])}
+            for n, d in graph.nodes(data=True)
+        ],
         columns=["osmid", "x", "y"],
-        geometry=[Point(d["x"], d["y"]) for _, d in graph.nodes(data=True)], crs=CRS,
-    )  # fmt: skip
+        geometry=[Point(d["x"], d["y"]) for _, d in graph.nodes(data=True)],
+        crs=CRS,
+    )
     pyogrio.write_dataframe(nodes, tmp, layer="street_nodes", driver="GPKG", geometry_type="Point")
     rows, geoms = [], []
     for u, w, k, d in graph.edges(keys=True, data=True):
@@ -675,9 +805,17 @@ def _write_streets(graph: nx.MultiDiGraph, tmp: Path) -> None:
 
             a, b = graph.nodes[u], graph.nodes[w]
             geom = LineString([(a["x"], a["y"]), (b["x"], b["y"])])
-        rows.append({"u": int(u), "v": int(w), "key": int(k), "length": float(d["length"]),
-                     "highway": _flat(d.get("highway")), "name": _flat(d.get("name")),
-                     **{c: int(bool(d.get(c, True))) for c in STREET_FLAGS}})  # fmt: skip
+        rows.append(
+            {
+                "u": int(u),
+                "v": int(w),
+                "key": int(k),
+                "length": float(d["length"]),
+                "highway": _flat(d.get("highway")),
+                "name": _flat(d.get("name")),
+                **{c: int(bool(d.get(c, True))) for c in STREET_FLAGS},
+            }
+        )
         geoms.append(geom)
     edges = gpd.GeoDataFrame(
         rows,
@@ -792,10 +930,17 @@ def beats_from_file(path: str | Path, *, post_ids: set[str]) -> list[Beat]:
     rows = v.check_rows(path, _read_rows(path), cols, row_checks=[known_post])
     _unique_ids(path, rows, "beat_id")
     return [
-        Beat(r["beat_id"], r["post_id"], r["name"], r["registry_households"],
-             r["frequency_years"], r["polygon_wkt"], r["incident_hours"])
+        Beat(
+            r["beat_id"],
+            r["post_id"],
+            r["name"],
+            r["registry_households"],
+            r["frequency_years"],
+            r["polygon_wkt"],
+            r["incident_hours"],
+        )
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 def officers_from_file(
@@ -862,9 +1007,15 @@ def officer_days_from_file(path: str | Path, *, officer_ids: set[str]) -> list[O
     for i, r in enumerate(rows):
         j = first.setdefault((r["officer_id"], r["date"]), i)
         if rows[j]["kind"] is not r["kind"]:
-            problems.append((numbers[i], "date", f"{r['officer_id']} has {rows[j]['kind'].value} "
-                             f"on {r['date']} (row {numbers[j]}) and {r['kind'].value} here: one "
-                             "kind a day"))  # fmt: skip
+            problems.append(
+                (
+                    numbers[i],
+                    "date",
+                    f"{r['officer_id']} has {rows[j]['kind'].value} "
+                    f"on {r['date']} (row {numbers[j]}) and {r['kind'].value} here: one "
+                    "kind a day",
+                )
+            )
     if problems:
         raise RowError(str(path), problems)
     return [OfficerDay(r["officer_id"], r["date"], r["kind"]) for r in rows]
@@ -906,13 +1057,14 @@ def targets_from_file(
         v.Column("building_id", v.text, required=False, default=""),
         v.Column("last_visit", v.iso_date(not_after=today), required=False),
         v.Column("card", v.choice(Card), required=False),
-        v.Column("availability", v.choice(Availability), required=False,
-                 default=Availability.UNKNOWN),
+        v.Column(
+            "availability", v.choice(Availability), required=False, default=Availability.UNKNOWN
+        ),
         v.Column("household_type", v.choice(HouseholdType), required=False),
         v.Column("visit_minutes", v.integer(1, 240), required=False),
         v.Column("name", v.text, required=False, default=""),
         v.Column("moved_out", v.iso_date(not_after=today), required=False),
-    ]  # fmt: skip
+    ]
 
     def semantic(r: dict) -> list[tuple[str, str]]:
         out = []
@@ -927,8 +1079,13 @@ def targets_from_file(
             if r["tier"] in known_tiers():  # the other prefecture's tier: mapped, not refused
                 r["tier"] = mapped_tier(r["kind"], r["reasons"], r["tier"], policy)
             else:
-                out.append(("tier", f"{r['tier']!r} is not a tier of {policy.name} "
-                                    f"({', '.join(policy.tier_codes)})"))  # fmt: skip
+                out.append(
+                    (
+                        "tier",
+                        f"{r['tier']!r} is not a tier of {policy.name} "
+                        f"({', '.join(policy.tier_codes)})",
+                    )
+                )
         r["tier"] = r["tier"] or derived
         if abs(r["lat"]) > 90:
             hint = "lon and lat look swapped" if abs(r["lon"]) <= 90 else "out of range"
@@ -965,8 +1122,10 @@ def _km_to_posts(lons: Any, lats: Any, posts: Sequence[Post]) -> np.ndarray:
     nearest = np.full(lon.shape, np.inf)
     for p in posts:
         p_lat, p_lon = math.radians(p.lat), math.radians(p.lon)
-        a = (np.sin((p_lat - lat) / 2) ** 2
-             + np.cos(lat) * math.cos(p_lat) * np.sin((p_lon - lon) / 2) ** 2)  # fmt: skip
+        a = (
+            np.sin((p_lat - lat) / 2) ** 2
+            + np.cos(lat) * math.cos(p_lat) * np.sin((p_lon - lon) / 2) ** 2
+        )
         nearest = np.minimum(nearest, 12742.0 * np.arcsin(np.minimum(1.0, np.sqrt(a))))
     return nearest
 
@@ -986,12 +1145,23 @@ def _target_from_row(r: dict[str, Any]) -> Target:
     )
     minutes = r["visit_minutes"] or (15 if card is not Card.FULL else 10)
     return Target(
-        target_id=r["target_id"], beat_id=r["beat_id"], kind=kind, address=r["address"],
-        lon=r["lon"], lat=r["lat"], tier=r["tier"], reasons=r["reasons"],
-        building_id=r["building_id"], last_visit=r["last_visit"], card=card,
-        availability=r["availability"], household_type=household_type, visit_minutes=minutes,
-        name=r["name"], moved_out=r["moved_out"],
-    )  # fmt: skip
+        target_id=r["target_id"],
+        beat_id=r["beat_id"],
+        kind=kind,
+        address=r["address"],
+        lon=r["lon"],
+        lat=r["lat"],
+        tier=r["tier"],
+        reasons=r["reasons"],
+        building_id=r["building_id"],
+        last_visit=r["last_visit"],
+        card=card,
+        availability=r["availability"],
+        household_type=household_type,
+        visit_minutes=minutes,
+        name=r["name"],
+        moved_out=r["moved_out"],
+    )
 
 
 def station_places(

@@ -78,9 +78,22 @@ _FOOT_CLASS = frozenset(
 )
 _NO_BIKE = frozenset({"footway", "steps", "corridor", "elevator", "escalator", "pedestrian"})
 _NO_CAR = frozenset(
-    {"bridleway", "corridor", "cycleway", "elevator", "escalator", "footway", "path",
-     "pedestrian", "steps", "track", "trail", "ladder", "busway"}
-)  # fmt: skip
+    {
+        "bridleway",
+        "corridor",
+        "cycleway",
+        "elevator",
+        "escalator",
+        "footway",
+        "path",
+        "pedestrian",
+        "steps",
+        "track",
+        "trail",
+        "ladder",
+        "busway",
+    }
+)
 _NO_CAR_SERVICE = frozenset({"emergency_access", "parking", "parking_aisle", "private"})
 _CLOSED = frozenset({"no", "private"})
 _OPEN_FOOT = frozenset({"yes", "designated", "permissive"})
@@ -153,29 +166,39 @@ class StreetReport:
     def lines(self) -> list[str]:
         """The report as a few printable lines (counts only: no personal data)."""
         where = f" ({self.file})" if self.file else ""
-        out = [f"streets from OpenStreetMap{where}: {self.ways_kept:,} of {self.ways_read:,} "
-               "ways kept"]  # fmt: skip
+        out = [
+            f"streets from OpenStreetMap{where}: {self.ways_kept:,} of {self.ways_read:,} ways kept"
+        ]
         if self.clip:
             x0, y0, x1, y1 = self.clip
             out[0] += (
                 f" (clipped to the station's beats plus a margin: lon {x0:.4f}–{x1:.4f}, "
                 f"lat {y0:.4f}–{y1:.4f})"
             )
-        dropped = [f"{self.dropped[k]:,} {label}" for k, label in DROP_REASONS.items()
-                   if self.dropped.get(k)]  # fmt: skip
+        dropped = [
+            f"{self.dropped[k]:,} {label}"
+            for k, label in DROP_REASONS.items()
+            if self.dropped.get(k)
+        ]
         out.append("dropped: " + ("; ".join(dropped) if dropped else "nothing"))
-        out.append(f"linked: {self.links:,} footway/sidewalk/path ends and nodes joined to the "
-                   f"nearest street within {self.link_m:g} m where no node was shared "
-                   f"({self.split:,} streets split at the link)")  # fmt: skip
+        out.append(
+            f"linked: {self.links:,} footway/sidewalk/path ends and nodes joined to the "
+            f"nearest street within {self.link_m:g} m where no node was shared "
+            f"({self.split:,} streets split at the link)"
+        )
         if self.areas_crossed:
             areas = "area" if self.areas_crossed == 1 else "areas"
-            out[-1] += (f"; {self.areas_crossed:,} pedestrian {areas} walked across by "
-                        f"{self.area_paths:,} straight paths between their entrances")  # fmt: skip
+            out[-1] += (
+                f"; {self.areas_crossed:,} pedestrian {areas} walked across by "
+                f"{self.area_paths:,} straight paths between their entrances"
+            )
         share = self.component_share.get(Mode.WALK.value, 1.0)
         pieces = "piece" if self.pieces_dropped == 1 else "pieces"
-        out.append(f"connected: the largest walking network holds {share:.1%} of the nodes; "
-                   f"{self.nodes_dropped:,} nodes in {self.pieces_dropped:,} {pieces} not "
-                   "connected to it were dropped")  # fmt: skip
+        out.append(
+            f"connected: the largest walking network holds {share:.1%} of the nodes; "
+            f"{self.nodes_dropped:,} nodes in {self.pieces_dropped:,} {pieces} not "
+            "connected to it were dropped"
+        )
         per_mode = [f"{m} {int(n):,} nodes / {km:.1f} km" for m, (n, km) in self.modes.items()]
         if per_mode:
             out.append("graphs: " + ", ".join(per_mode) + " (car: one-way streets one way)")
@@ -340,8 +363,10 @@ def graph_from_ways(
     report.dropped = {k: dropped[k] for k in DROP_REASONS if dropped[k]}
     report.ways_kept = len(kept)
     if not kept:
-        raise InputError(f"{source or file or 'OSM data'}: no streets (no way with a usable "
-                         "highway tag and 2+ nodes)")  # fmt: skip
+        raise InputError(
+            f"{source or file or 'OSM data'}: no streets (no way with a usable "
+            "highway tag and 2+ nodes)"
+        )
     linker = _Linker(nodes, [(w, m[Mode.WALK]) for w, m in kept], link_m)
     links = linker.run() if link_m > 0 else []
     report.links, report.split = len(links), linker.split_count
@@ -359,8 +384,13 @@ def graph_from_ways(
         _keep_largest(G, report)
     else:
         report.component_share = {m.value: _share(mode_graph(G, m)) for m in Mode}
-    G.remove_edges_from([(u, v, k) for u, v, k, d in G.edges(keys=True, data=True)
-                         if not (d["walk"] or d["bike"] or d["car"])])  # fmt: skip
+    G.remove_edges_from(
+        [
+            (u, v, k)
+            for u, v, k, d in G.edges(keys=True, data=True)
+            if not (d["walk"] or d["bike"] or d["car"])
+        ]
+    )
     G.remove_nodes_from([n for n in list(G.nodes) if G.degree(n) == 0])
     if G.number_of_edges() == 0:
         raise InputError(f"{source or file or 'OSM data'}: no streets left after loading")
@@ -379,8 +409,14 @@ def _add_way(
     coords: Mapping[int, tuple[float, float]],
 ) -> None:
     one, backwards = oneway(way.tags)
-    attrs = {"osmid": way.id, "highway": way.tags["highway"], "walk": modes[Mode.WALK],
-             "bike": modes[Mode.BIKE], "car": modes[Mode.CAR], "oneway": one}  # fmt: skip
+    attrs = {
+        "osmid": way.id,
+        "highway": way.tags["highway"],
+        "walk": modes[Mode.WALK],
+        "bike": modes[Mode.BIKE],
+        "car": modes[Mode.CAR],
+        "oneway": one,
+    }
     if way.tags.get("name"):
         attrs["name"] = way.tags["name"]
     for a, b in itertools.pairwise(refs):
@@ -403,8 +439,19 @@ def _add_link(
     for u, v in ((a, b), (b, a)):
         _node(G, u, coords)
         _node(G, v, coords)
-        G.add_edge(u, v, length=length, osmid=0, highway=highway, walk=True, bike=False,
-                   car=False, oneway=False, forward=True, link=True)  # fmt: skip
+        G.add_edge(
+            u,
+            v,
+            length=length,
+            osmid=0,
+            highway=highway,
+            walk=True,
+            bike=False,
+            car=False,
+            oneway=False,
+            forward=True,
+            link=True,
+        )
 
 
 def _node(G: nx.MultiDiGraph, n: int, coords: Mapping[int, tuple[float, float]]) -> None:
@@ -415,8 +462,10 @@ def _node(G: nx.MultiDiGraph, n: int, coords: Mapping[int, tuple[float, float]])
 def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Great-circle metres between two lon/lat points (as OSMnx measures edge lengths)."""
     lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    h = (math.sin((lat2 - lat1) / 2) ** 2
-         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)  # fmt: skip
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6_371_009 * math.asin(min(1.0, math.sqrt(h)))
 
 
@@ -434,8 +483,9 @@ def _keep_largest(G: nx.MultiDiGraph, report: StreetReport) -> None:
             report.component_share[mode.value] = 0.0
             continue
         strongly = mode is Mode.CAR
-        pieces = list(nx.strongly_connected_components(H) if strongly
-                      else nx.weakly_connected_components(H))  # fmt: skip
+        pieces = list(
+            nx.strongly_connected_components(H) if strongly else nx.weakly_connected_components(H)
+        )
         pieces.sort(key=lambda c: (-len(c), min(c)))
         keep = pieces[0]
         report.component_share[mode.value] = len(keep) / len(H)
@@ -765,14 +815,24 @@ def ways_from_pbf(
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    extra = ["access", "foot", "bicycle", "vehicle", "motorcar", "motor_vehicle", "oneway",
-             "junction", "service", "sidewalk", "name"]  # fmt: skip
+    extra = [
+        "access",
+        "foot",
+        "bicycle",
+        "vehicle",
+        "motorcar",
+        "motor_vehicle",
+        "oneway",
+        "junction",
+        "service",
+        "sidewalk",
+        "name",
+    ]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             osm = pyrosm.OSM(str(path), bounding_box=list(bbox) if bbox else None)
-            got = osm.get_network(custom_filter=['["highway"]'], nodes=True,
-                                  extra_attributes=extra)  # fmt: skip
+            got = osm.get_network(custom_filter=['["highway"]'], nodes=True, extra_attributes=extra)
             # pyrosm's network frame gives "area" as the geometry's area, not the tag
             areas = osm.get_data_by_custom_criteria(
                 custom_filter={"area": ["yes"]}, keep_nodes=False, keep_relations=False
@@ -780,15 +840,36 @@ def ways_from_pbf(
     except Exception as exc:  # pyrosm raises many kinds on a broken file
         raise InputError(f"{path}: not a readable .osm.pbf file: {exc}") from exc
     if got is None or got[1] is None or len(got[1]) == 0:
-        raise InputError(f"{path}: no streets (no way with a highway tag"
-                         + (" in the clip" if bbox else "") + ")")  # fmt: skip
+        raise InputError(
+            f"{path}: no streets (no way with a highway tag"
+            + (" in the clip" if bbox else "")
+            + ")"
+        )
     node_frame, edges = got
     area_ids = set() if areas is None else {int(i) for i in areas["id"]}
-    nodes = {int(i): (float(x), float(y)) for i, x, y in
-             zip(node_frame["id"], node_frame["lon"], node_frame["lat"], strict=True)}  # fmt: skip
-    tag_cols = [c for c in edges.columns if c not in
-                {"id", "u", "v", "length", "geometry", "tags", "osm_type", "timestamp",
-                 "version", "visible", "changeset", "area"}]  # fmt: skip
+    nodes = {
+        int(i): (float(x), float(y))
+        for i, x, y in zip(node_frame["id"], node_frame["lon"], node_frame["lat"], strict=True)
+    }
+    tag_cols = [
+        c
+        for c in edges.columns
+        if c
+        not in {
+            "id",
+            "u",
+            "v",
+            "length",
+            "geometry",
+            "tags",
+            "osm_type",
+            "timestamp",
+            "version",
+            "visible",
+            "changeset",
+            "area",
+        }
+    ]
     ways: list[Way] = []
     current: tuple[int, dict[str, str], list[int]] | None = None
     records = edges[["id", "u", "v", "tags", *tag_cols]].itertuples(index=False, name=None)
@@ -799,8 +880,11 @@ def ways_from_pbf(
             continue
         if current is not None:
             ways.append(Way(current[0], current[1], tuple(current[2])))
-        tags = {c: str(val) for c, val in zip(tag_cols, rec[4:], strict=True)
-                if isinstance(val, str) and val}  # fmt: skip
+        tags = {
+            c: str(val)
+            for c, val in zip(tag_cols, rec[4:], strict=True)
+            if isinstance(val, str) and val
+        }
         tags.update(_json_tags(extra_tags))
         if wid in area_ids:
             tags["area"] = "yes"
@@ -830,5 +914,9 @@ def clip_box(
     lat0 = math.radians(float(pts[:, 1].mean()))
     dlat = margin_m / 111_320.0
     dlon = margin_m / (111_320.0 * max(math.cos(lat0), 1e-6))
-    return (float(pts[:, 0].min() - dlon), float(pts[:, 1].min() - dlat),
-            float(pts[:, 0].max() + dlon), float(pts[:, 1].max() + dlat))  # fmt: skip
+    return (
+        float(pts[:, 0].min() - dlon),
+        float(pts[:, 1].min() - dlat),
+        float(pts[:, 0].max() + dlon),
+        float(pts[:, 1].max() + dlat),
+    )

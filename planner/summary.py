@@ -77,16 +77,34 @@ def format_summary(rows: list[BeatSummary], policy: Policy, year: int) -> str:
     """A plain-text table of the summaries, with Japanese tier labels."""
     labels = [policy.tier(c).label for c in policy.tier_codes]
     due = [f"{lab}({year}対象)" for lab in labels]
-    head = ["受持区", "交番・駐在所", "対象数", "世帯", "事業所", *labels, "未把握", *due,
-            "訪問h(移動除く)", "勤務内訪問h"]  # fmt: skip
+    head = [
+        "受持区",
+        "交番・駐在所",
+        "対象数",
+        "世帯",
+        "事業所",
+        *labels,
+        "未把握",
+        *due,
+        "訪問h(移動除く)",
+        "勤務内訪問h",
+    ]
     lines = []
     for r in rows:
-        lines.append([
-            r.beat_id, r.post, str(r.targets), str(r.households), str(r.businesses),
-            *[str(r.by_tier[c]) for c in policy.tier_codes], str(r.never_met),
-            *[str(r.due_by_tier[c]) for c in policy.tier_codes],
-            f"{r.visit_minutes_due / 60:.0f}", f"{r.visit_hours:.0f}",
-        ])  # fmt: skip
+        lines.append(
+            [
+                r.beat_id,
+                r.post,
+                str(r.targets),
+                str(r.households),
+                str(r.businesses),
+                *[str(r.by_tier[c]) for c in policy.tier_codes],
+                str(r.never_met),
+                *[str(r.due_by_tier[c]) for c in policy.tier_codes],
+                f"{r.visit_minutes_due / 60:.0f}",
+                f"{r.visit_hours:.0f}",
+            ]
+        )
     widths = [max(_width(h), *(_width(ln[i]) for ln in lines)) for i, h in enumerate(head)]
     out = ["  ".join(_pad(h, w) for h, w in zip(head, widths, strict=True))]
     out += ["  ".join(_pad(c, w) for c, w in zip(ln, widths, strict=True)) for ln in lines]
@@ -115,17 +133,27 @@ def format_loads(plan, policy: Policy) -> str:
         loads = [ld for ld in plan.loads if ld.beat_id == beat_id]
         head = ["受持区 " + beat_id, *[f"{ld.month}月" for ld in loads], "計"]
         rows = [
-            ["勤務内訪問h", *[f"{ld.capacity_min / 60:.0f}" for ld in loads],
-             f"{sum(ld.capacity_min for ld in loads) / 60:.0f}"],
-            ["計画h", *[f"{ld.planned_min / 60:.0f}" for ld in loads],
-             f"{sum(ld.planned_min for ld in loads) / 60:.0f}"],
-        ]  # fmt: skip
+            [
+                "勤務内訪問h",
+                *[f"{ld.capacity_min / 60:.0f}" for ld in loads],
+                f"{sum(ld.capacity_min for ld in loads) / 60:.0f}",
+            ],
+            [
+                "計画h",
+                *[f"{ld.planned_min / 60:.0f}" for ld in loads],
+                f"{sum(ld.planned_min for ld in loads) / 60:.0f}",
+            ],
+        ]
         for code in policy.tier_codes:
             counts = [ld.visits.get(code, 0) for ld in loads]
             rows.append([policy.tier(code).label, *map(str, counts), str(sum(counts))])
         widths = [max(_width(r[i]) for r in [head, *rows]) for i in range(len(head))]
         for r in [head, *rows]:
-            out.append("  ".join(_pad(c, w) if i == 0 else c.rjust(w) for i, (c, w) in
-                                 enumerate(zip(r, widths, strict=True))))  # fmt: skip
+            out.append(
+                "  ".join(
+                    _pad(c, w) if i == 0 else c.rjust(w)
+                    for i, (c, w) in enumerate(zip(r, widths, strict=True))
+                )
+            )
         out.append("")
     return "\n".join(out)

@@ -96,10 +96,25 @@ WINDOWS: Mapping[Availability, frozenset[str]] = {
 """Slots a target's card availability allows (the checker's own table, not the solver's)."""
 
 RULES: tuple[str, ...] = (
-    "known_target", "beat", "officer", "exactly_once", "due", "due_missing", "year", "duty_day",
-    "leave", "no_visit_day", "slot", "window", "capacity", "route", "approval", "tier",
-    "unplanned", "campaign",
-)  # fmt: skip
+    "known_target",
+    "beat",
+    "officer",
+    "exactly_once",
+    "due",
+    "due_missing",
+    "year",
+    "duty_day",
+    "leave",
+    "no_visit_day",
+    "slot",
+    "window",
+    "capacity",
+    "route",
+    "approval",
+    "tier",
+    "unplanned",
+    "campaign",
+)
 """Every rule id a :class:`Violation` can carry, in the order they are reported."""
 
 
@@ -500,9 +515,13 @@ def _check_route(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Violatio
 
 
 def _route_problem(
-    ctx: _Context, post: Post, key: tuple[str, date, str], doors: Sequence[Target], cap: int,
+    ctx: _Context,
+    post: Post,
+    key: tuple[str, date, str],
+    doors: Sequence[Target],
+    cap: int,
     mode: Mode,
-) -> str | None:  # fmt: skip
+) -> str | None:
     """Route one officer-day with the router; a sentence when it drops a planned door."""
     from planner.routes import RouteParams, Stop, route_day, slot_window
 
@@ -513,12 +532,30 @@ def _route_problem(
     except InputError:
         start = 13 * 60 if group == "day" else 17 * 60
     shift = (start, start + cap)
-    stops = [Stop(t.target_id, t.lon, t.lat, t.visit_minutes, shift, building_id=t.building_id,
-                  tier=t.tier) for t in sorted(doors, key=lambda t: t.target_id)]  # fmt: skip
+    stops = [
+        Stop(
+            t.target_id,
+            t.lon,
+            t.lat,
+            t.visit_minutes,
+            shift,
+            building_id=t.building_id,
+            tier=t.tier,
+        )
+        for t in sorted(doors, key=lambda t: t.target_id)
+    ]
     speeds = {Mode(k).value: float(v) for k, v in (ctx.speeds_kmh or {}).items()}
-    route = route_day(stops, (post.lon, post.lat), shift=shift, graph=ctx.graph, mode=mode,
-                      params=RouteParams(speeds_kmh=speeds or None), officer_id=officer_id,
-                      day=day_date, slot=slot)  # fmt: skip
+    route = route_day(
+        stops,
+        (post.lon, post.lat),
+        shift=shift,
+        graph=ctx.graph,
+        mode=mode,
+        params=RouteParams(speeds_kmh=speeds or None),
+        officer_id=officer_id,
+        day=day_date,
+        slot=slot,
+    )
     if not route.dropped_mandatory:
         return None
     visit = sum(t.visit_minutes for t in doors)
@@ -570,11 +607,25 @@ def _check_unplanned(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Viol
 
 
 _CHECKS: tuple[Callable[[Sequence[PlannedVisit], _Context], list[Violation]], ...] = (
-    _check_known_target, _check_beat, _check_officer, _check_exactly_once, _check_due,
-    _check_due_missing, _check_year, _check_duty_day, _check_leave, _check_no_visit_day,
-    _check_slot, _check_window,
-    _check_capacity, _check_route, _check_approval, _check_tier, _check_unplanned, _check_campaign,
-)  # fmt: skip
+    _check_known_target,
+    _check_beat,
+    _check_officer,
+    _check_exactly_once,
+    _check_due,
+    _check_due_missing,
+    _check_year,
+    _check_duty_day,
+    _check_leave,
+    _check_no_visit_day,
+    _check_slot,
+    _check_window,
+    _check_capacity,
+    _check_route,
+    _check_approval,
+    _check_tier,
+    _check_unplanned,
+    _check_campaign,
+)
 
 
 # --------------------------------------------------------------------------- verify
@@ -595,8 +646,9 @@ def _calendars(
     for oid in dict.fromkeys(officer_ids):
         if oid in officers:
             lost = _incident_hours(station, officers[oid]) if net else 0.0
-            days = duty_calendar(officers[oid], year, officer_days=station.officer_days,
-                                 incident_hours=lost)  # fmt: skip
+            days = duty_calendar(
+                officers[oid], year, officer_days=station.officer_days, incident_hours=lost
+            )
             out[oid] = {d.date: d for d in days}
     return out
 
@@ -805,8 +857,9 @@ def _capacity_months(
         if officer.beat_id not in beats:
             continue
         lost = _incident_hours(station, officer)
-        for day in duty_calendar(officer, year, officer_days=station.officer_days,
-                                 incident_hours=lost):  # fmt: skip
+        for day in duty_calendar(
+            officer, year, officer_days=station.officer_days, incident_hours=lost
+        ):
             if start is not None and day.date < start:
                 continue
             if day.visit_minutes > 0 and month_factors[day.date.month - 1] > 0:
@@ -938,10 +991,16 @@ def verify_route_rows(
                 Violation("route_shift", tid, f"{r['arrive']}–{r['depart']} outside the shift")
             )
         if arrive < last_depart or depart < arrive:
-            out.append(Violation("route_order", tid, f"arrives {r['arrive']} before leaving the "
-                                                     "previous door"))  # fmt: skip
+            out.append(
+                Violation(
+                    "route_order", tid, f"arrives {r['arrive']} before leaving the previous door"
+                )
+            )
         last_depart = depart
     for tid in sorted(set(mandatory) - seen - dropped):
-        out.append(Violation("route_mandatory", tid, f"mandatory {tid} neither visited nor "
-                                                     "reported dropped"))  # fmt: skip
+        out.append(
+            Violation(
+                "route_mandatory", tid, f"mandatory {tid} neither visited nor reported dropped"
+            )
+        )
     return out

@@ -105,7 +105,15 @@ def chromium_screenshot(page: Path, shot: Path) -> subprocess.CompletedProcess:
         pytest.skip("chromium is not installed")
     with tempfile.TemporaryDirectory() as profile:
         return subprocess.run(
-            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}",
-             page.as_uri()],
-            check=True, capture_output=True, timeout=60, env={**os.environ, "HOME": profile},
-        )  # fmt: skip
+            [
+                chromium,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={profile}",
+                f"--screenshot={shot}",
+                page.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+            env={**os.environ, "HOME": profile},
+        )

@@ -45,9 +45,16 @@ def test_chome_forms(text: str, chome, block, number) -> None:
 
 @pytest.mark.parametrize(
     ("text", "block", "number"),
-    [("123番地", 123, None), ("123番地の4", 123, 4), ("123-4", 123, 4), ("123ノ4", 123, 4),
-     ("123の4", 123, 4), ("百二十三番地四", 123, 4), ("5番", 5, None)],
-)  # fmt: skip
+    [
+        ("123番地", 123, None),
+        ("123番地の4", 123, 4),
+        ("123-4", 123, 4),
+        ("123ノ4", 123, 4),
+        ("123の4", 123, 4),
+        ("百二十三番地四", 123, 4),
+        ("5番", 5, None),
+    ],
+)
 def test_banchi_forms_in_a_town_without_chome(text: str, block: int, number) -> None:
     t = parse_tail(normalize(text), has_chome=False)
     assert (t.chome, t.block, t.number) == (None, block, number)
@@ -80,8 +87,14 @@ def test_town_names_keep_their_numerals() -> None:
 
 def test_kanji_numbers() -> None:
     assert [kanji_to_int(x) for x in ("一", "十", "十一", "二十", "二〇三", "百五", "千二百")] == [
-        1, 10, 11, 20, 203, 105, 1200,
-    ]  # fmt: skip
+        1,
+        10,
+        11,
+        20,
+        203,
+        105,
+        1200,
+    ]
     with pytest.raises(ValueError):
         kanji_to_int("桜")
 

@@ -101,43 +101,85 @@ def only(*indices: int) -> Callable[[list[str], list], tuple[list, list]]:
     return lambda header, rows: (header, [rows[i] for i in indices])
 
 
-OUTCOME_HEADER = ["target_id", "date", "officer_id", "outcome", "notes", "beat_id", "kind",
-                  "address", "lon", "lat", "minutes_spent"]  # fmt: skip
+OUTCOME_HEADER = [
+    "target_id",
+    "date",
+    "officer_id",
+    "outcome",
+    "notes",
+    "beat_id",
+    "kind",
+    "address",
+    "lon",
+    "lat",
+    "minutes_spent",
+]
 
 
-def outcomes(*rows: Mapping[str, str], header: Sequence[str] = OUTCOME_HEADER,
-             encoding: str = "utf-8") -> Writer:  # fmt: skip
+def outcomes(
+    *rows: Mapping[str, str], header: Sequence[str] = OUTCOME_HEADER, encoding: str = "utf-8"
+) -> Writer:
     """An outcomes file; each row starts from ``S0001 visited by O1 on PAST-10-01``."""
     base = {"target_id": "S0001", "date": f"{PAST}-10-01", "officer_id": "O1", "outcome": "visited"}
     return raw(csv_text(header, [{**base, **r} for r in rows]), encoding)
 
 
 def new_row(**cells: str) -> dict[str, str]:
-    return {"target_id": "N001", "outcome": "new", "beat_id": "K1-1", "kind": "household",
-            "address": "みどり町1丁目99番1号", "lon": "140.8750", "lat": "38.2700",
-            **cells}  # fmt: skip
+    return {
+        "target_id": "N001",
+        "outcome": "new",
+        "beat_id": "K1-1",
+        "kind": "household",
+        "address": "みどり町1丁目99番1号",
+        "lon": "140.8750",
+        "lat": "38.2700",
+        **cells,
+    }
 
 
 ORDER_HEADER = ["target_id", "ordered_by", "date", "reason"]
 
 
-def orders(*rows: Mapping[str, str], header: Sequence[str] = ORDER_HEADER,
-           encoding: str = "utf-8") -> Writer:  # fmt: skip
-    base = {"target_id": "S0003", "ordered_by": "署長 宮城一郎", "date": f"{PAST}-10-01",
-            "reason": "長期入院"}  # fmt: skip
+def orders(
+    *rows: Mapping[str, str], header: Sequence[str] = ORDER_HEADER, encoding: str = "utf-8"
+) -> Writer:
+    base = {
+        "target_id": "S0003",
+        "ordered_by": "署長 宮城一郎",
+        "date": f"{PAST}-10-01",
+        "reason": "長期入院",
+    }
     return raw(csv_text(header, [{**base, **r} for r in rows]), encoding)
 
 
-PLAN_HEADER = ["target_id", "beat_id", "officer_id", "tier", "date", "month", "slot",
-               "due_reason", "est_minutes"]  # fmt: skip
+PLAN_HEADER = [
+    "target_id",
+    "beat_id",
+    "officer_id",
+    "tier",
+    "date",
+    "month",
+    "slot",
+    "due_reason",
+    "est_minutes",
+]
 
 
-def plan(*rows: Mapping[str, str], header: Sequence[str] = PLAN_HEADER,
-         encoding: str = "utf-8") -> Writer:  # fmt: skip
+def plan(
+    *rows: Mapping[str, str], header: Sequence[str] = PLAN_HEADER, encoding: str = "utf-8"
+) -> Writer:
     """A hand plan; each row starts from ``S0003 on 2027-04-08 by O1, day, 20 minutes``."""
-    base = {"target_id": "S0003", "beat_id": "K1-1", "officer_id": "O1", "tier": "general",
-            "date": f"{PLAN_YEAR}-04-08", "month": "4", "slot": "day", "due_reason": "never_met",
-            "est_minutes": "20"}  # fmt: skip
+    base = {
+        "target_id": "S0003",
+        "beat_id": "K1-1",
+        "officer_id": "O1",
+        "tier": "general",
+        "date": f"{PLAN_YEAR}-04-08",
+        "month": "4",
+        "slot": "day",
+        "due_reason": "never_met",
+        "est_minutes": "20",
+    }
     return raw(csv_text(header, [{**base, **r} for r in rows]), encoding)
 
 
@@ -146,8 +188,12 @@ POLICY = (Path(__file__).parent.parent / "planner" / "policies" / "miyagi.toml")
 )
 
 
-def geojson(swap: Sequence[int] = (), drop: Sequence[str] = (), minutes: type = int,
-            **cells: Mapping[int, object]) -> Writer:  # fmt: skip
+def geojson(
+    swap: Sequence[int] = (),
+    drop: Sequence[str] = (),
+    minutes: type = int,
+    **cells: Mapping[int, object],
+) -> Writer:
     """The sample targets as GeoJSON points (lon/lat only in the geometry); ``visit_minutes``
     as numbers, or as text with ``minutes=str``."""
     _, rows = sample("targets")
@@ -159,9 +205,13 @@ def geojson(swap: Sequence[int] = (), drop: Sequence[str] = (), minutes: type = 
         for column, changes in cells.items():
             if i in changes:
                 props[column] = changes[i]
-        features.append({"type": "Feature", "properties": props,
-                         "geometry": {"type": "Point", "coordinates": xy[::-1] if i in swap
-                                      else xy}})  # fmt: skip
+        features.append(
+            {
+                "type": "Feature",
+                "properties": props,
+                "geometry": {"type": "Point", "coordinates": xy[::-1] if i in swap else xy},
+            }
+        )
     return raw(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False))
 
 
@@ -235,19 +285,67 @@ DAYS = ("import", "--db", "{db}", "--officer-days", "{f}")
 RECORD = ("record", "--db", "{db}", "--year", str(PAST), "{f}")
 EXEMPT = ("exempt", "--db", "{db}", "--year", str(PAST), "{f}")
 POLICY_ARG = ("import", "--db", "{db}", "--policy", "{f}")
-SCENARIO = ("scenario", "compare", "--db", "{db}", "--year", str(PLAN_YEAR), "--out",
-            "{tmp}/compare", "--processes", "1", "--time-limit", "1", "{f}")  # fmt: skip
+SCENARIO = (
+    "scenario",
+    "compare",
+    "--db",
+    "{db}",
+    "--year",
+    str(PLAN_YEAR),
+    "--out",
+    "{tmp}/compare",
+    "--processes",
+    "1",
+    "--time-limit",
+    "1",
+    "{f}",
+)
 STREETS = ("import", "--db", "{db}", "--streets", "{f}")
 VERIFY = ("verify", "--db", "{db}", "--plan", "{f}")
-ROUTE = ("route", "--db", "{db}", "--plan", "{f}", "--date", f"{PLAN_YEAR}-04-08", "--out",
-         "{tmp}/routes")  # fmt: skip
+ROUTE = (
+    "route",
+    "--db",
+    "{db}",
+    "--plan",
+    "{f}",
+    "--date",
+    f"{PLAN_YEAR}-04-08",
+    "--out",
+    "{tmp}/routes",
+)
 
-KINDS = ("targets.csv", "targets.gpkg", "targets.geojson", "posts", "beats", "officers",
-         "officer_days", "outcomes", "exemptions", "policy", "scenario", "osm", "graphml",
-         "plan/verify", "plan/route")  # fmt: skip
-BADS = ("missing column", "wrong type", "empty file", "wrong encoding", "duplicate id",
-        "unknown code", "out of range", "far outside", "swapped lon/lat", "wrong year",
-        "bad 和暦", "negative minutes", "huge")  # fmt: skip
+KINDS = (
+    "targets.csv",
+    "targets.gpkg",
+    "targets.geojson",
+    "posts",
+    "beats",
+    "officers",
+    "officer_days",
+    "outcomes",
+    "exemptions",
+    "policy",
+    "scenario",
+    "osm",
+    "graphml",
+    "plan/verify",
+    "plan/route",
+)
+BADS = (
+    "missing column",
+    "wrong type",
+    "empty file",
+    "wrong encoding",
+    "duplicate id",
+    "unknown code",
+    "out of range",
+    "far outside",
+    "swapped lon/lat",
+    "wrong year",
+    "bad 和暦",
+    "negative minutes",
+    "huge",
+)
 
 
 @dataclass(frozen=True)
@@ -268,6 +366,7 @@ class Bad:
     xfail: str = ""
 
 
+# fmt: off
 CASES: list[Bad] = [
     # ---- targets CSV
     Bad("targets-missing-column", "targets.csv", "missing column", IMPORT,
@@ -599,7 +698,8 @@ CASES: list[Bad] = [
     Bad("route-target-of-another-beat", "plan/route", "unknown code", ROUTE,
         plan({"target_id": "S0019"}), row=2, column="beat_id",
         words=("S0019 is in beat C1, not K1-1",)),
-]  # fmt: skip
+]
+# fmt: on
 
 
 # --------------------------------------------------------------------------------------------
@@ -638,12 +738,30 @@ def _count(n: int) -> Callable[[Path, str], None]:
     return check
 
 
-WAREKI = {0: "令和7年4月1日", 1: "R7.4.2", 2: "H31.4.30", 3: "令和元年5月1日", 4: "2024/4/1",
-          5: "令和６年１月１５日", 6: "2023年7月30日", 7: "r6.3.3", 8: "令和7年4月3日(木)",
-          9: "2025/09/09 0:00"}  # fmt: skip
-WAREKI_DATES = [date(2025, 4, 1), date(2025, 4, 2), date(2019, 4, 30), date(2019, 5, 1),
-                date(2024, 4, 1), date(2024, 1, 15), date(2023, 7, 30), date(2024, 3, 3),
-                date(2025, 4, 3), date(2025, 9, 9)]  # fmt: skip
+WAREKI = {
+    0: "令和7年4月1日",
+    1: "R7.4.2",
+    2: "H31.4.30",
+    3: "令和元年5月1日",
+    4: "2024/4/1",
+    5: "令和６年１月１５日",
+    6: "2023年7月30日",
+    7: "r6.3.3",
+    8: "令和7年4月3日(木)",
+    9: "2025/09/09 0:00",
+}
+WAREKI_DATES = [
+    date(2025, 4, 1),
+    date(2025, 4, 2),
+    date(2019, 4, 30),
+    date(2019, 5, 1),
+    date(2024, 4, 1),
+    date(2024, 1, 15),
+    date(2023, 7, 30),
+    date(2024, 3, 3),
+    date(2025, 4, 3),
+    date(2025, 9, 9),
+]
 
 
 def _wareki_read(db: Path, _: str) -> None:
@@ -658,8 +776,11 @@ def _posts_kept(db: Path, _: str) -> None:
 
 def _leave_days(db: Path, _: str) -> None:
     days = {(d.officer_id, d.date, d.kind.value) for d in read_station(db).officer_days}
-    assert {("O1", date(2027, 8, 13), "leave"), ("O1", date(2027, 8, 14), "leave"),
-            ("O2", date(2027, 12, 29), "leave")} <= days  # fmt: skip
+    assert {
+        ("O1", date(2027, 8, 13), "leave"),
+        ("O1", date(2027, 8, 14), "leave"),
+        ("O2", date(2027, 12, 29), "leave"),
+    } <= days
 
 
 def _visits(*expected: tuple[str, date, str]) -> Callable[[Path, str], None]:
@@ -699,6 +820,7 @@ def _excel_empty_rows(h: list[str], r: list[dict]) -> tuple[list, list]:
     return h, [*r, {c: "" for c in h}, {c: "" for c in h}]  # Excel's empty rows below a table
 
 
+# fmt: off
 GOOD: list[Good] = [
     Good("targets-shift-jis", "targets.csv", "Shift_JIS", IMPORT,
          table("targets", encoding="cp932"), _names_kept),
@@ -749,7 +871,8 @@ GOOD: list[Good] = [
     Good("route-plan-wareki-shift-jis", "plan/route", "和暦 + Shift_JIS", ROUTE,
          plan({"date": "令和9年4月8日(木)"}, {"target_id": "S0019", "beat_id": "C1",
                "officer_id": "O2", "date": "R9.4.8"}, encoding="cp932"), _routed),
-]  # fmt: skip
+]
+# fmt: on
 
 
 # --------------------------------------------------------------------------------------------
@@ -760,12 +883,27 @@ GOOD: list[Good] = [
 def station_file(tmp_path_factory) -> Path:
     """One small station built once from data/*.csv through the CLI."""
     db = tmp_path_factory.mktemp("station") / "station.gpkg"
-    result = CliRunner().invoke(main, [
-        "import", "--db", str(db), "--station", "緑ケ丘警察署", "--policy", "miyagi",
-        "--posts", str(DATA / "posts.csv"), "--beats", str(DATA / "beats.csv"),
-        "--officers", str(DATA / "officers.csv"), "--officer-days", str(DATA / "officer_days.csv"),
-        str(DATA / "targets.csv"),
-    ])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "import",
+            "--db",
+            str(db),
+            "--station",
+            "緑ケ丘警察署",
+            "--policy",
+            "miyagi",
+            "--posts",
+            str(DATA / "posts.csv"),
+            "--beats",
+            str(DATA / "beats.csv"),
+            "--officers",
+            str(DATA / "officers.csv"),
+            "--officer-days",
+            str(DATA / "officer_days.csv"),
+            str(DATA / "targets.csv"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     return db
 
@@ -792,10 +930,11 @@ def _invoke(case: Bad | Good, db: Path, tmp_path: Path) -> tuple[object, Path]:
 
 def _params(cases: Sequence[Bad | Good]) -> list:
     return [
-        pytest.param(c, id=c.id, marks=[pytest.mark.xfail(strict=True, reason=c.xfail)]
-                     if c.xfail else [])
+        pytest.param(
+            c, id=c.id, marks=[pytest.mark.xfail(strict=True, reason=c.xfail)] if c.xfail else []
+        )
         for c in cases
-    ]  # fmt: skip
+    ]
 
 
 @pytest.mark.parametrize("case", _params(CASES))
@@ -817,8 +956,11 @@ def test_bad_input_is_refused_clearly(case: Bad, db: Path, tmp_path: Path):
     else:  # verify: the report names the plan, each violation its rule and target
         message = out
         assert out.startswith(f"{names}:"), out
-    where = f"row {case.row}, column {case.column}" if case.row and case.column else (
-        f"row {case.row}" if case.row else None)  # fmt: skip
+    where = (
+        f"row {case.row}, column {case.column}"
+        if case.row and case.column
+        else (f"row {case.row}" if case.row else None)
+    )
     if where:
         assert where in message, message
     for words in case.words:
@@ -862,8 +1004,9 @@ PEAK_MB = 800  # `planner info` on the station takes ~240 MB
 
 def _run_measured(argv: Sequence[str]) -> tuple[subprocess.CompletedProcess, float, float]:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    proc = subprocess.run([sys.executable, "-c", RUN, *argv], capture_output=True, text=True,
-                          timeout=120, env=env)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN, *argv], capture_output=True, text=True, timeout=120, env=env
+    )
     line = [ln for ln in proc.stderr.splitlines() if ln.startswith("PEAK_MB")][-1].split()
     return proc, float(line[1]), float(line[3])
 
@@ -900,8 +1043,10 @@ def test_200k_row_plan_with_one_bad_row(db: Path, tmp_path: Path):
     rows = [",".join(PLAN_HEADER)]
     for i in range(200_000):
         month = 1 + i % 12
-        rows.append(f"T{i:06d},K1-1,O1,general,{PLAN_YEAR}-{month:02d}-{1 + i % 28:02d},"
-                    f"{month},day,never_met,{10 + i % 30}")  # fmt: skip
+        rows.append(
+            f"T{i:06d},K1-1,O1,general,{PLAN_YEAR}-{month:02d}-{1 + i % 28:02d},"
+            f"{month},day,never_met,{10 + i % 30}"
+        )
     rows[150_001] = rows[150_001].replace(",day,", ",day,,", 1)  # one cell too many
     path = tmp_path / "plan.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")

@@ -49,8 +49,10 @@ def _inside(station: Station, lon: float, lat: float, radius: float) -> set[str]
 def _two_beats() -> Station:
     """The tiny station and a second beat of 6 targets west of the post, with its own officer."""
     st = tiny_station(30)
-    west = [replace(t, target_id=f"U{i:03d}", beat_id="B2", lon=2 * st.posts[0].lon - t.lon)
-            for i, t in enumerate(st.targets[:6])]  # fmt: skip
+    west = [
+        replace(t, target_id=f"U{i:03d}", beat_id="B2", lon=2 * st.posts[0].lon - t.lon)
+        for i, t in enumerate(st.targets[:6])
+    ]
     st.beats.append(Beat("B2", "P1", "第2受持区"))
     st.officers.append(Officer("O2", "B2", "巡査 西", "chuzai"))
     st.targets += west
@@ -66,8 +68,9 @@ def town() -> tuple[Station, list[PlannedVisit], list[Unplanned]]:
 
 def _order(st: Station, days: int, radius: float = 80.0, start: date = START) -> Campaign:
     t = st.targets[10]  # T010, 385 m east of the post; neighbours 35 m apart
-    return campaign_order(st, start.year, center=(t.lon, t.lat), radius_m=radius, start=start,
-                          days=days)  # fmt: skip
+    return campaign_order(
+        st, start.year, center=(t.lon, t.lat), radius_m=radius, start=start, days=days
+    )
 
 
 def _in_window(visits, camp: Campaign) -> set[str]:
@@ -93,8 +96,9 @@ def test_every_target_in_the_circle_is_planned_inside_the_window(town):
         u for u in old_unplanned if u.beat_id == "B2"
     ]
     approvals = {v.target_id for v in r.plan.approvals(MIYAGI)}
-    report = verify_plan(st, MIYAGI, 2027, later, unplanned=r.plan.unplanned,
-                         approvals=approvals, start=START)  # fmt: skip
+    report = verify_plan(
+        st, MIYAGI, 2027, later, unplanned=r.plan.unplanned, approvals=approvals, start=START
+    )
     assert report.ok, report.violations
 
 
@@ -116,12 +120,21 @@ def test_too_short_a_campaign_says_the_days_it_needs_and_they_suffice(town):
     assert day <= d.lower_bound <= d.days
     assert lower_bound_days(st, MIYAGI, 2027, one_day, params=FAST) == (d.lower_bound, {})
     assert days_needed(st, MIYAGI, 2027, old, one_day, params=FAST) == d  # the same search
-    enough = plan_campaign(st, MIYAGI, 2027, old, _order(st, d.days),
-                           old_unplanned=old_unplanned, params=FAST)  # fmt: skip
+    enough = plan_campaign(
+        st, MIYAGI, 2027, old, _order(st, d.days), old_unplanned=old_unplanned, params=FAST
+    )
     assert enough.fits and _in_window(enough.plan.visits, enough.campaign) == one_day.target_ids
     if d.days - 1 >= max(2, d.lower_bound):
-        short = plan_campaign(st, MIYAGI, 2027, old, _order(st, d.days - 1), params=FAST,
-                              old_unplanned=old_unplanned, find_days=False)  # fmt: skip
+        short = plan_campaign(
+            st,
+            MIYAGI,
+            2027,
+            old,
+            _order(st, d.days - 1),
+            params=FAST,
+            old_unplanned=old_unplanned,
+            find_days=False,
+        )
         assert not short.fits
 
 
@@ -142,12 +155,21 @@ def test_displaced_rows_by_hand():
         when = date(2027, 5, day)
         return PlannedVisit(target_id, beat, "O1", "general", when, "day", "cycle", 10)
 
-    old = [visit("A", 12), visit("B", 13), visit("C", 14), visit("D", 15), visit("E", 3),
-           visit("F", 16), visit("G", 17, beat="B2"), visit("H", 18)]  # fmt: skip
+    old = [
+        visit("A", 12),
+        visit("B", 13),
+        visit("C", 14),
+        visit("D", 15),
+        visit("E", 3),
+        visit("F", 16),
+        visit("G", 17, beat="B2"),
+        visit("H", 18),
+    ]
     new = [visit("A", 20), visit("B", 13), visit("F", 10), visit("H", 4), visit("H", 25)]
     unplanned = [Unplanned("C", "B1", "general", "no_capacity", "does not fit")]
-    rows = displaced_visits(old, new, unplanned, date(2027, 5, 10), beats=["B1"],
-                            campaign_ids=frozenset({"F"}))  # fmt: skip
+    rows = displaced_visits(
+        old, new, unplanned, date(2027, 5, 10), beats=["B1"], campaign_ids=frozenset({"F"})
+    )
     assert rows == [
         Displaced("A", "B1", date(2027, 5, 12), date(2027, 5, 20), "moved"),
         Displaced("C", "B1", date(2027, 5, 14), None, "no_capacity"),
@@ -159,14 +181,26 @@ def test_displaced_rows_by_hand():
 def test_displaced_against_the_old_and_new_plan(town):
     st, _old, _ = town
     # a hand plan filling the campaign's first days with doors next to the post
-    old = [PlannedVisit(f"T{i:03d}", "B1", "O1", st.targets[i].tier, START + timedelta(days=i // 2),
-                        "day", "cycle", 14) for i in range(4)]  # fmt: skip
+    old = [
+        PlannedVisit(
+            f"T{i:03d}",
+            "B1",
+            "O1",
+            st.targets[i].tier,
+            START + timedelta(days=i // 2),
+            "day",
+            "cycle",
+            14,
+        )
+        for i in range(4)
+    ]
     camp = _order(st, 3)
     r = plan_campaign(st, MIYAGI, 2027, old, camp, params=FAST, find_days=False)
     new = {v.target_id: v.date for v in r.plan.visits if v.date >= START}
     why = {u.target_id: u.reason for u in r.plan.unplanned}
-    expected = [(v.target_id, v.date, new.get(v.target_id)) for v in old
-                if new.get(v.target_id) != v.date]  # fmt: skip
+    expected = [
+        (v.target_id, v.date, new.get(v.target_id)) for v in old if new.get(v.target_id) != v.date
+    ]
     assert expected, "the campaign should push some of the hand plan's doors"
     assert [(d.target_id, d.old_date, d.new_date) for d in r.displaced] == expected
     for d in r.displaced:
@@ -209,19 +243,48 @@ def _centre(st: Station) -> str:
 def test_command_writes_the_plan_displaced_and_route_sheets(tiny_db, tmp_path):
     db, st = tiny_db
     runner = CliRunner()
-    old = runner.invoke(main, ["plan", "--db", str(db), "--year", "2027", "--time-limit", "1",
-                               "--out", str(tmp_path / "old")])  # fmt: skip
+    old = runner.invoke(
+        main,
+        [
+            "plan",
+            "--db",
+            str(db),
+            "--year",
+            "2027",
+            "--time-limit",
+            "1",
+            "--out",
+            str(tmp_path / "old"),
+        ],
+    )
     assert old.exit_code == 0, old.output
     out = tmp_path / "camp"
-    args = ["campaign", "--db", str(db), "--center", _centre(st), "--radius", "80", "--start",
-            "2027-05-10", "--days", "1", "--plan", str(tmp_path / "old" / "plan.csv"),
-            "--time-limit", "1", "--out", str(out)]  # fmt: skip
+    args = [
+        "campaign",
+        "--db",
+        str(db),
+        "--center",
+        _centre(st),
+        "--radius",
+        "80",
+        "--start",
+        "2027-05-10",
+        "--days",
+        "1",
+        "--plan",
+        str(tmp_path / "old" / "plan.csv"),
+        "--time-limit",
+        "1",
+        "--out",
+        str(out),
+    ]
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output
     plan = _rows(out / "plan.csv")
     inside = {"T008", "T009", "T010", "T011", "T012"}
-    in_window = {r["target_id"] for r in plan if r["target_id"] in inside
-                 and r["date"] == "2027-05-10"}  # fmt: skip
+    in_window = {
+        r["target_id"] for r in plan if r["target_id"] in inside and r["date"] == "2027-05-10"
+    }
     assert f"planned inside the window: {len(in_window)} of 5" in result.output
     assert "the campaign needs" in result.output and "--days" in result.output
     assert (out / "displaced.csv").read_text(encoding="utf-8").splitlines()[0] == (
@@ -242,16 +305,34 @@ def test_command_writes_the_plan_displaced_and_route_sheets(tiny_db, tmp_path):
     assert routes == {f"{stem}.{ext}" for ext in ("csv", "html", "pdf")}
     stops = {r["target_id"] for r in _rows(out / "routes" / f"{stem}.csv")}
     assert in_window <= stops
-    check = runner.invoke(main, ["verify", "--db", str(db), "--plan", str(out / "plan.csv"),
-                                 "--from", "2027-05-10"])  # fmt: skip
+    check = runner.invoke(
+        main, ["verify", "--db", str(db), "--plan", str(out / "plan.csv"), "--from", "2027-05-10"]
+    )
     assert check.exit_code == 0, check.output
 
 
 def test_command_without_a_plan_plans_the_beats_first(tiny_db, tmp_path):
     db, st = tiny_db
-    result = CliRunner().invoke(main, [
-        "campaign", "--db", str(db), "--center", _centre(st), "--radius", "80", "--start",
-        "2027-05-10", "--days", "14", "--time-limit", "1", "--out", str(tmp_path)])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "campaign",
+            "--db",
+            str(db),
+            "--center",
+            _centre(st),
+            "--radius",
+            "80",
+            "--start",
+            "2027-05-10",
+            "--days",
+            "14",
+            "--time-limit",
+            "1",
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "planned inside the window: 5 of 5" in result.output
     assert "no --plan" in result.output
@@ -272,11 +353,16 @@ def test_command_without_a_plan_plans_the_beats_first(tiny_db, tmp_path):
         ({"--kinds": "shop"}, "unknown kind 'shop'"),
         ({"--days": "0"}, "--days must be a whole number of days >= 1"),
     ],
-)  # fmt: skip
+)
 def test_bad_orders_exit_2_with_a_clear_message(tiny_db, tmp_path, change, message):
     db, st = tiny_db
-    opts = {"--center": _centre(st), "--radius": "80", "--start": "2027-05-10", "--days": "7",
-            **change}  # fmt: skip
+    opts = {
+        "--center": _centre(st),
+        "--radius": "80",
+        "--start": "2027-05-10",
+        "--days": "7",
+        **change,
+    }
     args = ["campaign", "--db", str(db), "--out", str(tmp_path / "x")]
     for k, v in opts.items():
         args += [k, v]
@@ -293,20 +379,46 @@ def test_the_order_is_kept_on_record_with_who_why_and_when(tmp_path):
     st = _two_beats()
     db = tmp_path / "camp.gpkg"
     write_station(st, db)
-    args = ["campaign", "--db", str(db), "--center", _centre(st), "--radius", "80", "--start",
-            "2027-05-10", "--days", "3", "--time-limit", "1", "--search-plans", "0",
-            "--ordered-by", "署長 宮城一郎", "--reason", "5月8日 空き巣連続発生",
-            "--ordered-on", "2027-05-09", "--out", str(tmp_path / "out")]  # fmt: skip
+    args = [
+        "campaign",
+        "--db",
+        str(db),
+        "--center",
+        _centre(st),
+        "--radius",
+        "80",
+        "--start",
+        "2027-05-10",
+        "--days",
+        "3",
+        "--time-limit",
+        "1",
+        "--search-plans",
+        "0",
+        "--ordered-by",
+        "署長 宮城一郎",
+        "--reason",
+        "5月8日 空き巣連続発生",
+        "--ordered-on",
+        "2027-05-09",
+        "--out",
+        str(tmp_path / "out"),
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "campaign order kept on record: 署長 宮城一郎, 2027-05-09" in result.output
     (order,) = read_station(db).campaign_orders
     assert (order.ordered_by, order.ordered_on, order.reason) == (
-        "署長 宮城一郎", date(2027, 5, 9), "5月8日 空き巣連続発生",
-    )  # fmt: skip
+        "署長 宮城一郎",
+        date(2027, 5, 9),
+        "5月8日 空き巣連続発生",
+    )
     assert (order.start, order.days, order.radius_m, order.targets) == (
-        date(2027, 5, 10), 3, 80.0, 5,
-    )  # fmt: skip
+        date(2027, 5, 10),
+        3,
+        80.0,
+        5,
+    )
     camp = Campaign(frozenset({"T008"}), date(2027, 5, 10), date(2027, 5, 12))
     kw = dict(center=(140.0, 38.0), radius_m=80, kinds=("household",))
     for by, why, on, words in [

@@ -114,10 +114,18 @@ def test_demo_records_progress_and_replans(demo_dir):
     assert done == len(visited & k11) + sum(
         1 for r in outcomes if r["outcome"] == "new" and r["beat_id"] == "K1-1"
     )
-    result = CliRunner().invoke(main, [
-        "verify", "--db", str(demo_dir / "demo.gpkg"), "--plan",
-        str(demo_dir / "replan" / "plan.csv"), "--from", "2027-04-01",
-    ])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "verify",
+            "--db",
+            str(demo_dir / "demo.gpkg"),
+            "--plan",
+            str(demo_dir / "replan" / "plan.csv"),
+            "--from",
+            "2027-04-01",
+        ],
+    )
     assert result.exit_code == 0, result.output
     replanned = _rows(demo_dir / "replan" / "plan.csv")
     absent = {r["target_id"] for r in outcomes if r["outcome"] == "absent"} - visited
@@ -152,8 +160,9 @@ def test_form_totals_equal_plan_counts(demo_dir):
 
 
 def test_info_prints_every_beat(demo_dir):
-    result = CliRunner().invoke(main, ["info", "--db", str(demo_dir / "demo.gpkg"),
-                                       "--year", "2027"])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["info", "--db", str(demo_dir / "demo.gpkg"), "--year", "2027"]
+    )
     assert result.exit_code == 0
     for beat in ("K1-1", "K1-2", "K1-3", "C1"):
         assert beat in result.output
@@ -163,8 +172,9 @@ def test_verify_names_the_broken_rule(demo_dir, tmp_path):
     rows = (demo_dir / "plan" / "plan.csv").read_text(encoding="utf-8").splitlines()
     (tmp_path / "plan.csv").write_text("\n".join([*rows, rows[1]]) + "\n", encoding="utf-8")
     shutil.copy(demo_dir / "plan" / "unplanned.csv", tmp_path / "unplanned.csv")
-    result = CliRunner().invoke(main, ["verify", "--db", str(demo_dir / "demo.gpkg"),
-                                       "--plan", str(tmp_path / "plan.csv")])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["verify", "--db", str(demo_dir / "demo.gpkg"), "--plan", str(tmp_path / "plan.csv")]
+    )
     assert result.exit_code == 1
     assert "[exactly_once]" in result.output
 
@@ -172,24 +182,42 @@ def test_verify_names_the_broken_rule(demo_dir, tmp_path):
 @pytest.fixture
 def sample_db(tmp_path) -> Path:
     db = tmp_path / "station.gpkg"
-    result = CliRunner().invoke(main, [
-        "import", "--db", str(db), "--station", "緑ケ丘警察署", "--policy", "miyagi",
-        "--posts", str(DATA / "posts.csv"), "--beats", str(DATA / "beats.csv"),
-        "--officers", str(DATA / "officers.csv"), "--officer-days", str(DATA / "officer_days.csv"),
-        str(DATA / "targets.csv"),
-    ])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "import",
+            "--db",
+            str(db),
+            "--station",
+            "緑ケ丘警察署",
+            "--policy",
+            "miyagi",
+            "--posts",
+            str(DATA / "posts.csv"),
+            "--beats",
+            str(DATA / "beats.csv"),
+            "--officers",
+            str(DATA / "officers.csv"),
+            "--officer-days",
+            str(DATA / "officer_days.csv"),
+            str(DATA / "targets.csv"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     return db
 
 
 def test_plan_on_the_sample_register(sample_db, tmp_path):
     out = tmp_path / "plan"
-    result = CliRunner().invoke(main, ["plan", "--db", str(sample_db), "--year", "2027",
-                                       "--time-limit", "2", "--out", str(out)])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        ["plan", "--db", str(sample_db), "--year", "2027", "--time-limit", "2", "--out", str(out)],
+    )
     assert result.exit_code == 0, result.output
     assert (out / "form_K1-1_2027.xlsx").is_file() and (out / "form_C1_2027.xlsx").is_file()
-    verify = CliRunner().invoke(main, ["verify", "--db", str(sample_db),
-                                       "--plan", str(out / "plan.csv")])  # fmt: skip
+    verify = CliRunner().invoke(
+        main, ["verify", "--db", str(sample_db), "--plan", str(out / "plan.csv")]
+    )
     assert verify.exit_code == 0, verify.output
 
 
@@ -197,14 +225,27 @@ def test_understaffed_roster_warns_but_succeeds(sample_db, tmp_path):
     # on leave from 5 January on: one 当番 (4 January; 1–3 January have no visits) is all
     leave = tmp_path / "leave.csv"
     days = [date(2027, 1, 5) + timedelta(days=i) for i in range(361)]
-    leave.write_text("officer_id,date,kind\n" + "".join(f"O1,{d},leave\n" for d in days),
-                     encoding="utf-8")  # fmt: skip
-    result = CliRunner().invoke(main, ["import", "--db", str(sample_db), "--officer-days",
-                                       str(leave)])  # fmt: skip
+    leave.write_text(
+        "officer_id,date,kind\n" + "".join(f"O1,{d},leave\n" for d in days), encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        main, ["import", "--db", str(sample_db), "--officer-days", str(leave)]
+    )
     assert result.exit_code == 0, result.output
     out = tmp_path / "plan"
-    args = ["plan", "--db", str(sample_db), "--year", "2027", "--beat", "K1-1", "--time-limit",
-            "2", "--out", str(out)]  # fmt: skip
+    args = [
+        "plan",
+        "--db",
+        str(sample_db),
+        "--year",
+        "2027",
+        "--beat",
+        "K1-1",
+        "--time-limit",
+        "2",
+        "--out",
+        str(out),
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "warning:" in result.output
@@ -215,8 +256,9 @@ def test_understaffed_roster_warns_but_succeeds(sample_db, tmp_path):
 
 
 def test_plan_unknown_beat_is_bad_input(sample_db, tmp_path):
-    result = CliRunner().invoke(main, ["plan", "--db", str(sample_db), "--beat", "Z9",
-                                       "--out", str(tmp_path)])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["plan", "--db", str(sample_db), "--beat", "Z9", "--out", str(tmp_path)]
+    )
     assert result.exit_code == 2 and "Z9" in result.output
 
 
@@ -246,9 +288,20 @@ def test_route_on_each_beats_busiest_day(demo_dir, tmp_path):
     from planner.verify import verify_route_rows
 
     plan_path = demo_dir / "plan" / "plan.csv"
-    result = CliRunner().invoke(main, ["route", "--db", str(demo_dir / "demo.gpkg"), "--plan",
-                                       str(plan_path), "--time-limit", "1", "--out",
-                                       str(tmp_path)])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "route",
+            "--db",
+            str(demo_dir / "demo.gpkg"),
+            "--plan",
+            str(plan_path),
+            "--time-limit",
+            "1",
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     station, policy = read_station(demo_dir / "demo.gpkg"), load_policy("miyagi")
     visits = read_plan(plan_path)
@@ -260,12 +313,17 @@ def test_route_on_each_beats_busiest_day(demo_dir, tmp_path):
         stem = tmp_path / f"route_{beat}_{day.isoformat()}_{officer}"
         rows = _rows(stem.with_suffix(".csv"))
         assert rows[-1]["target_id"] == "" and rows[-1]["arrive"]  # back at the post
-        mandatory = [v.target_id for v in visits
-                     if v.beat_id == beat and v.date == day and v.slot == main_slot]  # fmt: skip
+        mandatory = [
+            v.target_id
+            for v in visits
+            if v.beat_id == beat and v.date == day and v.slot == main_slot
+        ]
         shift = shift_for(station, policy, officer, day, main_slot, RouteParams())
         dropped = [w for w in result.output.split() if w.strip("(),") in mandatory]
-        assert verify_route_rows(rows, mandatory, shift, dropped=[d.strip("(),") for d in
-                                                                   dropped]) == []  # fmt: skip
+        assert (
+            verify_route_rows(rows, mandatory, shift, dropped=[d.strip("(),") for d in dropped])
+            == []
+        )
         html = stem.with_suffix(".html").read_text(encoding="utf-8")
         assert assert_offline(html) == []
         text = PdfReader(stem.with_suffix(".pdf")).pages[0].extract_text()
@@ -291,6 +349,16 @@ def test_demo_exercises_the_directives_duties(demo_dir):
     # the campaign plan passes the independent check from its first day, window included
     camp = demo_dir / "campaign"
     assert (camp / "campaign.csv").is_file() and (camp / "displaced.csv").is_file()
-    result = CliRunner().invoke(main, ["verify", "--db", str(demo_dir / "demo.gpkg"), "--plan",
-                                       str(camp / "plan.csv"), "--from", "2027-05-10"])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "verify",
+            "--db",
+            str(demo_dir / "demo.gpkg"),
+            "--plan",
+            str(camp / "plan.csv"),
+            "--from",
+            "2027-05-10",
+        ],
+    )
     assert result.exit_code == 0, result.output

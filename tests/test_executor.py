@@ -54,14 +54,20 @@ def two_beats() -> Station:
     post2 = Post("P2", "北駐在所", PostKind.CHUZAISHO, st.posts[0].lon, st.posts[0].lat + 0.018)
     st.posts.append(post2)
     st.beats.append(replace(other.beats[0], beat_id="B2", post_id="P2", name="第2受持区"))
-    st.targets += [replace(t, target_id=t.target_id.replace("T", "U"), beat_id="B2",
-                           lat=t.lat + 0.018) for t in other.targets]  # fmt: skip
+    st.targets += [
+        replace(t, target_id=t.target_id.replace("T", "U"), beat_id="B2", lat=t.lat + 0.018)
+        for t in other.targets
+    ]
     st.officers.append(Officer("O2", "B2", "巡査 二", "chuzai"))
-    st.officer_days = [OfficerDay("O1", date(2027, 5, 6), DutyType.LEAVE),
-                       OfficerDay("O2", date(2027, 6, 7), DutyType.SENJU),
-                       OfficerDay("O2", date(2027, 6, 8), DutyType.LEAVE)]  # fmt: skip
-    st.visits = [Visit("T000", date(2026, 3, 1), "O1", Outcome.VISITED),
-                 Visit("U003", date(2026, 4, 2), "O2", Outcome.ABSENT)]  # fmt: skip
+    st.officer_days = [
+        OfficerDay("O1", date(2027, 5, 6), DutyType.LEAVE),
+        OfficerDay("O2", date(2027, 6, 7), DutyType.SENJU),
+        OfficerDay("O2", date(2027, 6, 8), DutyType.LEAVE),
+    ]
+    st.visits = [
+        Visit("T000", date(2026, 3, 1), "O1", Outcome.VISITED),
+        Visit("U003", date(2026, 4, 2), "O2", Outcome.ABSENT),
+    ]
     st.exemptions = [Exemption("U005", "署長", date(2026, 12, 1), "入院")]
     return st
 
@@ -144,8 +150,14 @@ def test_run_tasks_in_task_order_with_one_retry(tmp_path):
         Task("last", _slow_square, (5, 0.0), key=4),
     ]
     finished = []
-    results = list(run_tasks(tasks, ExecutorSpec("processes", workers=2), total=len(tasks),
-                             on_done=lambda r: finished.append(r.name)))  # fmt: skip
+    results = list(
+        run_tasks(
+            tasks,
+            ExecutorSpec("processes", workers=2),
+            total=len(tasks),
+            on_done=lambda r: finished.append(r.name),
+        )
+    )
     assert [r.name for r in results] == ["slow", "quick", "flaky", "broken", "last"]
     assert [r.value for r in results] == [9, 16, "second time lucky", None, 25]
     assert [r.attempts for r in results] == [1, 1, 2, 2, 1]
@@ -174,19 +186,26 @@ def test_beat_by_beat_plan_is_the_whole_station_plan(tmp_path):
     db = tmp_path / "st.gpkg"
     write_station(st, db)
     params = YearParams(time_limit_s=1)
-    summary = plan_stations([db], tmp_path / "beats", year=2027, params=params,
-                            spec=ExecutorSpec("serial"), progress=False)  # fmt: skip
+    summary = plan_stations(
+        [db],
+        tmp_path / "beats",
+        year=2027,
+        params=params,
+        spec=ExecutorSpec("serial"),
+        progress=False,
+    )
     assert [t.name for t in summary.tasks] == [f"{st.name}/B1", f"{st.name}/B2"]
     whole = plan_year(read_station(db), MIYAGI, 2027, params=params)
     write_plan(tmp_path / "whole_plan.csv", whole.visits)
     write_unplanned(tmp_path / "whole_unplanned.csv", whole.unplanned)
     beats = tmp_path / "beats"
     assert (beats / "plan.csv").read_bytes() == (tmp_path / "whole_plan.csv").read_bytes()
-    assert (beats / "unplanned.csv").read_bytes() == \
-        (tmp_path / "whole_unplanned.csv").read_bytes()  # fmt: skip
+    assert (beats / "unplanned.csv").read_bytes() == (tmp_path / "whole_unplanned.csv").read_bytes()
     assert {r["beat_id"] for r in _rows(beats / "plan.csv")} == {"B1", "B2"}
-    assert sorted(p.name for p in beats.glob("form_*.xlsx")) == ["form_B1_2027.xlsx",
-                                                                  "form_B2_2027.xlsx"]  # fmt: skip
+    assert sorted(p.name for p in beats.glob("form_*.xlsx")) == [
+        "form_B1_2027.xlsx",
+        "form_B2_2027.xlsx",
+    ]
     assert _rows(beats / "failed_beats.csv") == []
 
 
@@ -194,15 +213,38 @@ def test_beat_by_beat_plan_is_the_whole_station_plan(tmp_path):
 def prefecture(tmp_path_factory) -> Path:
     """2 station files × 3 beats of 60 targets (planner demo --prefecture)."""
     out = tmp_path_factory.mktemp("pref")
-    result = CliRunner().invoke(main, ["demo", "--prefecture", "--stations", "2", "--households",
-                                       "360", "--beats", "6", "--out", str(out)])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "demo",
+            "--prefecture",
+            "--stations",
+            "2",
+            "--households",
+            "360",
+            "--beats",
+            "6",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     return out
 
 
 def _plan(pref: Path, out: Path, *executor: str):
-    args = ["plan", "--db", str(pref), "--year", "2027", "--time-limit", "1", "--out", str(out),
-            *executor]  # fmt: skip
+    args = [
+        "plan",
+        "--db",
+        str(pref),
+        "--year",
+        "2027",
+        "--time-limit",
+        "1",
+        "--out",
+        str(out),
+        *executor,
+    ]
     return CliRunner().invoke(main, args)
 
 
@@ -229,8 +271,13 @@ def test_plan_on_dask_writes_the_files_serial_writes(prefecture, tmp_path):
     )
     names = {str(p) for p in files}
     for station, post in (("station_01", "P01-K1"), ("station_02", "P02-K1")):
-        for name in ("plan.csv", "unplanned.csv", "approvals.csv", "exemptions.csv",
-                     *(f"form_{post}-{j}_2027.xlsx" for j in (1, 2, 3))):  # fmt: skip
+        for name in (
+            "plan.csv",
+            "unplanned.csv",
+            "approvals.csv",
+            "exemptions.csv",
+            *(f"form_{post}-{j}_2027.xlsx" for j in (1, 2, 3)),
+        ):
             assert f"{station}/{name}" in names
     for rel in files:
         a, b = tmp_path / "serial" / rel, tmp_path / "dask" / rel
@@ -280,18 +327,31 @@ def test_compare_beat_by_beat_adds_up_to_the_whole_station(tmp_path):
     st = two_beats()
     db = tmp_path / "st.gpkg"
     write_station(st, db)
-    scenarios = [scenario_from_dict({"name": "現状"}),
-                 scenario_from_dict({"name": "一人減", "remove_officers": ["O2"]})]  # fmt: skip
+    scenarios = [
+        scenario_from_dict({"name": "現状"}),
+        scenario_from_dict({"name": "一人減", "remove_officers": ["O2"]}),
+    ]
     params = YearParams(time_limit_s=1)
     got = []
-    compare_stations([db], scenarios, tmp_path / "cmp", year=2027, params=params,
-                     spec=ExecutorSpec("serial"), progress=False,
-                     on_station=lambda sc: got.extend(sc.outcomes))  # fmt: skip
+    compare_stations(
+        [db],
+        scenarios,
+        tmp_path / "cmp",
+        year=2027,
+        params=params,
+        spec=ExecutorSpec("serial"),
+        progress=False,
+        on_station=lambda sc: got.extend(sc.outcomes),
+    )
     whole = compare(read_station(db), MIYAGI, scenarios, 2027, params=params, processes=1)
     assert [o.name for o in got] == ["現状", "一人減"]
     for a, b in zip(got, whole, strict=True):
-        assert (a.due, a.planned, a.unplanned, a.approvals) == \
-            (b.due, b.planned, b.unplanned, b.approvals)  # fmt: skip
+        assert (a.due, a.planned, a.unplanned, a.approvals) == (
+            b.due,
+            b.planned,
+            b.unplanned,
+            b.approvals,
+        )
         assert a.rate == pytest.approx(b.rate) and a.officer_hours == pytest.approx(b.officer_hours)
         assert abs(a.walk_km - b.walk_km) <= 0.1 + 1e-9  # each beat's km is rounded to 0.1
         assert a.months == b.months
@@ -307,16 +367,35 @@ def test_simulate_beat_by_beat_adds_up_the_beats(tmp_path):
     st = two_beats()
     db = tmp_path / "st.gpkg"
     write_station(st, db)
-    result = CliRunner().invoke(main, ["simulate", "--db", str(db), "--year", "2027",
-                                       "--strategy", "baseline", "--seed", "3", "--executor",
-                                       "serial", "--out", str(tmp_path / "sim")])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "simulate",
+            "--db",
+            str(db),
+            "--year",
+            "2027",
+            "--strategy",
+            "baseline",
+            "--seed",
+            "3",
+            "--executor",
+            "serial",
+            "--out",
+            str(tmp_path / "sim"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "sim" / "summary.json").read_text(encoding="utf-8"))
     parts = [
-        simulate_year(one, MIYAGI, 2027, params=SimParams(
-            strategy="baseline", seed=beat_seed(3, st.name, one.beats[0].beat_id))).summary()
+        simulate_year(
+            one,
+            MIYAGI,
+            2027,
+            params=SimParams(strategy="baseline", seed=beat_seed(3, st.name, one.beats[0].beat_id)),
+        ).summary()
         for one in split_station(read_station(db))
-    ]  # fmt: skip
+    ]
     for key in ("first_interviews", "doors", "interviews", "absent", "overdue_left"):
         assert summary[key] == sum(p[key] for p in parts), key
     assert summary["km"] == pytest.approx(sum(p["km"] for p in parts), abs=0.11)

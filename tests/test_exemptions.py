@@ -84,8 +84,9 @@ def test_exempt_targets_leave_the_due_set_and_stay_in_register_and_history(db, t
     assert t["T000"].exempted is None
     assert t["T003"].card is Card.FULL and t["T003"].last_visit == date(2026, 3, 1)
     assert [(x.target_id, x.outcome) for x in station.visits] == [
-        ("T003", Outcome.VISITED), ("T004", Outcome.ABSENT),
-    ]  # fmt: skip
+        ("T003", Outcome.VISITED),
+        ("T004", Outcome.ABSENT),
+    ]
     assert station.exemptions == [
         Exemption("T003", "署長 宮城一郎", date(2026, 10, 1), "長期入院"),
         Exemption("T004", "署長 宮城一郎", date(2026, 10, 1), "空き家"),
@@ -185,8 +186,9 @@ def test_shift_jis_and_bom_files_are_read(tmp_path, encoding):
     path.write_bytes(ORDERS.replace("\n", "\r\n").encode(encoding))
     rows = exemptions_from_file(path, _station(), today=TODAY)
     assert [(r.row, r.exemption.target_id, r.exemption.reason) for r in rows] == [
-        (2, "T003", "長期入院"), (3, "T004", "空き家"),
-    ]  # fmt: skip
+        (2, "T003", "長期入院"),
+        (3, "T004", "空き家"),
+    ]
     assert rows[0].exemption.ordered_by == "署長 宮城一郎"
 
 
@@ -202,17 +204,19 @@ def test_cli_exempt_then_plan_lists_them_beside_the_plan(db, tmp_path):
     assert "0 targets leave" in again.output
 
     out = tmp_path / "plan"
-    result = CliRunner().invoke(main, ["plan", "--db", str(db), "--year", "2027",
-                                       "--time-limit", "2", "--out", str(out)])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["plan", "--db", str(db), "--year", "2027", "--time-limit", "2", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert str(out / "exemptions.csv") in result.output and "and 1 forms" in result.output
     listed = _csv(out / "exemptions.csv")
     assert tuple(listed[0]) == EXEMPTION_COLUMNS
-    assert [(r["target_id"], r["beat_id"], r["address"], r["date"], r["reason"])
-            for r in listed] == [
+    assert [
+        (r["target_id"], r["beat_id"], r["address"], r["date"], r["reason"]) for r in listed
+    ] == [
         ("T003", "B1", "みどり町1丁目4番1号", "2026-10-01", "長期入院"),
         ("T004", "B1", "みどり町1丁目5番1号", "2026-10-01", "空き家"),
-    ]  # fmt: skip
+    ]
     assert (out / "exemptions.csv").stat().st_mode & 0o777 == 0o600
     planned = {r["target_id"] for r in _csv(out / "plan.csv")}
     unplanned = {r["target_id"] for r in _csv(out / "unplanned.csv")}
@@ -221,8 +225,7 @@ def test_cli_exempt_then_plan_lists_them_beside_the_plan(db, tmp_path):
     assert "署長指示による除外 2 件（対象数に含まない。exemptions.csv 参照）" in _texts(
         out / "form_B1_2027.xlsx"
     )
-    verify = CliRunner().invoke(main, ["verify", "--db", str(db), "--plan",
-                                       str(out / "plan.csv")])  # fmt: skip
+    verify = CliRunner().invoke(main, ["verify", "--db", str(db), "--plan", str(out / "plan.csv")])
     assert verify.exit_code == 0, verify.output
 
 

@@ -47,26 +47,40 @@ def _data() -> FormData:
     data = plan_form_data(
         TIERS,
         planned={
-            ("priority", 1): 4, ("priority", 2): 6, ("priority", 3): 0, ("priority", 7): 3,
-            ("priority", 12): 2, ("general", 1): 10, ("general", 3): 5, ("general", 8): 7,
+            ("priority", 1): 4,
+            ("priority", 2): 6,
+            ("priority", 3): 0,
+            ("priority", 7): 3,
+            ("priority", 12): 2,
+            ("general", 1): 10,
+            ("general", 3): 5,
+            ("general", 8): 7,
         },
         targets={"priority": 40, "general": 60},
         registry_households=160,
         register_households=130,
-    )  # fmt: skip
-    data.cells.update({
-        ("done", "priority", 1): 4, ("done", "priority", 2): 5, ("done", "general", 1): 8,
-        ("not_done", "priority", 1): 36, ("not_done", "priority", 6): 10,
-        ("not_done", "general", 1): 52, ("not_done", "general", 6): 15,
-        ("prov_total", "priority", 4): 2,
-        ("prov_total", "general", 2): 3, ("prov_total", "general", 5): 4,
-        ("prov_total", "general", 9): 1,
-        ("moved", "priority", 4): 1,
-        ("patrol_card", "priority", 1): 2, ("patrol_card", "general", 1): 3,
-        ("patrol_card", "general", 8): 1,
-        ("cr_card", TOTAL, 5): 4,
-        ("registry", TOTAL, 7): 200,
-    })  # fmt: skip
+    )
+    data.cells.update(
+        {
+            ("done", "priority", 1): 4,
+            ("done", "priority", 2): 5,
+            ("done", "general", 1): 8,
+            ("not_done", "priority", 1): 36,
+            ("not_done", "priority", 6): 10,
+            ("not_done", "general", 1): 52,
+            ("not_done", "general", 6): 15,
+            ("prov_total", "priority", 4): 2,
+            ("prov_total", "general", 2): 3,
+            ("prov_total", "general", 5): 4,
+            ("prov_total", "general", 9): 1,
+            ("moved", "priority", 4): 1,
+            ("patrol_card", "priority", 1): 2,
+            ("patrol_card", "general", 1): 3,
+            ("patrol_card", "general", 8): 1,
+            ("cr_card", TOTAL, 5): 4,
+            ("registry", TOTAL, 7): 200,
+        }
+    )
     data.note = "免除対象 3世帯（別表による）"
     return data
 
@@ -141,8 +155,12 @@ def test_total_lines_sum_tiers_that_have_a_value(values):
 def test_one_line_rows(values):
     patrol = values["patrol_card", TOTAL]  # per-tier cells are summed into the one line
     assert (patrol[JAN], patrol[_month_index(8)], patrol[H1], patrol[H2], patrol[YEAR]) == (
-        5, 1, 5, 1, 6,
-    )  # fmt: skip
+        5,
+        1,
+        5,
+        1,
+        6,
+    )
     cr = values["cr_card", TOTAL]
     assert (cr[MAY], cr[H1], cr[H2], cr[YEAR]) == (4, 4, None, 4)
     registry = values["registry", TOTAL]

@@ -134,9 +134,11 @@ def test_repeated_addresses_matched_once(refs: list[Path]) -> None:
 def test_geolonia_json_and_folders(tmp_path: Path) -> None:
     folder = tmp_path / "宮城県"
     folder.mkdir()
-    items = [{"town": "桜台一丁目", "koaza": "", "lat": 38.2605, "lng": 140.8005},
-             {"town": "荒巻", "koaza": "三居沢", "lat": 38.27, "lng": 140.84},
-             {"town": "無点", "koaza": "", "lat": None, "lng": None}]  # fmt: skip
+    items = [
+        {"town": "桜台一丁目", "koaza": "", "lat": 38.2605, "lng": 140.8005},
+        {"town": "荒巻", "koaza": "三居沢", "lat": 38.27, "lng": 140.84},
+        {"town": "無点", "koaza": "", "lat": None, "lng": None},
+    ]
     (folder / "仙台市青葉区.json").write_text(json.dumps(items, ensure_ascii=False), "utf-8")
     g = Geocoder(load_reference([tmp_path]))
     assert g.geocode("宮城県仙台市青葉区桜台1-1").level == LEVEL_CHOME
@@ -203,8 +205,10 @@ def test_real_miyagi_sendai_towns_and_ambiguity() -> None:
 def test_town_names_with_digits(tmp_path: Path) -> None:
     folder = tmp_path / "北海道"
     folder.mkdir()
-    items = [{"town": "北１条西二丁目", "koaza": "", "lat": 43.06, "lng": 141.35},
-             {"town": "北１条東", "koaza": "", "lat": 43.07, "lng": 141.36}]  # fmt: skip
+    items = [
+        {"town": "北１条西二丁目", "koaza": "", "lat": 43.06, "lng": 141.35},
+        {"town": "北１条東", "koaza": "", "lat": 43.07, "lng": 141.36},
+    ]
     (folder / "札幌市中央区.json").write_text(json.dumps(items, ensure_ascii=False), "utf-8")
     g = Geocoder(load_reference([tmp_path]))
     r = g.geocode("札幌市中央区北1条西2丁目3-4")

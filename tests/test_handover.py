@@ -93,8 +93,18 @@ def test_tier_rows_counted_by_hand(handed_over):
     assert r.in_register == 10
     assert r.overdue_or_never_met == ["T000", "T001", "T002", "T007", "T011"]
     runs = {s.target_id: s.absent_in_row for s in r.targets}
-    assert runs == {"T000": 0, "T001": 0, "T002": 0, "T003": 0, "T004": 0, "T006": 0,
-                    "T007": 2, "T008": 1, "T010": 2, "T011": 1}  # fmt: skip
+    assert runs == {
+        "T000": 0,
+        "T001": 0,
+        "T002": 0,
+        "T003": 0,
+        "T004": 0,
+        "T006": 0,
+        "T007": 2,
+        "T008": 1,
+        "T010": 2,
+        "T011": 1,
+    }
 
 
 def test_chome_rows_counted_by_hand(handed_over):
@@ -103,8 +113,9 @@ def test_chome_rows_counted_by_hand(handed_over):
     assert (one.chome, one.targets, one.households) == ("みどり町1丁目", 5, 4)
     assert (one.overdue, one.never_met) == (2, 1)
     assert one.within_frequency == pytest.approx(2 / 5)
-    met = sorted(_years(d) for d in (date(2026, 3, 1), date(2023, 5, 1), date(2026, 6, 1),
-                                     date(2025, 1, 10)))  # fmt: skip
+    met = sorted(
+        _years(d) for d in (date(2026, 3, 1), date(2023, 5, 1), date(2026, 6, 1), date(2025, 1, 10))
+    )
     assert one.oldest_years == pytest.approx(_years(date(2023, 5, 1)))
     assert one.median_years == pytest.approx((met[1] + met[2]) / 2)
     assert (two.chome, two.targets, two.households) == ("みどり町2丁目", 5, 5)
@@ -132,9 +143,14 @@ def test_a_later_day_moves_targets_past_their_frequency(handed_over):
 def test_beat_frequency_counts_under_aomori():
     st = tiny_station(4, policy="aomori")
     st.beats[0] = replace(st.beats[0], frequency_years=5)  # the chief's setting for the beat
-    st.targets = [replace(t, last_visit=last, card=Card.FULL) for t, last in
-                  zip(st.targets, (date(2021, 1, 1), date(2023, 1, 1), date(2026, 1, 1),
-                                   date(2022, 5, 1)), strict=True)]  # fmt: skip
+    st.targets = [
+        replace(t, last_visit=last, card=Card.FULL)
+        for t, last in zip(
+            st.targets,
+            (date(2021, 1, 1), date(2023, 1, 1), date(2026, 1, 1), date(2022, 5, 1)),
+            strict=True,
+        )
+    ]
     (tier,) = handover_report(st, AOMORI, "B1", DAY).tiers
     assert (tier.frequency_years, tier.targets, tier.overdue) == (5, 4, 1)  # only 2021-01-01
     st.beats[0] = replace(st.beats[0], frequency_years=None)  # policy default: 2 years
@@ -171,11 +187,20 @@ def test_page_and_csv(handed_over, tmp_path):
     assert table.read_bytes().startswith(b"\xef\xbb\xbf")  # a BOM, so that Excel reads it
     with table.open(encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
-    assert [(x["chome"], x["targets"], x["households"], x["within_frequency"], x["overdue"],
-             x["never_met"]) for x in rows] == [
+    assert [
+        (
+            x["chome"],
+            x["targets"],
+            x["households"],
+            x["within_frequency"],
+            x["overdue"],
+            x["never_met"],
+        )
+        for x in rows
+    ] == [
         ("みどり町1丁目", "5", "4", "0.400", "2", "1"),
         ("みどり町2丁目", "5", "5", "0.600", "0", "2"),
-    ]  # fmt: skip
+    ]
     assert rows[1]["oldest_years"] == f"{_years(date(2024, 6, 1)):.1f}"
 
 
@@ -195,8 +220,9 @@ def test_front_load_window(start, months, end):
 def test_front_load_plans_overdue_and_never_met_first(handed_over):
     camp = front_load_campaign(handed_over, MIYAGI, 2027, DAY, 2)
     assert camp.target_ids == {"T000", "T001", "T002", "T007", "T011"}
-    plan, _ = replan_year(handed_over, MIYAGI, 2027, [], DAY, front_load=2,
-                          params=YearParams(time_limit_s=1))  # fmt: skip
+    plan, _ = replan_year(
+        handed_over, MIYAGI, 2027, [], DAY, front_load=2, params=YearParams(time_limit_s=1)
+    )
     when = {v.target_id: v for v in plan.visits}
     for tid in camp.target_ids:
         assert date(2027, 4, 1) <= when[tid].date <= date(2027, 5, 31), tid
@@ -204,12 +230,17 @@ def test_front_load_plans_overdue_and_never_met_first(handed_over):
     assert {"T003", "T006", "T010"} <= set(when)
     # rows keep their own due reason, not the campaign's (a 仮カード never met is never_met)
     assert [when[t].due_reason for t in ("T000", "T001", "T002", "T007")] == [
-        "yearly", "overdue", "never_met", "never_met"]  # fmt: skip
+        "yearly",
+        "overdue",
+        "never_met",
+        "never_met",
+    ]
     assert plan.unplanned == []
     fl = front_load_summary(plan, camp)
     assert (fl.targets, fl.planned_in_window, fl.planned_outside, fl.not_fitting) == (5, 5, 0, ())
-    report = verify_plan(handed_over, MIYAGI, 2027, plan.visits, unplanned=plan.unplanned,
-                         start=DAY)  # fmt: skip
+    report = verify_plan(
+        handed_over, MIYAGI, 2027, plan.visits, unplanned=plan.unplanned, start=DAY
+    )
     assert report.ok, report.violations
 
 
@@ -218,13 +249,16 @@ def test_front_load_on_a_beat_with_room():
     # other 重点 overdue, the 一般 never met.  Left alone the plan spreads the overdue and never
     # met over the year; with --front-load 2 every one of them is visited in April or May.
     st = tiny_station(60, spacing_deg=0.0001, visit_hours={"nikkin": 0.8, "nikkin.evening": 0})
-    st.targets = [replace(t, last_visit=date(2026, 7, 1)) if i % 6 == 3 else t
-                  for i, t in enumerate(st.targets)]  # fmt: skip
+    st.targets = [
+        replace(t, last_visit=date(2026, 7, 1)) if i % 6 == 3 else t
+        for i, t in enumerate(st.targets)
+    ]
     first = {t.target_id for i, t in enumerate(st.targets) if i % 6 != 3}
     camp = front_load_campaign(st, MIYAGI, 2027, DAY, 2)
     assert camp.target_ids == first and len(first) == 50
-    plan, _ = replan_year(st, MIYAGI, 2027, [], DAY, front_load=2,
-                          params=YearParams(time_limit_s=1))  # fmt: skip
+    plan, _ = replan_year(
+        st, MIYAGI, 2027, [], DAY, front_load=2, params=YearParams(time_limit_s=1)
+    )
     dates = {v.target_id: v.date for v in plan.visits}
     assert set(dates) == {t.target_id for t in st.targets} and plan.unplanned == []
     assert all(date(2027, 4, 1) <= dates[t] <= date(2027, 5, 31) for t in first)
@@ -236,8 +270,15 @@ def test_front_load_on_a_beat_with_room():
 def test_front_load_with_a_campaign_is_an_error(handed_over):
     camp = Campaign(frozenset({"T003"}), DAY, date(2027, 4, 14))
     with pytest.raises(InputError, match="one campaign at a time"):
-        replan_year(handed_over, MIYAGI, 2027, [], DAY, front_load=2,
-                    params=YearParams(time_limit_s=1, campaign=camp))  # fmt: skip
+        replan_year(
+            handed_over,
+            MIYAGI,
+            2027,
+            [],
+            DAY,
+            front_load=2,
+            params=YearParams(time_limit_s=1, campaign=camp),
+        )
 
 
 def _crowded():
@@ -249,8 +290,20 @@ def test_handover_and_front_load_commands(tmp_path):
     db = tmp_path / "station.gpkg"
     write_station(_crowded(), db)
     run = CliRunner().invoke
-    out = run(main, ["handover", "--db", str(db), "--beat", "B1", "--date", "2027-04-01",
-                     "--out", str(tmp_path / "handover")])  # fmt: skip
+    out = run(
+        main,
+        [
+            "handover",
+            "--db",
+            str(db),
+            "--beat",
+            "B1",
+            "--date",
+            "2027-04-01",
+            "--out",
+            str(tmp_path / "handover"),
+        ],
+    )
     assert out.exit_code == 0, out.output
     # 20 重点 last met 2026-03-01 (overdue); 40 一般 never met
     assert "重点対象 (every 1 y): 20; 0 met within it, 20 overdue, 0 never met" in out.output
@@ -259,16 +312,37 @@ def test_handover_and_front_load_commands(tmp_path):
     assert (tmp_path / "handover" / "handover_B1_2027-04-01.html").is_file()
 
     plan_dir, re_dir = tmp_path / "plan", tmp_path / "replan"
-    out = run(main, ["plan", "--db", str(db), "--year", "2027", "--time-limit", "1",
-                     "--out", str(plan_dir)])  # fmt: skip
+    out = run(
+        main,
+        ["plan", "--db", str(db), "--year", "2027", "--time-limit", "1", "--out", str(plan_dir)],
+    )
     assert out.exit_code == 0, out.output
-    out = run(main, ["replan", "--db", str(db), "--year", "2027", "--from", "2027-04-01",
-                     "--plan", str(plan_dir / "plan.csv"), "--front-load", "1",
-                     "--time-limit", "1", "--out", str(re_dir)])  # fmt: skip
+    out = run(
+        main,
+        [
+            "replan",
+            "--db",
+            str(db),
+            "--year",
+            "2027",
+            "--from",
+            "2027-04-01",
+            "--plan",
+            str(plan_dir / "plan.csv"),
+            "--front-load",
+            "1",
+            "--time-limit",
+            "1",
+            "--out",
+            str(re_dir),
+        ],
+    )
     assert out.exit_code == 0, out.output
-    m = re.search(r"front-load 2027-04-01 – 2027-04-30: (\d+) overdue or never-met targets; "
-                  r"(\d+) planned in the window, (\d+) planned after it, (\d+) not at all",
-                  out.output)  # fmt: skip
+    m = re.search(
+        r"front-load 2027-04-01 – 2027-04-30: (\d+) overdue or never-met targets; "
+        r"(\d+) planned in the window, (\d+) planned after it, (\d+) not at all",
+        out.output,
+    )
     assert m, out.output
     total, inside, after, nowhere = (int(g) for g in m.groups())
     with (re_dir / "plan.csv").open(encoding="utf-8") as f:
@@ -285,16 +359,19 @@ def test_handover_and_front_load_commands(tmp_path):
     assert len({r["target_id"] for r in later}) == len(later)  # each planned once
     assert len(unplanned) == nowhere
     assert f"warning: {after} front-loaded targets do not fit" in out.output
-    out = run(main, ["verify", "--db", str(db), "--plan", str(re_dir / "plan.csv"),
-                     "--from", "2027-04-01"])  # fmt: skip
+    out = run(
+        main,
+        ["verify", "--db", str(db), "--plan", str(re_dir / "plan.csv"), "--from", "2027-04-01"],
+    )
     assert out.exit_code == 0, out.output
 
 
 def test_handover_unknown_beat_is_bad_input(tmp_path):
     db = tmp_path / "station.gpkg"
     write_station(tiny_station(3), db)
-    out = CliRunner().invoke(main, ["handover", "--db", str(db), "--beat", "Z9",
-                                    "--out", str(tmp_path)])  # fmt: skip
+    out = CliRunner().invoke(
+        main, ["handover", "--db", str(db), "--beat", "Z9", "--out", str(tmp_path)]
+    )
     assert out.exit_code == 2 and "Z9" in out.output
 
 
@@ -308,13 +385,16 @@ def test_replan_takes_unrecorded_past_visits_as_made_and_records_as_they_are():
     from planner.schedule import PlannedVisit
 
     st = tiny_station(4)
-    past = [PlannedVisit(f"T00{i}", "B1", "O1", "general", date(2027, 2, 1 + i), "day",
-                         "never_met", 10) for i in range(4)]  # fmt: skip
+    past = [
+        PlannedVisit(f"T00{i}", "B1", "O1", "general", date(2027, 2, 1 + i), "day", "never_met", 10)
+        for i in range(4)
+    ]
     # outcomes are recorded up to 2 February: T001 was absent then; later rows are not recorded
     st.visits = [Visit("T001", date(2027, 2, 2), "O1", Outcome.ABSENT)]
     assert [v.target_id for v in unrecorded(st, past)] == ["T002", "T003"]
-    plan, kept = replan_year(st, MIYAGI, 2027, past, date(2027, 3, 1),
-                             params=YearParams(time_limit_s=1))  # fmt: skip
+    plan, kept = replan_year(
+        st, MIYAGI, 2027, past, date(2027, 3, 1), params=YearParams(time_limit_s=1)
+    )
     again = {v.target_id for v in plan.visits} | {u.target_id for u in plan.unplanned}
     assert kept == past
     assert {"T000", "T001"} <= again  # T000 planned but unrecorded on 1 Feb: records rule

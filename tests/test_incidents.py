@@ -72,9 +72,13 @@ def test_toban_senju_and_evening_only_days():
     toban = duty_calendar(koban, YEAR, end=date(2027, 1, 1), incident_hours=1.0)[0]
     assert toban.duty is DutyType.TOBAN and (toban.day_minutes, toban.evening_minutes) == (0, 12)
     senju = duty_calendar(
-        Officer("O1", "B1", "巡査", "chuzai"), YEAR, start=MON, end=MON,
-        officer_days=[OfficerDay("O1", MON, DutyType.SENJU)], incident_hours=1.0,
-    )[0]  # fmt: skip
+        Officer("O1", "B1", "巡査", "chuzai"),
+        YEAR,
+        start=MON,
+        end=MON,
+        officer_days=[OfficerDay("O1", MON, DutyType.SENJU)],
+        incident_hours=1.0,
+    )[0]
     assert (senju.day_minutes, senju.evening_minutes) == (240, 60)
     yakin = Officer("O1", "B1", "巡査", "koban4", 1)  # 1 January is a 夜勤: 0 + 60
     night = duty_calendar(yakin, YEAR, end=date(2027, 1, 1), incident_hours=0.25)[0]
@@ -97,8 +101,9 @@ def test_bad_incident_hours_are_input_errors(bad):
 def test_duty_slots_use_each_officers_beat():
     a = Officer("O1", "B1", "巡査", "chuzai")
     b = Officer("O2", "B2", "巡査", "chuzai")
-    slots = sch.duty_slots([a, b], YEAR, [], MIYAGI.month_factors, start=MON,
-                           incident_hours={"B1": 0.5})  # fmt: skip
+    slots = sch.duty_slots(
+        [a, b], YEAR, [], MIYAGI.month_factors, start=MON, incident_hours={"B1": 0.5}
+    )
     on_mon = {(s.officer_id, s.group): s.minutes for s in slots if s.date == MON}
     assert on_mon == {("O1", "day"): 6, ("O1", "eve"): 18, ("O2", "day"): 36, ("O2", "eve"): 18}
 
@@ -118,8 +123,9 @@ DECEMBER = sch.YearParams(time_limit_s=4.0, start=date(2027, 12, 1))
 
 @pytest.fixture(scope="module")
 def plans():
-    return {k: sch.plan_year(_binding_station(k), MIYAGI, YEAR, params=DECEMBER)
-            for k in (0.0, 0.5)}  # fmt: skip
+    return {
+        k: sch.plan_year(_binding_station(k), MIYAGI, YEAR, params=DECEMBER) for k in (0.0, 0.5)
+    }
 
 
 def test_plan_keeps_net_capacity_per_day(plans):
@@ -148,19 +154,22 @@ def test_incidents_cut_the_plan_when_hours_bind(plans):
 def test_verify_flags_a_plan_made_without_incident_hours(plans):
     free = plans[0.0]
     start = DECEMBER.start
-    ok = verify_plan(_binding_station(0.0), MIYAGI, YEAR, free.visits, unplanned=free.unplanned,
-                     start=start)  # fmt: skip
+    ok = verify_plan(
+        _binding_station(0.0), MIYAGI, YEAR, free.visits, unplanned=free.unplanned, start=start
+    )
     assert ok.violations == []
-    late = verify_plan(_binding_station(0.5), MIYAGI, YEAR, free.visits,
-                       unplanned=free.unplanned, start=start)  # fmt: skip
+    late = verify_plan(
+        _binding_station(0.5), MIYAGI, YEAR, free.visits, unplanned=free.unplanned, start=start
+    )
     rules = Counter(v.rule for v in late.violations)
     assert set(rules) == {"capacity"}
     over = {d for (_, d), m in _per_day(free.visits).items() if m > 27}
     assert rules["capacity"] == len(over) > 0
     assert all("net of 0.5 incident hours" in v.message for v in late.violations)
     busy = plans[0.5]
-    again = verify_plan(_binding_station(0.5), MIYAGI, YEAR, busy.visits,
-                        unplanned=busy.unplanned, start=start)  # fmt: skip
+    again = verify_plan(
+        _binding_station(0.5), MIYAGI, YEAR, busy.visits, unplanned=busy.unplanned, start=start
+    )
     assert again.violations == []
 
 
@@ -250,10 +259,18 @@ def test_scenario_incident_hours_lower_the_officer_hours():
     base = run_scenario(apply_scenario(scenario_from_dict({}), st, MIYAGI, YEAR, fast), YEAR)
     busy = run_scenario(apply_scenario(scen, st, MIYAGI, YEAR, fast), YEAR)
     # every weekday with minutes loses 30 of its 54; month factors apply to what is left
-    days = [d for d in duty_calendar(st.officers[0], YEAR)
-            if d.visit_minutes > 0 and MIYAGI.visits_allowed(d.date)]  # fmt: skip
-    by_hand = sum(math.floor(6 * f) + math.floor(18 * f) for f in
-                  (MIYAGI.month_factors[d.date.month - 1] for d in days)) / 60  # fmt: skip
+    days = [
+        d
+        for d in duty_calendar(st.officers[0], YEAR)
+        if d.visit_minutes > 0 and MIYAGI.visits_allowed(d.date)
+    ]
+    by_hand = (
+        sum(
+            math.floor(6 * f) + math.floor(18 * f)
+            for f in (MIYAGI.month_factors[d.date.month - 1] for d in days)
+        )
+        / 60
+    )
     assert busy.officer_hours == pytest.approx(round(by_hand, 1))
     assert busy.officer_hours < base.officer_hours
 
@@ -273,11 +290,20 @@ def _march_days(n: int) -> list[date]:
 
 def _estimate_case(timed: int, untimed: int, door_spent: int, planned: int = 30):
     st = tiny_station(planned)
-    plan = [PlannedVisit(f"T{i:03d}", "B1", "O1", st.targets[i].tier, d, "day", "", EST)
-            for i, d in enumerate(_march_days(planned))]  # fmt: skip
-    visits = [Visit(plan[i].target_id, plan[i].date, "O1", Outcome.VISITED,
-                    minutes_spent=door_spent if i < timed else None)
-              for i in range(timed + untimed)]  # fmt: skip
+    plan = [
+        PlannedVisit(f"T{i:03d}", "B1", "O1", st.targets[i].tier, d, "day", "", EST)
+        for i, d in enumerate(_march_days(planned))
+    ]
+    visits = [
+        Visit(
+            plan[i].target_id,
+            plan[i].date,
+            "O1",
+            Outcome.VISITED,
+            minutes_spent=door_spent if i < timed else None,
+        )
+        for i in range(timed + untimed)
+    ]
     st.visits = visits
     return st, plan
 

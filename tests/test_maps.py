@@ -55,24 +55,52 @@ def make_route(
         tier = "priority" if k % 3 == 1 else "general"
         addr = f"みどり町{k // 10 + 1}丁目{k}番{k % 4 + 1}号"
         stops.append(
-            RouteStop(seq=k, target_id=tid, arrive=clock, depart=clock + 10, wait_min=0,
-                      leg_m=100 * (len(leg) - 1), lon=G.nodes[v]["x"], lat=G.nodes[v]["y"],
-                      window=(540, 1020), optional=k % 5 == 0, tier=tier, address=addr)
-        )  # fmt: skip
+            RouteStop(
+                seq=k,
+                target_id=tid,
+                arrive=clock,
+                depart=clock + 10,
+                wait_min=0,
+                leg_m=100 * (len(leg) - 1),
+                lon=G.nodes[v]["x"],
+                lat=G.nodes[v]["y"],
+                window=(540, 1020),
+                optional=k % 5 == 0,
+                tier=tier,
+                address=addr,
+            )
+        )
         targets[tid] = Target(
-            target_id=tid, beat_id="B1", kind=TargetKind.HOUSEHOLD, address=addr,
-            lon=G.nodes[v]["x"], lat=G.nodes[v]["y"], tier=tier,
-            last_visit=date(2026, 3, 1) if k % 2 else None, card=Card.FULL if k % 2 else Card.NONE,
-            availability=Availability.DAY, name="佐藤 方",
-        )  # fmt: skip
+            target_id=tid,
+            beat_id="B1",
+            kind=TargetKind.HOUSEHOLD,
+            address=addr,
+            lon=G.nodes[v]["x"],
+            lat=G.nodes[v]["y"],
+            tier=tier,
+            last_visit=date(2026, 3, 1) if k % 2 else None,
+            card=Card.FULL if k % 2 else Card.NONE,
+            availability=Availability.DAY,
+            name="佐藤 方",
+        )
         clock, prev = clock + 10, v
     leg = nx.shortest_path(G, prev, 8)
     path += [(G.nodes[x]["x"], G.nodes[x]["y"]) for x in leg]
     route = DayRoute(
-        officer_id="O1", date=date(2027, 4, 5), slot="day", start=540, end=1020, mode="walk",
-        stops=stops, dropped_mandatory=list(dropped), dropped_optional=[], overrun_min=overrun,
-        total_m=sum(s.leg_m for s in stops) + 300, total_min=clock - 540, path=path,
-    )  # fmt: skip
+        officer_id="O1",
+        date=date(2027, 4, 5),
+        slot="day",
+        start=540,
+        end=1020,
+        mode="walk",
+        stops=stops,
+        dropped_mandatory=list(dropped),
+        dropped_optional=[],
+        overrun_min=overrun,
+        total_m=sum(s.leg_m for s in stops) + 300,
+        total_min=clock - 540,
+        path=path,
+    )
     return route, targets
 
 

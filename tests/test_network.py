@@ -330,19 +330,33 @@ def _osm(tmp_path: Path, content: str | bytes, name: str = "streets.osm") -> Pat
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ('<node id="2" lat="38.2700"', '<node id="2" lat="北緯38度"',
-         "node 2: lat '北緯38度' is not a number"),
-        ('<node id="2" lat="38.2700"', '<node id="2" lat="98.2700"',
-         "node 2: latitude 98.27 is out of range"),
-        ('<node id="2" lat="38.2700" lon="140.8712"', '<node id="2" lat="140.8712" lon="38.2700"',
-         "node 2: latitude 140.871 is out of range .*; lon and lat look swapped"),
-        ('<node id="3" lat="38.2709" lon="140.8712"/>', '<node id="3" lat="38.2709"/>',
-         "node 3: no lon given"),
-        ('<node id="7" lat="38.2705" lon="140.8704"/>',
-         '<node id="7" lat="38.2705" lon="140.8704"/>\n  <node id="1" lat="38.3" lon="140.9"/>',
-         "node 1 is given twice with different coordinates"),
+        (
+            '<node id="2" lat="38.2700"',
+            '<node id="2" lat="北緯38度"',
+            "node 2: lat '北緯38度' is not a number",
+        ),
+        (
+            '<node id="2" lat="38.2700"',
+            '<node id="2" lat="98.2700"',
+            "node 2: latitude 98.27 is out of range",
+        ),
+        (
+            '<node id="2" lat="38.2700" lon="140.8712"',
+            '<node id="2" lat="140.8712" lon="38.2700"',
+            "node 2: latitude 140.871 is out of range .*; lon and lat look swapped",
+        ),
+        (
+            '<node id="3" lat="38.2709" lon="140.8712"/>',
+            '<node id="3" lat="38.2709"/>',
+            "node 3: no lon given",
+        ),
+        (
+            '<node id="7" lat="38.2705" lon="140.8704"/>',
+            '<node id="7" lat="38.2705" lon="140.8704"/>\n  <node id="1" lat="38.3" lon="140.9"/>',
+            "node 1 is given twice with different coordinates",
+        ),
     ],
-)  # fmt: skip
+)
 def test_graph_from_osm_names_a_bad_street_node(tmp_path, old, new, message):
     assert old in OSM_XML
     with pytest.raises(InputError, match=message) as err:
@@ -361,9 +375,15 @@ def test_graph_from_osm_ignores_what_no_street_uses(tmp_path):
 
 @pytest.mark.parametrize(
     ("declaration", "encoding"),
-    [("Shift_JIS", "cp932"), ("Windows-31J", "cp932"), ("EUC-JP", "euc_jp"), (None, "cp932"),
-     ("UTF-8", "cp932"), ("UTF-16", "utf-16")],
-)  # fmt: skip
+    [
+        ("Shift_JIS", "cp932"),
+        ("Windows-31J", "cp932"),
+        ("EUC-JP", "euc_jp"),
+        (None, "cp932"),
+        ("UTF-8", "cp932"),
+        ("UTF-16", "utf-16"),
+    ],
+)
 def test_graph_from_osm_reads_japanese_encodings(tmp_path, declaration, encoding):
     """By the XML declaration; a file without one (or declaring UTF-8 wrongly) as Shift_JIS."""
     text = OSM_XML.replace('encoding="UTF-8"', f'encoding="{declaration}"')
@@ -424,8 +444,11 @@ def test_graph_from_graphml_bad_text_and_crs(tmp_path, small_graph):
     G.edges[1, 2, 0]["geometry"] = LineString([lonlat(0, 0), lonlat(100, 0)])
     with pytest.raises(InputError, match="edge 1→2: geometry 'LINESTRNG"):
         graph_from_graphml(_graphml(tmp_path, G, ("LINESTRING (", "LINESTRNG (")))
-    with pytest.raises(InputError, match=r"not a readable GraphML street graph: edge 1→2: length "
-                                         r"'x100\.0' is not a number"):  # fmt: skip
+    with pytest.raises(
+        InputError,
+        match=r"not a readable GraphML street graph: edge 1→2: length "
+        r"'x100\.0' is not a number",
+    ):
         graph_from_graphml(_graphml(tmp_path, small_graph, (">100.0<", ">x100.0<")))
     projected = small_graph.copy()
     projected.graph["crs"] = "EPSG:32654"
@@ -510,8 +533,15 @@ def test_ways_nobody_may_use_are_dropped_and_counted():
     assert (report.nodes_dropped, report.pieces_dropped) == (2, 1)
     assert network.is_connected(G)
     text = "\n".join(report.lines())
-    for words in ("5 of 10 ways kept", "1 private or closed", "2 under construction or proposed",
-                  "1 areas", "linked: 3", "within 8 m", "2 nodes in 1 piece"):  # fmt: skip
+    for words in (
+        "5 of 10 ways kept",
+        "1 private or closed",
+        "2 under construction or proposed",
+        "1 areas",
+        "linked: 3",
+        "within 8 m",
+        "2 nodes in 1 piece",
+    ):
         assert words in text
 
 

@@ -45,8 +45,9 @@ def test_target_on_an_island_without_a_bridge_is_unreachable_not_a_crash():
     station = tiny_station(6)
     island = "T004"
     station.targets[4] = replace(station.targets[4], lat=POST[1] + 0.0045)  # 500 m north
-    plan = plan_year(station, MIYAGI, 2027, graph=_street_along_the_targets(station,
-                     island=island), params=FAST)  # fmt: skip
+    plan = plan_year(
+        station, MIYAGI, 2027, graph=_street_along_the_targets(station, island=island), params=FAST
+    )
     planned = {v.target_id for v in plan.visits}
     (u,) = [u for u in plan.unplanned if u.target_id == island]
     assert u.reason == "unreachable" and "street" in u.message
@@ -69,8 +70,9 @@ def test_empty_beat_and_beat_without_officer_via_the_cli(tmp_path: Path):
     db = tmp_path / "odd.gpkg"
     write_station(station, db)
     out = tmp_path / "plan"
-    result = CliRunner().invoke(main, ["plan", "--db", str(db), "--year", "2027",
-                                       "--time-limit", "1", "--out", str(out)])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["plan", "--db", str(db), "--year", "2027", "--time-limit", "1", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
     unplanned = (out / "unplanned.csv").read_text(encoding="utf-8")

@@ -116,8 +116,9 @@ def test_without_a_plan_counts_visits_only():
 
 
 def test_officers_csv_and_page(tmp_path: Path):
-    written = write_progress_outputs(tmp_path, _station(), MIYAGI, YEAR, UPTO, visits=PLAN,
-                                     unplanned=[], by_officer=True)  # fmt: skip
+    written = write_progress_outputs(
+        tmp_path, _station(), MIYAGI, YEAR, UPTO, visits=PLAN, unplanned=[], by_officer=True
+    )
     path = tmp_path / "officers_2027-02.csv"
     assert path in written
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -136,8 +137,9 @@ def test_officers_csv_and_page(tmp_path: Path):
 
 
 def test_page_without_by_officer_has_no_officer_section(tmp_path: Path):
-    written = write_progress_outputs(tmp_path, _station(), MIYAGI, YEAR, UPTO, visits=PLAN,
-                                     unplanned=[])  # fmt: skip
+    written = write_progress_outputs(
+        tmp_path, _station(), MIYAGI, YEAR, UPTO, visits=PLAN, unplanned=[]
+    )
     assert not (tmp_path / "officers_2027-02.csv").exists()
     page = next(p for p in written if p.suffix == ".html").read_text(encoding="utf-8")
     assert "受持警察官別の進捗" not in page
@@ -152,10 +154,24 @@ def test_cli_progress_by_officer(tmp_path: Path):
     plan.parent.mkdir()
     write_plan(plan, PLAN)
     out = tmp_path / "progress"
-    result = CliRunner().invoke(main, [
-        "progress", "--db", str(db), "--year", "2027", "--month", "2", "--plan", str(plan),
-        "--out", str(out), "--by", "officer",
-    ])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "progress",
+            "--db",
+            str(db),
+            "--year",
+            "2027",
+            "--month",
+            "2",
+            "--plan",
+            str(plan),
+            "--out",
+            str(out),
+            "--by",
+            "officer",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert (out / "officers_2027-02.csv").is_file()
     assert (out / "progress_2027-02.html").is_file()
@@ -172,18 +188,35 @@ def test_cli_progress_prints_the_incident_suggestion(tmp_path: Path):
     days = [
         date(2027, 3, d) for d in range(1, 32) if date(2027, 3, d).weekday() < 5 and d != 22
     ]  # 22 March: 振替休日
-    plan = [PlannedVisit(f"T{i:03d}", "B1", "O1", st.targets[i].tier, days[i % len(days)], "day",
-                         "", 44) for i in range(30)]  # fmt: skip
-    st.visits = [Visit(v.target_id, v.date, "O1", Outcome.VISITED, minutes_spent=10)
-                 for v in plan[:22]]  # fmt: skip
+    plan = [
+        PlannedVisit(
+            f"T{i:03d}", "B1", "O1", st.targets[i].tier, days[i % len(days)], "day", "", 44
+        )
+        for i in range(30)
+    ]
+    st.visits = [
+        Visit(v.target_id, v.date, "O1", Outcome.VISITED, minutes_spent=10) for v in plan[:22]
+    ]
     db = tmp_path / "station.gpkg"
     write_station(st, db)
     path = tmp_path / "plan.csv"
     write_plan(path, plan)
-    result = CliRunner().invoke(main, [
-        "progress", "--db", str(db), "--year", "2027", "--month", "3", "--plan", str(path),
-        "--out", str(tmp_path / "out"),
-    ])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "progress",
+            "--db",
+            str(db),
+            "--year",
+            "2027",
+            "--month",
+            "3",
+            "--plan",
+            str(path),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     # (30 - 22) x 44 minutes over the 22 duty days of March 2027 = 16 minutes ≈ 0.3 h
     assert "B1: visits took 0.3 h per duty day less than planned" in result.output

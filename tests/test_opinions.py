@@ -84,12 +84,21 @@ def test_record_stores_opinions_actions_and_minutes(db, tmp_path):
     assert result.added == 7
     visits = {x.target_id: x for x in read_station(db).visits}
     assert (visits["T000"].opinion_kind, visits["T000"].opinion, visits["T000"].action) == (
-        OpinionKind.REQUEST, "防犯カメラを付けてほしい", "防犯協会へ連絡",
-    )  # fmt: skip
+        OpinionKind.REQUEST,
+        "防犯カメラを付けてほしい",
+        "防犯協会へ連絡",
+    )
     assert visits["T002"].opinion_kind is OpinionKind.COMPLAINT  # spelled COMPLAINT
     spent = {t: x.minutes_spent for t, x in visits.items()}
-    assert spent == {"T000": 15, "T001": 30, "T002": 20, "T003": 12, "T004": None,
-                     "T005": 10, "T006": None}  # fmt: skip
+    assert spent == {
+        "T000": 15,
+        "T001": 30,
+        "T002": 20,
+        "T003": 12,
+        "T004": None,
+        "T005": 10,
+        "T006": None,
+    }
     assert visits["T005"].opinion == "" and visits["T005"].opinion_kind is None
     assert visits["T006"].notes == "CR名刺" and visits["T006"].action == ""
 
@@ -120,7 +129,7 @@ def test_recording_opinions_twice_changes_nothing(db, tmp_path):
         ("T001,2027-01-10,O1,visited,,,,,25,10:00,10:20", "minutes_spent", "disagrees"),
         ("T001,2027-01-10,O1,visited,,,,,,25:00,10:20", "start", "not a time of day"),
     ],
-)  # fmt: skip
+)
 def test_bad_opinion_or_time_rows_leave_the_file_byte_identical(db, tmp_path, line, column, words):
     bad = _outcomes(tmp_path, f"T000,2027-01-10,O1,visited,,,,,,,\n{line}\n")
     before = db.read_bytes()
@@ -133,15 +142,22 @@ def test_bad_opinion_or_time_rows_leave_the_file_byte_identical(db, tmp_path, li
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("09:05", time(9, 5)), ("9:05", time(9, 5)), (" 14:30 ", time(14, 30)),
-     ("０９：０５", time(9, 5)), ("0:00", time(0, 0)), ("23:59", time(23, 59))],
-)  # fmt: skip
+    [
+        ("09:05", time(9, 5)),
+        ("9:05", time(9, 5)),
+        (" 14:30 ", time(14, 30)),
+        ("０９：０５", time(9, 5)),
+        ("0:00", time(0, 0)),
+        ("23:59", time(23, 59)),
+    ],
+)
 def test_clock_time_parses(raw, expected):
     assert clock_time(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["24:00", "9:60", "905", "9:5", "", "ab:cd", "9:05:00", "-1:30",
-                                 "123:00", "9.05"])  # fmt: skip
+@pytest.mark.parametrize(
+    "raw", ["24:00", "9:60", "905", "9:5", "", "ab:cd", "9:05:00", "-1:30", "123:00", "9.05"]
+)
 def test_clock_time_rejects(raw):
     with pytest.raises(ValueError, match="not a time of day"):
         clock_time(raw)
@@ -157,13 +173,19 @@ def test_report_rows_match_a_hand_count(db, tmp_path):
     march = opinion_rows(station, 2027, 3)
     # complaints first (by date: T002 on 3 March, T001 on 12 March), then by date
     assert [(r.target_id, r.kind) for r in march] == [
-        ("T002", OpinionKind.COMPLAINT), ("T001", OpinionKind.COMPLAINT),
-        ("T000", OpinionKind.REQUEST), ("T003", OpinionKind.CONCERN),
-    ]  # fmt: skip
+        ("T002", OpinionKind.COMPLAINT),
+        ("T001", OpinionKind.COMPLAINT),
+        ("T000", OpinionKind.REQUEST),
+        ("T003", OpinionKind.CONCERN),
+    ]
     first = march[1]
     assert (first.date, first.beat_id, first.officer_id, first.address, first.action) == (
-        date(2027, 3, 12), "B1", "O1", "みどり町1丁目2番1号", "地域課長へ報告",
-    )  # fmt: skip
+        date(2027, 3, 12),
+        "B1",
+        "O1",
+        "みどり町1丁目2番1号",
+        "地域課長へ報告",
+    )
     assert [r.target_id for r in opinion_rows(station, 2027, 2)] == ["T004"]
     assert opinion_rows(station, 2027, 1) == [] and opinion_rows(station, 2026, 3) == []
 
@@ -174,8 +196,11 @@ def test_report_rows_match_a_hand_count(db, tmp_path):
     kinds = [row[headers.index("区分")] for row in body]
     assert kinds == ["苦情", "苦情", "要望", "不安・心配"]
     assert [row[headers.index("所在地")] for row in body] == [
-        "みどり町1丁目3番1号", "みどり町1丁目2番1号", "みどり町1丁目1番1号", "みどり町1丁目4番1号",
-    ]  # fmt: skip
+        "みどり町1丁目3番1号",
+        "みどり町1丁目2番1号",
+        "みどり町1丁目1番1号",
+        "みどり町1丁目4番1号",
+    ]
     assert body[0][headers.index("内容")] == "職務質問が高圧的だった"
     assert body[1][headers.index("措置状況")] == "地域課長へ報告"
     assert body[0][0].date() == date(2027, 3, 3)
@@ -198,8 +223,9 @@ def test_report_rows_match_a_hand_count(db, tmp_path):
 def test_an_empty_month_is_a_nil_return(tmp_path):
     out = write_opinion_outputs(tmp_path, tiny_station(), 2027, 5)
     assert (out.report.name, out.complaints_csv.name) == (
-        "opinions_2027-05.xlsx", "complaints_2027-05.csv",
-    )  # fmt: skip
+        "opinions_2027-05.xlsx",
+        "complaints_2027-05.csv",
+    )
     headers, body, _ = _sheet(out.report)
     assert headers == list(HEADERS_JA) and len(body) == 1 and body[0][0] == NIL_RETURN_JA
     lines = out.complaints_csv.read_text(encoding="utf-8-sig").splitlines()
@@ -227,8 +253,9 @@ def test_every_complaint_of_the_month_is_in_the_hq_csv_exactly_once(cases, month
     station = tiny_station(6)
     for i, (t, year, m, d, kind, outcome) in enumerate(cases):
         text = f"意見{i}" if kind is not None else ""
-        station.visits.append(Visit(f"T{t:03d}", date(year, m, d), "O1", outcome,
-                                    opinion=text, opinion_kind=kind))  # fmt: skip
+        station.visits.append(
+            Visit(f"T{t:03d}", date(year, m, d), "O1", outcome, opinion=text, opinion_kind=kind)
+        )
     wanted = [
         (f"T{t:03d}", date(2027, m, d).isoformat(), f"意見{i}")
         for i, (t, year, m, d, kind, _) in enumerate(cases)
@@ -278,8 +305,10 @@ def test_cli_records_and_reports_complaints(named_db, tmp_path):
     )
     assert result.exit_code == 0, result.output
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["opinions", "--db", str(named_db), "--year", "2026",
-                                       "--month", "3", "--out", str(out)])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        ["opinions", "--db", str(named_db), "--year", "2026", "--month", "3", "--out", str(out)],
+    )
     assert result.exit_code == 0, result.output
     assert "3 opinions" in result.output
     assert f"苦情 2 件: headquarters must be told at once → {out / 'complaints_2026-03.csv'}" in (
@@ -292,13 +321,26 @@ def test_cli_records_and_reports_complaints(named_db, tmp_path):
     assert not any(name in str(v) for row in body for v in row for name in NAMES.values())
     hq = _csv(out / "complaints_2026-03.csv")
     assert "name" not in hq[0] and [r["target_id"] for r in hq] == ["T002", "T001"]
-    assert not any(name in (out / "complaints_2026-03.csv").read_text("utf-8-sig")
-                   for name in NAMES.values())  # fmt: skip
+    assert not any(
+        name in (out / "complaints_2026-03.csv").read_text("utf-8-sig") for name in NAMES.values()
+    )
 
     named = tmp_path / "named"
-    result = CliRunner().invoke(main, ["opinions", "--db", str(named_db), "--year", "2026",
-                                       "--month", "3", "--out", str(named),
-                                       "--with-names"])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "opinions",
+            "--db",
+            str(named_db),
+            "--year",
+            "2026",
+            "--month",
+            "3",
+            "--out",
+            str(named),
+            "--with-names",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert not any(name in result.output for name in NAMES.values())
     headers, body, _ = _sheet(named / "opinions_2026-03.xlsx")
@@ -312,8 +354,10 @@ def test_cli_records_and_reports_complaints(named_db, tmp_path):
 
 def test_cli_month_without_complaints_says_so(named_db, tmp_path):
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["opinions", "--db", str(named_db), "--year", "2026",
-                                       "--month", "4", "--out", str(out)])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        ["opinions", "--db", str(named_db), "--year", "2026", "--month", "4", "--out", str(out)],
+    )
     assert result.exit_code == 0, result.output
     assert "0 opinions" in result.output and "苦情 0 件" in result.output
     assert (out / "complaints_2026-04.csv").is_file() and (out / "opinions_2026-04.xlsx").is_file()

@@ -25,12 +25,14 @@ from planner.store import officer_days_from_file, targets_from_file
 MIYAGI = load_policy("miyagi")
 POSTS = [Post("P1", "みどり町交番", PostKind.KOBAN, 140.87, 38.27)]
 TODAY = date(2027, 12, 31)
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # eras written out by hand (not taken from the module under test): name, letter, first day
-ERAS = [("昭和", "S", date(1926, 12, 25)), ("平成", "H", date(1989, 1, 8)),
-        ("令和", "R", date(2019, 5, 1))]  # fmt: skip
+ERAS = [
+    ("昭和", "S", date(1926, 12, 25)),
+    ("平成", "H", date(1989, 1, 8)),
+    ("令和", "R", date(2019, 5, 1)),
+]
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 WEEKDAYS = "月火水木金土日"
 
@@ -74,10 +76,17 @@ def _csv(header: list[str], rows: list[list[str]], lineterminator: str = "\r\n")
 # cell parsers
 
 PARSERS = {
-    "integer": v.integer(), "minutes": v.integer(1, 240), "lon": v.number(-180, 180, "lon"),
-    "card": v.choice(Card), "date": v.iso_date(), "past date": v.iso_date(not_after=TODAY),
-    "codes": v.codes, "nonempty": v.nonempty, "text": v.text, "optional": v.optional(v.integer()),
-}  # fmt: skip
+    "integer": v.integer(),
+    "minutes": v.integer(1, 240),
+    "lon": v.number(-180, 180, "lon"),
+    "card": v.choice(Card),
+    "date": v.iso_date(),
+    "past date": v.iso_date(not_after=TODAY),
+    "codes": v.codes,
+    "nonempty": v.nonempty,
+    "text": v.text,
+    "optional": v.optional(v.integer()),
+}
 
 
 @SETTINGS
@@ -88,8 +97,17 @@ def test_cell_parsers_raise_only_value_error(name, raw):
     except ValueError as exc:
         assert str(exc)
         return
-    expected = {"integer": int, "minutes": int, "lon": float, "card": Card, "date": date,
-                "past date": date, "codes": tuple, "nonempty": str, "text": str}  # fmt: skip
+    expected = {
+        "integer": int,
+        "minutes": int,
+        "lon": float,
+        "card": Card,
+        "date": date,
+        "past date": date,
+        "codes": tuple,
+        "nonempty": str,
+        "text": str,
+    }
     if name == "optional" and not raw.strip():
         assert value is None
     if name in expected:
@@ -106,12 +124,17 @@ def _formats(d: date) -> list[str]:
     kanji_year = "元" if y == 1 else str(y)
     weekday = WEEKDAYS[d.weekday()]
     return [
-        d.isoformat(), f"{d.year}/{d.month}/{d.day}", f"{d.year}.{d.month:02d}.{d.day:02d}",
-        f"{d.year}年{d.month}月{d.day}日", f"{name}{kanji_year}年{d.month}月{d.day}日",
-        f"{letter}{y}.{d.month}.{d.day}", f"{letter.lower()}{y:02d}/{d.month:02d}/{d.day:02d}",
+        d.isoformat(),
+        f"{d.year}/{d.month}/{d.day}",
+        f"{d.year}.{d.month:02d}.{d.day:02d}",
+        f"{d.year}年{d.month}月{d.day}日",
+        f"{name}{kanji_year}年{d.month}月{d.day}日",
+        f"{letter}{y}.{d.month}.{d.day}",
+        f"{letter.lower()}{y:02d}/{d.month:02d}/{d.day:02d}",
         f"{name}{kanji_year}年{d.month}月{d.day}日({weekday})".translate(FULL_WIDTH),
-        f"{d.year}/{d.month:02d}/{d.day:02d} 0:00", f" {letter}{y}-{d.month}-{d.day} ",
-    ]  # fmt: skip
+        f"{d.year}/{d.month:02d}/{d.day:02d} 0:00",
+        f" {letter}{y}-{d.month}-{d.day} ",
+    ]
 
 
 @SETTINGS
@@ -134,12 +157,16 @@ def test_a_date_outside_its_era_is_refused(d):
 
 @SETTINGS
 @given(
-    picked=st.sets(st.sampled_from([*(f"H{i}" for i in range(1, 11)),
-                                    *(f"B{i}" for i in range(1, 9))]), max_size=5),
-    seps=st.lists(st.sampled_from([",", "、", "，", "・", " ", ";", ", ", "　"]), min_size=5,
-                  max_size=5),
-    wide=st.booleans(), lower=st.booleans(),
-)  # fmt: skip
+    picked=st.sets(
+        st.sampled_from([*(f"H{i}" for i in range(1, 11)), *(f"B{i}" for i in range(1, 9))]),
+        max_size=5,
+    ),
+    seps=st.lists(
+        st.sampled_from([",", "、", "，", "・", " ", ";", ", ", "　"]), min_size=5, max_size=5
+    ),
+    wide=st.booleans(),
+    lower=st.booleans(),
+)
 def test_codes_round_trip(picked, seps, wide, lower):
     written = sorted(picked)
     raw = "".join(c + s for c, s in zip(written, seps, strict=False)).strip(",、，・ ;　")
@@ -153,8 +180,11 @@ def test_codes_round_trip(picked, seps, wide, lower):
 # --------------------------------------------------------------------------------------------
 # whole files
 
-COLUMNS = [v.Column("id", v.nonempty), v.Column("n", v.integer(0, 99)),
-           v.Column("day", v.iso_date(), required=False)]  # fmt: skip
+COLUMNS = [
+    v.Column("id", v.nonempty),
+    v.Column("n", v.integer(0, 99)),
+    v.Column("day", v.iso_date(), required=False),
+]
 
 
 @SETTINGS
@@ -180,12 +210,14 @@ def test_any_bytes_give_rows_or_an_input_error(folder, data):
 
 @SETTINGS
 @given(
-    rows=st.lists(st.tuples(st.integers(0, 99), st.sampled_from(["", "\n", "# note\n",
-                                                                 "# a, \"b\n", ",,\n"])),
-                  min_size=1, max_size=30),
+    rows=st.lists(
+        st.tuples(st.integers(0, 99), st.sampled_from(["", "\n", "# note\n", '# a, "b\n', ",,\n"])),
+        min_size=1,
+        max_size=30,
+    ),
     bad=st.integers(0, 29),
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp932", "utf-16"]),
-)  # fmt: skip
+)
 def test_row_numbers_are_those_a_spreadsheet_shows(folder, rows, bad, encoding):
     """Comment lines and blank rows count; the bad row is named by its line in the file."""
     bad %= len(rows)
@@ -202,33 +234,61 @@ def test_row_numbers_are_those_a_spreadsheet_shows(folder, rows, bad, encoding):
     assert err.value.problems == [(bad_line, "n", "'九十九' is not a number")]
 
 
-TARGET_HEADER = ["target_id", "beat_id", "kind", "address", "lon", "lat", "tier", "reasons",
-                 "building_id", "last_visit", "card", "availability", "household_type",
-                 "visit_minutes", "name", "moved_out"]  # fmt: skip
+TARGET_HEADER = [
+    "target_id",
+    "beat_id",
+    "kind",
+    "address",
+    "lon",
+    "lat",
+    "tier",
+    "reasons",
+    "building_id",
+    "last_visit",
+    "card",
+    "availability",
+    "household_type",
+    "visit_minutes",
+    "name",
+    "moved_out",
+]
 
 
 @SETTINGS
-@given(rows=st.lists(st.fixed_dictionaries({
-    "target_id": st.one_of(st.just("S1"), first_cells),
-    "beat_id": st.sampled_from(["K1-1", "K9", ""]),
-    "kind": st.sampled_from(["household", "business", "ＨＯＵＳＥＨＯＬＤ", "cat", ""]),
-    "address": cells, "lon": st.one_of(st.floats(allow_nan=True).map(str), cells),
-    "lat": st.one_of(st.floats(30, 45).map(str), st.floats().map(str), cells),
-    "tier": st.sampled_from(["", "priority", "general", "vip"]),
-    "reasons": st.one_of(st.sampled_from(["", "H2", "B4", "H2、H3", "H99"]), cells),
-    "last_visit": st.one_of(st.dates().map(str), st.sampled_from(["令和7年4月1日", "H31.5.1"]),
-                            cells),
-    "card": st.sampled_from(["", "full", "none", "provisional", "x"]),
-    "visit_minutes": st.one_of(st.integers(-5, 300).map(str), cells), "name": cells,
-    "moved_out": st.one_of(st.just(""), cells),
-}), min_size=1, max_size=5))  # fmt: skip
+@given(
+    rows=st.lists(
+        st.fixed_dictionaries(
+            {
+                "target_id": st.one_of(st.just("S1"), first_cells),
+                "beat_id": st.sampled_from(["K1-1", "K9", ""]),
+                "kind": st.sampled_from(["household", "business", "ＨＯＵＳＥＨＯＬＤ", "cat", ""]),
+                "address": cells,
+                "lon": st.one_of(st.floats(allow_nan=True).map(str), cells),
+                "lat": st.one_of(st.floats(30, 45).map(str), st.floats().map(str), cells),
+                "tier": st.sampled_from(["", "priority", "general", "vip"]),
+                "reasons": st.one_of(st.sampled_from(["", "H2", "B4", "H2、H3", "H99"]), cells),
+                "last_visit": st.one_of(
+                    st.dates().map(str), st.sampled_from(["令和7年4月1日", "H31.5.1"]), cells
+                ),
+                "card": st.sampled_from(["", "full", "none", "provisional", "x"]),
+                "visit_minutes": st.one_of(st.integers(-5, 300).map(str), cells),
+                "name": cells,
+                "moved_out": st.one_of(st.just(""), cells),
+            }
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
 def test_random_target_rows_give_targets_or_a_row_error(folder, rows):
     path = folder / "targets.csv"
-    path.write_text(_csv(TARGET_HEADER, [[r.get(c, "") for c in TARGET_HEADER] for r in rows]),
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(
+        _csv(TARGET_HEADER, [[r.get(c, "") for c in TARGET_HEADER] for r in rows]), encoding="utf-8"
+    )
     try:
-        targets = targets_from_file(path, policy=MIYAGI, beat_ids={"K1-1"}, posts=POSTS,
-                                    today=TODAY)  # fmt: skip
+        targets = targets_from_file(
+            path, policy=MIYAGI, beat_ids={"K1-1"}, posts=POSTS, today=TODAY
+        )
     except InputError as exc:
         assert str(exc).startswith(str(path))
         return
@@ -245,22 +305,26 @@ def valid_target(draw, target_id: str) -> dict:
     kind = draw(st.sampled_from(list(TargetKind)))
     codes = HOUSEHOLD_CODES if kind is TargetKind.HOUSEHOLD else BUSINESS_CODES
     return {
-        "target_id": target_id, "beat_id": "K1-1", "kind": kind, "tier": None,
+        "target_id": target_id,
+        "beat_id": "K1-1",
+        "kind": kind,
+        "tier": None,
         "address": draw(tidy_text.filter(lambda s: s.strip())),
         "lon": round(draw(st.floats(140.80, 140.95)), 6),
         "lat": round(draw(st.floats(38.20, 38.35)), 6),
-        "reasons": tuple(sorted(draw(st.sets(st.sampled_from(codes), max_size=3)),
-                                key=lambda c: int(c[1:]))),
+        "reasons": tuple(
+            sorted(draw(st.sets(st.sampled_from(codes), max_size=3)), key=lambda c: int(c[1:]))
+        ),
         "building_id": draw(st.one_of(st.just(""), ids)),
         "last_visit": draw(st.one_of(st.none(), st.dates(date(1990, 1, 1), TODAY))),
         "card": draw(st.one_of(st.none(), st.sampled_from(list(Card)))),
         "availability": draw(st.sampled_from(list(Availability))),
         "household_type": draw(st.one_of(st.none(), st.sampled_from(list(HouseholdType)))),
         "visit_minutes": draw(st.one_of(st.none(), st.integers(1, 240))),
-        "name": draw(tidy_text), "moved_out": draw(st.one_of(st.none(), st.dates(
-            date(2000, 1, 1), TODAY))),
+        "name": draw(tidy_text),
+        "moved_out": draw(st.one_of(st.none(), st.dates(date(2000, 1, 1), TODAY))),
         "date_form": draw(st.integers(0, 9)),
-    }  # fmt: skip
+    }
 
 
 @st.composite
@@ -278,8 +342,11 @@ def _cell(value) -> str:
 
 
 @SETTINGS
-@given(rows=valid_targets(), encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp932", "utf-16"]),
-       terminator=st.sampled_from(["\r\n", "\n"]))  # fmt: skip
+@given(
+    rows=valid_targets(),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp932", "utf-16"]),
+    terminator=st.sampled_from(["\r\n", "\n"]),
+)
 def test_valid_target_rows_round_trip(folder, rows, encoding, terminator):
     def cell(r: dict, c: str) -> str:
         dated = c in ("last_visit", "moved_out") and r[c] is not None
@@ -319,25 +386,48 @@ def test_valid_target_rows_round_trip(folder, rows, encoding, terminator):
 # outcomes (planner record)
 
 STATION = tiny_station()
-OUTCOME_HEADER = ["target_id", "date", "officer_id", "outcome", "notes", "beat_id", "kind",
-                  "address", "lon", "lat", "minutes_spent"]  # fmt: skip
+OUTCOME_HEADER = [
+    "target_id",
+    "date",
+    "officer_id",
+    "outcome",
+    "notes",
+    "beat_id",
+    "kind",
+    "address",
+    "lon",
+    "lat",
+    "minutes_spent",
+]
 
 
 @SETTINGS
-@given(rows=st.lists(st.fixed_dictionaries({
-    "target_id": st.one_of(st.sampled_from(["T000", "T001", "N1"]), first_cells),
-    "date": st.one_of(st.dates(date(2026, 1, 1), date(2028, 12, 31)).map(str), cells),
-    "officer_id": st.sampled_from(["O1", "O9", ""]),
-    "outcome": st.one_of(st.sampled_from([o.value for o in Outcome]), cells),
-    "notes": cells, "beat_id": st.sampled_from(["", "B1", "B9"]),
-    "kind": st.sampled_from(["", "household", "business", "x"]), "address": cells,
-    "lon": st.one_of(st.just("140.875"), cells), "lat": st.one_of(st.just("38.27"), cells),
-    "minutes_spent": st.one_of(st.integers(-5, 600).map(str), cells),
-}), min_size=1, max_size=5))  # fmt: skip
+@given(
+    rows=st.lists(
+        st.fixed_dictionaries(
+            {
+                "target_id": st.one_of(st.sampled_from(["T000", "T001", "N1"]), first_cells),
+                "date": st.one_of(st.dates(date(2026, 1, 1), date(2028, 12, 31)).map(str), cells),
+                "officer_id": st.sampled_from(["O1", "O9", ""]),
+                "outcome": st.one_of(st.sampled_from([o.value for o in Outcome]), cells),
+                "notes": cells,
+                "beat_id": st.sampled_from(["", "B1", "B9"]),
+                "kind": st.sampled_from(["", "household", "business", "x"]),
+                "address": cells,
+                "lon": st.one_of(st.just("140.875"), cells),
+                "lat": st.one_of(st.just("38.27"), cells),
+                "minutes_spent": st.one_of(st.integers(-5, 600).map(str), cells),
+            }
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
 def test_random_outcome_rows_give_rows_or_a_row_error(folder, rows):
     path = folder / "outcomes.csv"
-    path.write_text(_csv(OUTCOME_HEADER, [[r[c] for c in OUTCOME_HEADER] for r in rows]),
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(
+        _csv(OUTCOME_HEADER, [[r[c] for c in OUTCOME_HEADER] for r in rows]), encoding="utf-8"
+    )
     try:
         parsed = outcomes_from_file(path, STATION, MIYAGI, year=2027, today=TODAY)
     except InputError as exc:
@@ -347,23 +437,54 @@ def test_random_outcome_rows_give_rows_or_a_row_error(folder, rows):
 
 
 @SETTINGS
-@given(rows=st.lists(st.fixed_dictionaries({
-    "target_id": st.sampled_from([t.target_id for t in STATION.targets]),
-    "date": st.dates(date(2027, 1, 1), TODAY), "date_form": st.integers(0, 9),
-    "outcome": st.sampled_from([o for o in Outcome if o is not Outcome.NEW]), "notes": tidy_text,
-    "minutes_spent": st.one_of(st.none(), st.integers(1, 480)),
-}), min_size=1, max_size=6), encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp932"]))  # fmt: skip
+@given(
+    rows=st.lists(
+        st.fixed_dictionaries(
+            {
+                "target_id": st.sampled_from([t.target_id for t in STATION.targets]),
+                "date": st.dates(date(2027, 1, 1), TODAY),
+                "date_form": st.integers(0, 9),
+                "outcome": st.sampled_from([o for o in Outcome if o is not Outcome.NEW]),
+                "notes": tidy_text,
+                "minutes_spent": st.one_of(st.none(), st.integers(1, 480)),
+            }
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp932"]),
+)
 def test_valid_outcome_rows_round_trip(folder, rows, encoding):
     header = ["target_id", "date", "officer_id", "outcome", "notes", "minutes_spent"]
-    table = [[r["target_id"], _formats(r["date"])[r["date_form"]], "O1", r["outcome"].value,
-              r["notes"], _cell(r["minutes_spent"])] for r in rows]  # fmt: skip
+    table = [
+        [
+            r["target_id"],
+            _formats(r["date"])[r["date_form"]],
+            "O1",
+            r["outcome"].value,
+            r["notes"],
+            _cell(r["minutes_spent"]),
+        ]
+        for r in rows
+    ]
     path = folder / "valid_outcomes.csv"
     path.write_bytes(_encode(_csv(header, table), encoding))
     parsed = outcomes_from_file(path, STATION, MIYAGI, year=2027, today=TODAY)
-    got = [(p.visit.target_id, p.visit.date, p.visit.officer_id, p.visit.outcome, p.visit.notes,
-            p.visit.minutes_spent) for p in parsed]  # fmt: skip
-    assert got == [(r["target_id"], r["date"], "O1", r["outcome"], r["notes"].strip(),
-                    r["minutes_spent"]) for r in rows]  # fmt: skip
+    got = [
+        (
+            p.visit.target_id,
+            p.visit.date,
+            p.visit.officer_id,
+            p.visit.outcome,
+            p.visit.notes,
+            p.visit.minutes_spent,
+        )
+        for p in parsed
+    ]
+    assert got == [
+        (r["target_id"], r["date"], "O1", r["outcome"], r["notes"].strip(), r["minutes_spent"])
+        for r in rows
+    ]
     assert [p.row for p in parsed] == list(range(2, len(rows) + 2))
 
 
@@ -372,23 +493,32 @@ def test_era_table_matches_the_calendar():
     for (_, _, first), (name, _, nxt) in itertools.pairwise(ERAS):
         last = nxt - timedelta(days=1)
         _, prev_letter, _ = _era(last)
-        assert v.parse_date(f"{prev_letter}{last.year - first.year + 1}.{last.month}.{last.day}") \
-            == last  # fmt: skip
+        assert (
+            v.parse_date(f"{prev_letter}{last.year - first.year + 1}.{last.month}.{last.day}")
+            == last
+        )
         assert v.parse_date(f"{name}元年{nxt.month}月{nxt.day}日") == nxt
 
 
 @SETTINGS
-@given(rows=st.lists(st.tuples(st.sampled_from(["A", "B", "C", "番"]),
-                               st.sampled_from(["", "\n", "# note\n", ",,\n"])),
-                     min_size=1, max_size=20))  # fmt: skip
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["A", "B", "C", "番"]), st.sampled_from(["", "\n", "# note\n", ",,\n"])
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
 def test_duplicate_ids_are_named_by_spreadsheet_rows(folder, rows):
     lines, first, expected = ["id,n"], {}, []
     for ident, before in rows:
         lines += before.splitlines() if before != "\n" else [""]
         lines.append(f"{ident},1")
         if ident in first:
-            expected.append((len(lines), "id", f"duplicate id {ident!r} (also on row "
-                                                f"{first[ident]})"))  # fmt: skip
+            expected.append(
+                (len(lines), "id", f"duplicate id {ident!r} (also on row {first[ident]})")
+            )
         first.setdefault(ident, len(lines))
     path = folder / "ids.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -416,30 +546,45 @@ def _numbered(header: str, rows: list[str], gaps: list[str]) -> tuple[str, list[
 def test_outcome_and_order_rows_carry_spreadsheet_row_numbers(folder, data, n):
     gaps = data.draw(st.lists(GAPS, min_size=n, max_size=n))
     ids = [t.target_id for t in STATION.targets[:n]]
-    content, expected = _numbered("target_id,date,officer_id,outcome",
-                                  [f"{i},2027-03-0{k + 1},O1,visited" for k, i in enumerate(ids)],
-                                  gaps)  # fmt: skip
+    content, expected = _numbered(
+        "target_id,date,officer_id,outcome",
+        [f"{i},2027-03-0{k + 1},O1,visited" for k, i in enumerate(ids)],
+        gaps,
+    )
     path = folder / "numbered_outcomes.csv"
     path.write_text(content, encoding="utf-8")
-    assert [r.row for r in outcomes_from_file(path, STATION, MIYAGI, year=2027,
-                                              today=TODAY)] == expected  # fmt: skip
-    content, expected = _numbered("target_id,ordered_by,date,reason",
-                                  [f"{i},署長,2027-03-01,長期入院" for i in ids], gaps)  # fmt: skip
+    assert [
+        r.row for r in outcomes_from_file(path, STATION, MIYAGI, year=2027, today=TODAY)
+    ] == expected
+    content, expected = _numbered(
+        "target_id,ordered_by,date,reason", [f"{i},署長,2027-03-01,長期入院" for i in ids], gaps
+    )
     path = folder / "numbered_orders.csv"
     path.write_text(content, encoding="utf-8")
     assert [r.row for r in exemptions_from_file(path, STATION, today=TODAY)] == expected
 
 
 @SETTINGS
-@given(rows=st.lists(st.tuples(st.sampled_from(["O1", "O2"]), st.integers(1, 3),
-                               st.sampled_from(["leave", "senju"]), GAPS),
-                     min_size=1, max_size=8))  # fmt: skip
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["O1", "O2"]),
+            st.integers(1, 3),
+            st.sampled_from(["leave", "senju"]),
+            GAPS,
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_one_kind_of_officer_day_a_day(folder, rows):
     """Leave and 専従日 for one officer on one day are refused on the later row, naming the
     earlier one; a row repeated as it is, is accepted."""
-    content, numbers = _numbered("officer_id,date,kind",
-                                 [f"{o},2027-05-0{d},{k}" for o, d, k, _ in rows],
-                                 [g for *_, g in rows])  # fmt: skip
+    content, numbers = _numbered(
+        "officer_id,date,kind",
+        [f"{o},2027-05-0{d},{k}" for o, d, k, _ in rows],
+        [g for *_, g in rows],
+    )
     path = folder / "officer_days.csv"
     path.write_text(content, encoding="utf-8")
     first: dict[tuple[str, int], tuple[str, int]] = {}
@@ -452,8 +597,9 @@ def test_one_kind_of_officer_day_a_day(folder, rows):
         days = officer_days_from_file(path, officer_ids={"O1", "O2"})
     except RowError as err:
         assert [(r, c) for r, c, _ in err.problems] == [(r, c) for r, c, _ in expected]
-        assert all(want in msg for (_, _, msg), (_, _, want) in zip(err.problems, expected,
-                                                                      strict=True))  # fmt: skip
+        assert all(
+            want in msg for (_, _, msg), (_, _, want) in zip(err.problems, expected, strict=True)
+        )
         return
     assert expected == []
     assert len(days) == len(rows)

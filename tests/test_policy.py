@@ -56,9 +56,12 @@ def test_beppyo_labels_are_japanese_and_complete():
 
 @pytest.mark.parametrize(
     ("kind", "reasons", "match"),
-    [("household", ("B4",), "business"), ("business", ("H1",), "household"),
-     ("household", ("H99",), "unknown")],
-)  # fmt: skip
+    [
+        ("household", ("B4",), "business"),
+        ("business", ("H1",), "household"),
+        ("household", ("H99",), "unknown"),
+    ],
+)
 def test_bad_reason_codes_are_errors(kind, reasons, match):
     with pytest.raises(InputError, match=match):
         classify(kind, reasons, MIYAGI)
@@ -88,23 +91,48 @@ def test_user_policy_file(tmp_path):
     ("raw", "key"),
     [
         ({"name": "x", "default_tier": "a", "slots": []}, "tiers"),
-        ({"name": "x", "tiers": [{"code": "a", "label": "A"}], "default_tier": "a",
-          "slots": []}, "tiers[0].frequency_years"),
-        ({"name": "x", "tiers": [{"code": "a", "label": "A", "frequency_years": 1}],
-          "default_tier": "b", "slots": []}, "default_tier"),
-        ({"name": "x", "tiers": [{"code": "a", "label": "A", "frequency_years": 1}],
-          "default_tier": "a", "slots": [],
-          "reasons": {"H1": {"kind": "house", "tier": "a"}}}, "reasons.H1.kind"),
+        (
+            {"name": "x", "tiers": [{"code": "a", "label": "A"}], "default_tier": "a", "slots": []},
+            "tiers[0].frequency_years",
+        ),
+        (
+            {
+                "name": "x",
+                "tiers": [{"code": "a", "label": "A", "frequency_years": 1}],
+                "default_tier": "b",
+                "slots": [],
+            },
+            "default_tier",
+        ),
+        (
+            {
+                "name": "x",
+                "tiers": [{"code": "a", "label": "A", "frequency_years": 1}],
+                "default_tier": "a",
+                "slots": [],
+                "reasons": {"H1": {"kind": "house", "tier": "a"}},
+            },
+            "reasons.H1.kind",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_policy_names_the_key(raw, key):
     with pytest.raises(InputError, match=key.replace("[", r"\[").replace("]", r"\]")):
         policy_from_dict(raw)
 
 
 def _t(i: int, tier: str, last: date | None, card: Card = Card.FULL, beat: str = "A") -> Target:
-    return Target(f"T{i:03d}", beat, TargetKind.HOUSEHOLD, f"addr {i}", 140.0, 38.0, tier,
-                  last_visit=last, card=card)  # fmt: skip
+    return Target(
+        f"T{i:03d}",
+        beat,
+        TargetKind.HOUSEHOLD,
+        f"addr {i}",
+        140.0,
+        38.0,
+        tier,
+        last_visit=last,
+        card=card,
+    )
 
 
 def test_miyagi_due_set():
@@ -130,16 +158,21 @@ def test_miyagi_due_set():
 
 
 def test_due_order_puts_priority_and_never_met_first():
-    targets = [_t(1, "general", None, Card.NONE), _t(2, "priority", date(2026, 1, 1)),
-               _t(3, "priority", None, Card.NONE)]  # fmt: skip
+    targets = [
+        _t(1, "general", None, Card.NONE),
+        _t(2, "priority", date(2026, 1, 1)),
+        _t(3, "priority", None, Card.NONE),
+    ]
     order = [d.target.target_id for d in due_targets(targets, MIYAGI, 2027)]
     assert order == ["T003", "T002", "T001"]
 
 
 def test_aomori_due_set_uses_beat_frequency():
-    targets = [_t(1, "standard", date(2025, 3, 1), beat="A"),
-               _t(2, "standard", date(2025, 3, 1), beat="B"),
-               _t(3, "standard", None, Card.NONE, beat="B")]  # fmt: skip
+    targets = [
+        _t(1, "standard", date(2025, 3, 1), beat="A"),
+        _t(2, "standard", date(2025, 3, 1), beat="B"),
+        _t(3, "standard", None, Card.NONE, beat="B"),
+    ]
     beats = {"A": Beat("A", "P", "", frequency_years=1), "B": Beat("B", "P", "", frequency_years=3)}
     due = {d.target.target_id: d.reason for d in due_targets(targets, AOMORI, 2027, beats)}
     assert due == {"T001": DueReason.YEARLY, "T003": DueReason.NEVER_MET}
@@ -169,8 +202,23 @@ def _paths(value, prefix=()):
         yield from _paths(child, (*prefix, key))
 
 
-WRONG = [3, -1, 1.5, True, "", "x", [], [1], ["a"], [{}], {}, {"a": 1}, [{"a": 1}],
-         date(2027, 1, 1), None]  # fmt: skip
+WRONG = [
+    3,
+    -1,
+    1.5,
+    True,
+    "",
+    "x",
+    [],
+    [1],
+    ["a"],
+    [{}],
+    {},
+    {"a": 1},
+    [{"a": 1}],
+    date(2027, 1, 1),
+    None,
+]
 
 
 @pytest.mark.parametrize("name", ["miyagi", "aomori"])
@@ -211,12 +259,17 @@ def test_policy_file_in_a_japanese_encoding(tmp_path, encoding):
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"\x00\x01\x02", "not a valid TOML file: a binary file"),
-     (b"a = 1\nb = = 2\n", "not a valid TOML file: .*line 2"),
-     (b"name = 'x'\ntiers = 3\n", "'tiers' must be an array of tables"),
-     (b"name = 'x'\nslots = 'day'\ndefault_tier = 'a'\n[[tiers]]\ncode = 'a'\nlabel = 'A'\n"
-      b"frequency_years = 1\n", "'slots' must be an array of tables")],
-)  # fmt: skip
+    [
+        (b"\x00\x01\x02", "not a valid TOML file: a binary file"),
+        (b"a = 1\nb = = 2\n", "not a valid TOML file: .*line 2"),
+        (b"name = 'x'\ntiers = 3\n", "'tiers' must be an array of tables"),
+        (
+            b"name = 'x'\nslots = 'day'\ndefault_tier = 'a'\n[[tiers]]\ncode = 'a'\nlabel = 'A'\n"
+            b"frequency_years = 1\n",
+            "'slots' must be an array of tables",
+        ),
+    ],
+)
 def test_bad_policy_files(tmp_path, content, message):
     path = tmp_path / "mine.toml"
     path.write_bytes(content)

@@ -70,8 +70,9 @@ def test_a_rural_station_has_chuzaisho_with_a_car_and_koban_with_bicycles():
             assert len(officers) == -(-len(targets) // 1000)
             assert {(o.pattern, o.mode) for o in officers} == {("koban3", Mode.BIKE)}
         assert all(beat.polygon.covers(Point(t.lon, t.lat)) for t in targets)
-    assert len(st.targets) == sum(plan.posts[j].sizes[k] for j in range(3)
-                                  for k in range(len(plan.posts[j].sizes)))  # fmt: skip
+    assert len(st.targets) == sum(
+        plan.posts[j].sizes[k] for j in range(3) for k in range(len(plan.posts[j].sizes))
+    )
     # every post is its own copy of the station's demo town: three street networks, apart
     town = build_demo(spec.seed * 1000 + plan.index)[1]
     assert graph.number_of_nodes() == 3 * town.number_of_nodes()
@@ -101,8 +102,21 @@ def test_demo_prefecture_writes_one_station_file_at_a_time(tmp_path, monkeypatch
     monkeypatch.setattr(prefecture, "build_station", logged_build)
     monkeypatch.setattr(store, "write_station", logged_write)
     out = tmp_path / "pref"
-    result = CliRunner().invoke(main, ["demo", "--prefecture", "--stations", "2", "--households",
-                                       "360", "--beats", "6", "--out", str(out)])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "demo",
+            "--prefecture",
+            "--stations",
+            "2",
+            "--households",
+            "360",
+            "--beats",
+            "6",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     # never two stations in memory: each is written before the next is built
     assert calls == ["build 0", "write station_01.gpkg", "build 1", "write station_02.gpkg"]

@@ -21,16 +21,42 @@ AOMORI = load_policy("aomori")
 
 
 def _import(db: Path, policy: str, targets: Path):
-    args = ["import", "--db", str(db), "--station", "緑ケ丘警察署", "--policy", policy,
-            "--posts", str(DATA / "posts.csv"), "--beats", str(DATA / "beats.csv"),
-            "--officers", str(DATA / "officers.csv"), "--officer-days",
-            str(DATA / "officer_days.csv"), str(targets)]  # fmt: skip
+    args = [
+        "import",
+        "--db",
+        str(db),
+        "--station",
+        "緑ケ丘警察署",
+        "--policy",
+        policy,
+        "--posts",
+        str(DATA / "posts.csv"),
+        "--beats",
+        str(DATA / "beats.csv"),
+        "--officers",
+        str(DATA / "officers.csv"),
+        "--officer-days",
+        str(DATA / "officer_days.csv"),
+        str(targets),
+    ]
     return CliRunner().invoke(main, args)
 
 
 def _plan(db: Path, out: Path, *extra: str):
-    args = ["plan", "--db", str(db), "--year", "2027", "--time-limit", "1", "--executor",
-            "serial", "--out", str(out), *extra]  # fmt: skip
+    args = [
+        "plan",
+        "--db",
+        str(db),
+        "--year",
+        "2027",
+        "--time-limit",
+        "1",
+        "--executor",
+        "serial",
+        "--out",
+        str(out),
+        *extra,
+    ]
     return CliRunner().invoke(main, args)
 
 
@@ -106,8 +132,9 @@ def test_miyagi_import_plans_under_aomori_and_agrees_with_an_aomori_import(tmp_p
     assert again.exit_code == 0, again.output
     assert "tiers mapped" not in again.stderr  # stored as standard already
     for name in ("plan.csv", "unplanned.csv"):
-        assert (tmp_path / "aomori_plan" / name).read_bytes() == \
-            (tmp_path / "as_aomori" / name).read_bytes()  # fmt: skip
+        assert (tmp_path / "aomori_plan" / name).read_bytes() == (
+            tmp_path / "as_aomori" / name
+        ).read_bytes()
 
 
 def test_aomori_import_plans_under_miyagi_with_tiers_from_the_codes(tmp_path):

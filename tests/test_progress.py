@@ -20,8 +20,9 @@ MIYAGI = load_policy("miyagi")
 @pytest.fixture
 def recorded():
     station = tiny_station()  # T000/T003/T006/T009 重点; the other eight 一般, never met
-    rows = outcomes_from_file(DATA / "outcomes_small.csv", station, MIYAGI, year=2027,
-                              today=date(2027, 4, 1))  # fmt: skip
+    rows = outcomes_from_file(
+        DATA / "outcomes_small.csv", station, MIYAGI, year=2027, today=date(2027, 4, 1)
+    )
     apply_outcomes(station, rows)
     return station
 
@@ -70,8 +71,9 @@ def test_rates(recorded):
 
 def test_at_risk_lists_repeated_absence_and_missed_dates(recorded):
     planned = {"T003": date(2027, 2, 1), "T005": date(2027, 6, 1)}
-    rows = at_risk(recorded, 2027, [f"T{i:03d}" for i in range(12)], planned,
-                   upto=date(2027, 3, 31))  # fmt: skip
+    rows = at_risk(
+        recorded, 2027, [f"T{i:03d}" for i in range(12)], planned, upto=date(2027, 3, 31)
+    )
     assert [r.target_id for r in rows] == ["T003"]
     # T001 was absent twice but then met: not at risk
 
@@ -85,10 +87,15 @@ def test_progress_page_is_offline_and_owner_only(recorded, tmp_path):
     from planner.schedule import PlannedVisit
 
     tier = ["priority" if i % 3 == 0 else "general" for i in range(12)]
-    plan = [PlannedVisit(f"T{i:03d}", "B1", "O1", tier[i], date(2027, 1 + i % 6, 5), "day",
-                         "yearly", 15) for i in range(12)]  # fmt: skip
-    written = write_progress_outputs(tmp_path, recorded, MIYAGI, 2027, date(2027, 3, 31),
-                                     visits=plan, unplanned=[])  # fmt: skip
+    plan = [
+        PlannedVisit(
+            f"T{i:03d}", "B1", "O1", tier[i], date(2027, 1 + i % 6, 5), "day", "yearly", 15
+        )
+        for i in range(12)
+    ]
+    written = write_progress_outputs(
+        tmp_path, recorded, MIYAGI, 2027, date(2027, 3, 31), visits=plan, unplanned=[]
+    )
     page = next(p for p in written if p.suffix == ".html")
     text = page.read_text(encoding="utf-8")
     assert assert_offline(text) == []
@@ -146,9 +153,13 @@ def test_register_households_is_one_count_for_plan_and_result_forms(later, tmp_p
     from planner.planfiles import plan_form
     from planner.schedule import PlannedVisit, YearPlan
 
-    plan = YearPlan(2027, "miyagi", visits=[
-        PlannedVisit("T001", "B1", "O1", "general", date(2027, 2, 5), "day", "never_met", 15)
-    ])  # fmt: skip
+    plan = YearPlan(
+        2027,
+        "miyagi",
+        visits=[
+            PlannedVisit("T001", "B1", "O1", "general", date(2027, 2, 5), "day", "never_met", 15)
+        ],
+    )
     _, plan_data = plan_form(plan, later, MIYAGI, "B1")
     result = result_form(later, MIYAGI, 2027, "B1", ["T001"], [], upto=date(2027, 3, 31))
     # on 1 January: the twelve households imported (P001 came later, T010 had not moved)

@@ -65,10 +65,13 @@ def test_recording_twice_changes_nothing(db):
         ("T000,2027-01-10,O1,waved,,,,,,,", "outcome", "not one of"),
         ("T000,2027-01-10,O9,visited,,,,,,,", "officer_id", "unknown officer"),
         ("N002,2027-01-10,O1,new,,B1,household,みどり町1丁目,,,", "lon", "needs lon"),
-        ("T001,2027-01-10,O1,new,,B1,household,みどり町1丁目,140.87,38.27,", "target_id",
-         "already a target"),
+        (
+            "T001,2027-01-10,O1,new,,B1,household,みどり町1丁目,140.87,38.27,",
+            "target_id",
+            "already a target",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_rows_leave_the_file_byte_identical(db, tmp_path, line, column, words):
     header = (DATA / "outcomes_small.csv").read_text(encoding="utf-8").splitlines()[0]
     bad = tmp_path / "bad.csv"

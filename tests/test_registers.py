@@ -32,18 +32,59 @@ from planner.store import read_station, write_station
 
 TODAY = date(2027, 3, 1)
 # 街区 of a made-up みどり町 around the test station's post (140.87, 38.27)
-BLOCKS = [("宮城県", "仙台市青葉区", f"みどり町{c}丁目", "", str(b), 140.87 + 0.001 * b,
-           38.27 + 0.001 * c) for c in (1, 2) for b in range(1, 6)]  # fmt: skip
-HEADER = ["世帯番号", "受持区", "区分", "住所", "世帯主", "重点/一般", "別表", "最終面接日",
-          "在宅時間帯", "カード"]  # fmt: skip
+BLOCKS = [
+    (
+        "宮城県",
+        "仙台市青葉区",
+        f"みどり町{c}丁目",
+        "",
+        str(b),
+        140.87 + 0.001 * b,
+        38.27 + 0.001 * c,
+    )
+    for c in (1, 2)
+    for b in range(1, 6)
+]
+HEADER = [
+    "世帯番号",
+    "受持区",
+    "区分",
+    "住所",
+    "世帯主",
+    "重点/一般",
+    "別表",
+    "最終面接日",
+    "在宅時間帯",
+    "カード",
+]
 ROWS = [
-    ["１", "B1", "世帯", "みどり町1丁目2番3号", "宮城 一郎", "重点", "H3", "令和6年4月1日",
-     "昼間", "作成済"],
-    ["2", "B1", "事業所", "仙台市青葉区みどり町２－４－１ コーポ緑101号室", "緑商店", "", "B4",
-     datetime(2024, 5, 10), "", ""],
+    [
+        "１",
+        "B1",
+        "世帯",
+        "みどり町1丁目2番3号",
+        "宮城 一郎",
+        "重点",
+        "H3",
+        "令和6年4月1日",
+        "昼間",
+        "作成済",
+    ],
+    [
+        "2",
+        "B1",
+        "事業所",
+        "仙台市青葉区みどり町２－４－１ コーポ緑101号室",
+        "緑商店",
+        "",
+        "B4",
+        datetime(2024, 5, 10),
+        "",
+        "",
+    ],
     ["3", "B1", "世帯", "みどり町二丁目五番地", "", "一般", "", "", "夜間", "仮カード"],
     ["4", "B1", "世帯", "みどり町2-9-1", "", "", "", "", "", ""],
-]  # fmt: skip
+]
 
 
 def workbook(path: Path, rows=ROWS, header=HEADER, *, title: bool = True) -> Path:
@@ -89,8 +130,11 @@ def test_read_workbook_header_not_first(tmp_path: Path) -> None:
     first = t[0]
     assert first["target_id"] == "1"  # full-width digits made ASCII
     assert (first["kind"], first["tier"], first["availability"], first["card"]) == (
-        "household", "priority", "day", "full",
-    )  # fmt: skip
+        "household",
+        "priority",
+        "day",
+        "full",
+    )
     assert first["last_visit"] == "令和6年4月1日"  # the importer's 和暦 parser reads it
     assert t[1]["last_visit"] == "2024-05-10"  # a date cell
     assert t.label("address") == "住所 (D)"
@@ -98,9 +142,12 @@ def test_read_workbook_header_not_first(tmp_path: Path) -> None:
 
 def test_import_workbook_with_geocoder(tmp_path: Path, station_db: Path, ref: Path) -> None:
     station, prepared = import_registers(
-        station_db, targets=[workbook(tmp_path / "r.xlsx")], refs=[ref], patterns={"chuzai"},
+        station_db,
+        targets=[workbook(tmp_path / "r.xlsx")],
+        refs=[ref],
+        patterns={"chuzai"},
         today=TODAY,
-    )  # fmt: skip
+    )
     by_id = {t.target_id: t for t in station.targets}
     assert set(by_id) == {"1", "2", "3", "4"}
     assert (by_id["1"].lon, by_id["1"].lat) == (140.872, 38.271)  # みどり町1丁目 街区 2
@@ -123,8 +170,13 @@ def test_unplaced_rows_stop_the_import(tmp_path: Path, station_db: Path, ref: Pa
     rows = [*ROWS, ["5", "B1", "世帯", "さくら町1-1-1", "", "", "", "", "", ""]]
     before = station_db.read_bytes()
     with pytest.raises(RowError) as err:
-        import_registers(station_db, targets=[workbook(tmp_path / "r.xlsx", rows)], refs=[ref],
-                         patterns={"chuzai"}, today=TODAY)  # fmt: skip
+        import_registers(
+            station_db,
+            targets=[workbook(tmp_path / "r.xlsx", rows)],
+            refs=[ref],
+            patterns={"chuzai"},
+            today=TODAY,
+        )
     assert "r.xlsx [sheet 案内簿]: row 8, column 住所 (D): not placed by the geocoder" in str(
         err.value
     )
@@ -137,8 +189,13 @@ def test_errors_name_sheet_row_and_column(tmp_path: Path, station_db: Path, ref:
     rows[1][2] = "店"  # not 世帯 or 事業所
     rows[2][7] = "H31.5.1"  # 平成 ended on 30 April 2019
     with pytest.raises(RowError) as err:
-        import_registers(station_db, targets=[workbook(tmp_path / "r.xlsx", rows)], refs=[ref],
-                         patterns={"chuzai"}, today=TODAY)  # fmt: skip
+        import_registers(
+            station_db,
+            targets=[workbook(tmp_path / "r.xlsx", rows)],
+            refs=[ref],
+            patterns={"chuzai"},
+            today=TODAY,
+        )
     msg = str(err.value)
     assert "[sheet 案内簿]: row 5, column 区分 (C): '店' is not one of household, business" in msg
     assert "[sheet 案内簿]: row 6, column 最終面接日 (H): 'H31.5.1' is not a date" in msg
@@ -166,8 +223,9 @@ def test_shift_jis_csv_with_japanese_headers(tmp_path: Path, station_db: Path, r
     lines.append("11,B1,世帯,みどり町1-3-2,,,,,,,,")
     path = tmp_path / "register.csv"
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp932"))
-    station, prepared = import_registers(station_db, targets=[path], refs=[ref],
-                                         patterns={"chuzai"}, today=TODAY)  # fmt: skip
+    station, prepared = import_registers(
+        station_db, targets=[path], refs=[ref], patterns={"chuzai"}, today=TODAY
+    )
     by_id = {t.target_id: t for t in station.targets}
     assert (by_id["10"].lon, by_id["10"].lat) == (140.88, 38.28)  # given: kept
     assert (by_id["11"].lon, by_id["11"].lat) == (140.873, 38.271)
@@ -190,8 +248,13 @@ def test_columns_file(tmp_path: Path) -> None:
 
 
 def test_export_then_import_changes_nothing(tmp_path: Path, station_db: Path, ref: Path) -> None:
-    station, _ = import_registers(station_db, targets=[workbook(tmp_path / "r.xlsx")],
-                                  refs=[ref], patterns={"chuzai"}, today=TODAY)  # fmt: skip
+    station, _ = import_registers(
+        station_db,
+        targets=[workbook(tmp_path / "r.xlsx")],
+        refs=[ref],
+        patterns={"chuzai"},
+        today=TODAY,
+    )
     out = tmp_path / "export" / "案内簿.xlsx"
     rows, named = export_register(station_db, out)
     assert (rows, named) == (4, 2)
@@ -220,8 +283,17 @@ def test_geocode_command(tmp_path: Path, ref: Path) -> None:
         assert stat.S_IMODE((out.parent / name).stat().st_mode) == 0o600
     # the output imports as it is (header found, coordinates present)
     assert read_register(out)[0]["lon"] == "140.872"
-    bad = CliRunner().invoke(main, ["geocode", str(reg), "--ref", str(tmp_path / "none.csv"),
-                                    "--out", str(tmp_path / "x.xlsx")])  # fmt: skip
+    bad = CliRunner().invoke(
+        main,
+        [
+            "geocode",
+            str(reg),
+            "--ref",
+            str(tmp_path / "none.csv"),
+            "--out",
+            str(tmp_path / "x.xlsx"),
+        ],
+    )
     assert bad.exit_code == 2 and "no such file" in bad.output
     assert not (tmp_path / "x.xlsx").exists()
 
@@ -242,8 +314,10 @@ def test_demo_step_runs_the_path_and_leaves_the_station_alone(tmp_path: Path) ->
     st = tiny_station(12)
     lines = demo_register(st, tmp_path, today=TODAY)
     assert "12 targets, 100.0 % at 街区" in lines[1] and "median 0 m" in lines[1]
-    assert not any(c.value in ("経度", "緯度") for c in openpyxl.load_workbook(
-        tmp_path / "案内簿.xlsx").active[2])  # fmt: skip
+    assert not any(
+        c.value in ("経度", "緯度")
+        for c in openpyxl.load_workbook(tmp_path / "案内簿.xlsx").active[2]
+    )
     placed = read_station(tmp_path / "register" / "案内簿.gpkg").targets
     assert [(round(t.lon, 6), round(t.lat, 6)) for t in placed] == [
         (round(t.lon, 6), round(t.lat, 6)) for t in st.targets
@@ -258,12 +332,25 @@ def test_cli_import_with_geocoder_and_export_xlsx(
     wb = openpyxl.load_workbook(reg)
     wb.move_sheet("メモ", offset=-1)  # the register is no longer the first sheet
     wb.save(reg)
-    run = CliRunner().invoke(main, ["import", "--db", str(station_db), str(reg),
-                                    "--geocode-ref", str(ref)])  # fmt: skip
+    run = CliRunner().invoke(
+        main, ["import", "--db", str(station_db), str(reg), "--geocode-ref", str(ref)]
+    )
     assert run.exit_code == 2 and "no header row" in run.output  # the first sheet is メモ
-    run = CliRunner().invoke(main, ["import", "--db", str(station_db), str(reg), "--sheet",
-                                    "案内簿", "--geocode-ref", str(ref),
-                                    "--review-dir", str(tmp_path / "review")])  # fmt: skip
+    run = CliRunner().invoke(
+        main,
+        [
+            "import",
+            "--db",
+            str(station_db),
+            str(reg),
+            "--sheet",
+            "案内簿",
+            "--geocode-ref",
+            str(ref),
+            "--review-dir",
+            str(tmp_path / "review"),
+        ],
+    )
     assert run.exit_code == 0, run.output
     assert "placed 4 rows (75.0 % at 街区 or finer)" in run.output
     assert (tmp_path / "review" / "geocode_review.csv").is_file()
@@ -278,14 +365,17 @@ def test_cli_import_with_geocoder_and_export_xlsx(
 
 def test_split_address_columns_are_joined(tmp_path: Path, ref: Path) -> None:
     header = ["世帯番号", "受持区", "区分", "住所", "番地", "方書"]
-    rows = [["1", "B1", "世帯", "みどり町", "1丁目2番3号", "コーポ緑 101号室"],
-            ["2", "B1", "世帯", "みどり町", "2-4-1", ""]]  # fmt: skip
+    rows = [
+        ["1", "B1", "世帯", "みどり町", "1丁目2番3号", "コーポ緑 101号室"],
+        ["2", "B1", "世帯", "みどり町", "2-4-1", ""],
+    ]
     t = read_register(workbook(tmp_path / "r.xlsx", rows, header))
     assert [r["address"] for r in t] == ["みどり町1丁目2番3号 コーポ緑 101号室", "みどり町2-4-1"]
     run = geocode_register(t, Geocoder(load_reference([ref])))
     assert [(r.level, r.building, r.room) for r in run.results] == [
-        (LEVEL_BLOCK, "コーポ緑", "101号室"), (LEVEL_BLOCK, "", ""),
-    ]  # fmt: skip
+        (LEVEL_BLOCK, "コーポ緑", "101号室"),
+        (LEVEL_BLOCK, "", ""),
+    ]
 
 
 @settings(
@@ -307,8 +397,10 @@ def test_random_cells_never_crash_the_reader(tmp_path: Path, cells: list[list[st
 
 def test_missing_coordinates_without_reference_give_a_hint(tmp_path: Path, station_db: Path):
     path = tmp_path / "targets.csv"
-    path.write_text("target_id,beat_id,kind,address,lon,lat\nT1,B1,household,みどり町1-1-1,,\n",
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(
+        "target_id,beat_id,kind,address,lon,lat\nT1,B1,household,みどり町1-1-1,,\n",
+        encoding="utf-8",
+    )
     with pytest.raises(RowError) as err:
         import_registers(station_db, targets=[path], patterns={"chuzai"}, today=TODAY)
     msg = str(err.value)

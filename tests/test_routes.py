@@ -243,8 +243,10 @@ def test_every_household_of_a_building_starts_inside_its_window(engine):
     # be visited 13:00-14:30: the building cannot go whole after them
     lon, lat = at(300, 300)
     flats = [Stop(f"A{k}", lon, lat, 20, (13 * H, 15 * H), building_id="B1") for k in range(4)]
-    early = [stop(0, -400, -300, window=(13 * H, 14 * H + 30), service=40),
-             stop(1, -450, -250, window=(13 * H, 14 * H + 30), service=40)]  # fmt: skip
+    early = [
+        stop(0, -400, -300, window=(13 * H, 14 * H + 30), service=40),
+        stop(1, -450, -250, window=(13 * H, 14 * H + 30), service=40),
+    ]
     stops = [*early, *flats]
     r = route_day(stops, POST, shift=(13 * H, 21 * H), params=P(engine))
     check_route(r, stops, mode="walk")  # each flat's start inside 13:00-15:00
@@ -276,8 +278,10 @@ def test_building_split_when_it_does_not_fit_whole(engine):
 
 def test_evening_only_household_arrives_in_the_evening(miyagi, engine):
     evening = availability_window("evening", miyagi)
-    stops = [*random_stops(4, 6, window=availability_window("any", miyagi)),
-             stop(9, 250, -250, window=evening)]  # fmt: skip
+    stops = [
+        *random_stops(4, 6, window=availability_window("any", miyagi)),
+        stop(9, 250, -250, window=evening),
+    ]
     r = route_day(stops, POST, shift=(15 * H, 19 * H), params=P(engine))
     check_route(r, stops, mode="walk")
     late = next(s for s in r.stops if s.target_id == "T009")
@@ -349,8 +353,16 @@ def test_demo_day_on_the_street_graph(demo, miyagi, engine):
     stops, officer, slot = route_from_ids(station, ids, DAY, beat, miyagi, params=params)
     assert officer == "OF02" and slot == "day" and len(stops) == 24
     assert all(s.mandatory and s.reason == "plan" for s in stops)
-    r = route_day(stops, (post.lon, post.lat), shift=slot_window(miyagi, slot, params),
-                  graph=graph, mode="bike", params=params, officer_id=officer, day=DAY)  # fmt: skip
+    r = route_day(
+        stops,
+        (post.lon, post.lat),
+        shift=slot_window(miyagi, slot, params),
+        graph=graph,
+        mode="bike",
+        params=params,
+        officer_id=officer,
+        day=DAY,
+    )
     check_route(r, stops)
     assert len(r.stops) == 24 and r.total_m > 0
     rows = r.to_rows()
@@ -375,12 +387,26 @@ def test_day_stops_from_a_plan(demo, miyagi, engine):
     ]
     day_ok.sort(key=lambda t: ((t.lon - post.lon) ** 2 + (t.lat - post.lat) ** 2, t.target_id))
     evening_ok = [t for t in station.targets_of(beat) if t.availability is Availability.EVENING]
-    plan = [PlannedVisit(t.target_id, beat, "OF01", t.tier, DAY, "day", "never_met", 15)
-            for t in day_ok[:10]]  # fmt: skip
-    plan += [PlannedVisit(t.target_id, beat, "OF01", t.tier, DAY, "evening", "never_met", 15)
-             for t in evening_ok[:3]]  # fmt: skip
-    plan += [PlannedVisit(day_ok[40].target_id, beat, "OF01", day_ok[40].tier,
-                          date(2027, 5, 1), "day", "never_met", 15)]  # fmt: skip
+    plan = [
+        PlannedVisit(t.target_id, beat, "OF01", t.tier, DAY, "day", "never_met", 15)
+        for t in day_ok[:10]
+    ]
+    plan += [
+        PlannedVisit(t.target_id, beat, "OF01", t.tier, DAY, "evening", "never_met", 15)
+        for t in evening_ok[:3]
+    ]
+    plan += [
+        PlannedVisit(
+            day_ok[40].target_id,
+            beat,
+            "OF01",
+            day_ok[40].tier,
+            date(2027, 5, 1),
+            "day",
+            "never_met",
+            15,
+        )
+    ]
     retry = [day_ok[30].target_id]
     params = RouteParams(max_optional=8)
     stops, officer, slot = day_stops(station, plan, DAY, beat, miyagi, retry=retry, params=params)
@@ -400,12 +426,21 @@ def test_day_stops_from_a_plan(demo, miyagi, engine):
     first_tier = routes.tier_penalty(miyagi.tier_codes[0], miyagi)
     assert first_tier > routes.tier_penalty(miyagi.tier_codes[1], miyagi)
     # the evening visits, asked for by slot
-    stops_e, _, slot_e = day_stops(station, plan, DAY, beat, miyagi, slot="evening",
-                                   params=RouteParams(max_optional=0))  # fmt: skip
+    stops_e, _, slot_e = day_stops(
+        station, plan, DAY, beat, miyagi, slot="evening", params=RouteParams(max_optional=0)
+    )
     assert slot_e == "evening" and len(stops_e) == 3
-    r = route_day(stops, (post.lon, post.lat), shift=slot_window(miyagi, slot), graph=graph,
-                  mode="bike", officer_id=officer, day=DAY, slot=slot,
-                  params=P(engine))  # fmt: skip
+    r = route_day(
+        stops,
+        (post.lon, post.lat),
+        shift=slot_window(miyagi, slot),
+        graph=graph,
+        mode="bike",
+        officer_id=officer,
+        day=DAY,
+        slot=slot,
+        params=P(engine),
+    )
     check_route(r, stops)
     with pytest.raises(InputError, match="no visit"):
         day_stops(station, plan, date(2027, 5, 13), beat, miyagi)
@@ -417,8 +452,9 @@ def test_route_from_ids_without_graph(demo, miyagi, engine):
     station, _ = demo
     beat = "C1"
     ids = [t.target_id for t in station.targets_of(beat)[:6]]
-    stops, officer, slot = route_from_ids(station, ids, DAY, beat, miyagi, slot="day",
-                                          params=RouteParams(max_optional=0))  # fmt: skip
+    stops, officer, slot = route_from_ids(
+        station, ids, DAY, beat, miyagi, slot="day", params=RouteParams(max_optional=0)
+    )
     assert [s.target_id for s in stops] == ids and (officer, slot) == ("OF04", "day")
     post = station.post_of(beat)
     r = route_day(stops, (post.lon, post.lat), shift=(9 * H, 17 * H), mode="car", params=P(engine))
@@ -470,8 +506,18 @@ def vrptw_case():
 
 def test_solve_vrptw_respects_capacity_and_windows(engine):
     D, demands, windows, service = vrptw_case()
-    got, distance = solve_vrptw(2, 2, demands, windows, service, D, time_limit_s=2.0,
-                                solution_limit=200, iterations=200, engine=engine)  # fmt: skip
+    got, distance = solve_vrptw(
+        2,
+        2,
+        demands,
+        windows,
+        service,
+        D,
+        time_limit_s=2.0,
+        solution_limit=200,
+        iterations=200,
+        engine=engine,
+    )
     assert sorted(i for r in got for i in r) == [1, 2, 3, 4]
     assert len(got) <= 2
     assert all(sum(demands[i] for i in r) <= 2 for r in got)
@@ -507,8 +553,11 @@ def test_auto_takes_lkh_for_a_plain_day_and_pyvrp_otherwise():
     assert r.engine == "pyvrp"
     check_route(r, [*stops, *extra], mode="walk")
     # a window the shortest tour breaks: LKH declines, PyVRP answers, the note says why
-    tight = [*stops[:-2], stop(98, 700, 700, window=(13 * H, 13 * H + 12)),
-             stop(99, -700, -700, window=(13 * H, 13 * H + 12))]  # fmt: skip
+    tight = [
+        *stops[:-2],
+        stop(98, 700, 700, window=(13 * H, 13 * H + 12)),
+        stop(99, -700, -700, window=(13 * H, 13 * H + 12)),
+    ]
     r = route_day(tight, POST, shift=(13 * H, 19 * H))
     check_route(r, tight, mode="walk")
     assert r.engine == "pyvrp"
@@ -527,8 +576,9 @@ def test_fallback_to_ortools_when_a_package_is_missing(monkeypatch, missing):
     stops = random_stops(22, 10)
     plain = route_day(stops, POST, shift=(13 * H, 19 * H))
     check_route(plain, stops, mode="walk")
-    assert plain.engine == ("lkh" if "elkai" not in missing else
-                            "pyvrp" if "pyvrp" not in missing else "ortools")  # fmt: skip
+    assert plain.engine == (
+        "lkh" if "elkai" not in missing else "pyvrp" if "pyvrp" not in missing else "ortools"
+    )
     extra = [*stops, stop(90, 100, 100, mandatory=False, penalty=3600)]
     r = route_day(extra, POST, shift=(13 * H, 19 * H), params=P("pyvrp"))
     check_route(r, extra, mode="walk")
@@ -554,8 +604,9 @@ def test_pyvrp_wall_clock_guard_says_when_it_fires(caplog):
 
 @pytest.mark.parametrize("without_elkai", [False, True])
 @pytest.mark.parametrize("seed", range(3))
-def test_mandatory_doors_are_never_traded_for_optional_ones(engine, seed, without_elkai,
-                                                            monkeypatch):  # fmt: skip
+def test_mandatory_doors_are_never_traded_for_optional_ones(
+    engine, seed, without_elkai, monkeypatch
+):
     """12 mandatory doors that fit a 6.5-hour shift and 25 optional ones worth up to 12 hours
     of route time each: every mandatory door is visited.  (PyVRP from its own random start
     dropped one to three mandatory doors on every one of 12 such days; the LKH or
@@ -567,8 +618,12 @@ def test_mandatory_doors_are_never_traded_for_optional_ones(engine, seed, withou
     rng = np.random.default_rng(seed)
     stops = [stop(i, *rng.uniform(-1200, 1200, 2), service=15) for i in range(12)]
     worth = rng.choice([10_800, 21_600, 43_200], 25)
-    stops += [stop(50 + i, *rng.uniform(-1200, 1200, 2), service=10, mandatory=False,
-                   penalty=int(worth[i])) for i in range(25)]  # fmt: skip
+    stops += [
+        stop(
+            50 + i, *rng.uniform(-1200, 1200, 2), service=10, mandatory=False, penalty=int(worth[i])
+        )
+        for i in range(25)
+    ]
     r = route_day(stops, POST, shift=(13 * H, 19 * H + 30), params=P(engine))
     check_route(r, stops, mode="walk")
     assert r.dropped_mandatory == [] and r.overrun_min == 0
@@ -585,9 +640,17 @@ def test_random_days_feasible_for_every_engine(engine, seed):
         lo = int(rng.choice([9 * H, 13 * H, 14 * H, 17 * H]))
         hi = lo + int(rng.choice([60, 120, 240, 600]))
         mandatory = i < 12
-        stops.append(stop(i, x, y, window=(lo, hi), service=int(rng.integers(5, 20)),
-                          mandatory=mandatory, penalty=0 if mandatory else int(
-                              rng.choice([10_800, 21_600, 43_200]))))  # fmt: skip
+        stops.append(
+            stop(
+                i,
+                x,
+                y,
+                window=(lo, hi),
+                service=int(rng.integers(5, 20)),
+                mandatory=mandatory,
+                penalty=0 if mandatory else int(rng.choice([10_800, 21_600, 43_200])),
+            )
+        )
     lon, lat = at(250, -150)
     stops += [Stop(f"B{k}", lon, lat, 5, (13 * H, 17 * H), building_id="B") for k in range(3)]
     r = route_day(stops, POST, shift=(13 * H, 18 * H), params=P(engine))
@@ -600,16 +663,30 @@ def test_check_routes_catches_what_it_should():
     from planner.routing.engines import Instance, check_routes
 
     D = np.array([[0, 10, 10], [10, 0, 5], [10, 5, 0]])
-    inst = Instance(cost=D, transit=D + 2, service=[0, 2, 2],
-                    windows=[(0, 0), (0, 12), (20, 30)], end_window=(0, 40), horizon=100,
-                    penalties=[None, None, 50], demands=[0, 1, 1], capacity=2)  # fmt: skip
+    inst = Instance(
+        cost=D,
+        transit=D + 2,
+        service=[0, 2, 2],
+        windows=[(0, 0), (0, 12), (20, 30)],
+        end_window=(0, 40),
+        horizon=100,
+        penalties=[None, None, 50],
+        demands=[0, 1, 1],
+        capacity=2,
+    )
     assert check_routes(inst, [[1, 2]]) == []  # 1 at 10, 2 at max(17, 20) = 20, back 32
     assert any("window" in p for p in check_routes(inst, [[2, 1]]))  # 1 at 37 > 12
     assert any("must-visit" in p for p in check_routes(inst, [[2]]))
     assert check_routes(inst, [[1]]) == []  # node 2 may be dropped
     assert any("twice" in p for p in check_routes(inst, [[1, 1]]))
-    late = Instance(cost=D, transit=D + 2, service=[0, 2, 2], windows=inst.windows,
-                    end_window=(0, 31), horizon=100)  # fmt: skip
+    late = Instance(
+        cost=D,
+        transit=D + 2,
+        service=[0, 2, 2],
+        windows=inst.windows,
+        end_window=(0, 31),
+        horizon=100,
+    )
     assert any("back at 32" in p for p in check_routes(late, [[1, 2]]))
     heavy = Instance(cost=D, demands=[0, 2, 1], capacity=2)
     assert any("load 3" in p for p in check_routes(heavy, [[1, 2]]))
@@ -630,8 +707,9 @@ def demo_db(demo, tmp_path_factory):
 
 
 @pytest.mark.parametrize("cli_engine", ENGINES)
-def test_route_command_writes_the_same_sheets_with_every_engine(demo, demo_db, tmp_path,
-                                                                 cli_engine):  # fmt: skip
+def test_route_command_writes_the_same_sheets_with_every_engine(
+    demo, demo_db, tmp_path, cli_engine
+):
     import csv
 
     from click.testing import CliRunner
@@ -648,14 +726,32 @@ def test_route_command_writes_the_same_sheets_with_every_engine(demo, demo_db, t
     day = next(d for d in days if shifts[d][1] - shifts[d][0] >= 120)
     shift = shifts[day]
     post = station.post_of(beat)
-    pool = [t for t in station.targets_of(beat)
-            if availability_window(t.availability, miyagi)[0] <= shift[0]]  # fmt: skip
+    pool = [
+        t
+        for t in station.targets_of(beat)
+        if availability_window(t.availability, miyagi)[0] <= shift[0]
+    ]
     pool.sort(key=lambda t: ((t.lon - post.lon) ** 2 + (t.lat - post.lat) ** 2, t.target_id))
     ids = [t.target_id for t in pool[:8]]
     out = tmp_path / cli_engine
-    result = CliRunner().invoke(main, ["route", "--db", str(demo_db), "--targets", ",".join(ids),
-                                       "--beat", beat, "--date", day.isoformat(), "--engine",
-                                       cli_engine, "--out", str(out)])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "route",
+            "--db",
+            str(demo_db),
+            "--targets",
+            ",".join(ids),
+            "--beat",
+            beat,
+            "--date",
+            day.isoformat(),
+            "--engine",
+            cli_engine,
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     answered = re.findall(r"\[(\w+)\]", result.output)
     assert answered and set(answered) <= {"lkh", "pyvrp", "ortools"}
@@ -671,9 +767,24 @@ def test_route_command_writes_the_same_sheets_with_every_engine(demo, demo_db, t
     mandatory = set(ids)
     assert mandatory <= {r["target_id"] for r in doors}
     assert verify_route_rows(doors, mandatory, shift) == []
-    bad = CliRunner().invoke(main, ["route", "--db", str(demo_db), "--targets", ids[0], "--beat",
-                                    beat, "--date", "2027-05-12", "--engine", "hgs", "--out",
-                                    str(out)])  # fmt: skip
+    bad = CliRunner().invoke(
+        main,
+        [
+            "route",
+            "--db",
+            str(demo_db),
+            "--targets",
+            ids[0],
+            "--beat",
+            beat,
+            "--date",
+            "2027-05-12",
+            "--engine",
+            "hgs",
+            "--out",
+            str(out),
+        ],
+    )
     assert bad.exit_code == 2 and "hgs" in bad.output
 
 
@@ -691,8 +802,10 @@ def test_simulator_orders_doors_through_the_seam_with_every_engine():
     station = tiny_station(9)
     rng = np.random.default_rng(4)
     shifts = rng.uniform(-0.01, 0.01, (9, 2))
-    station.targets[:] = [replace(t, lon=POST[0] + dx, lat=POST[1] + dy)
-                          for t, (dx, dy) in zip(station.targets, shifts, strict=True)]  # fmt: skip
+    station.targets[:] = [
+        replace(t, lon=POST[0] + dx, lat=POST[1] + dy)
+        for t, (dx, dy) in zip(station.targets, shifts, strict=True)
+    ]
     travel = _Travel(station, "B1", None)
     ids = [t.target_id for t in station.targets]
     T = np.rint(travel.m).astype(np.int64)

@@ -150,8 +150,12 @@ def test_killed_writes_leave_all_or_nothing(db: Path):
     finished = 0
     for k in range(1, 26):
         n = 40 + k  # each run adds a different number of visits: all or none of them lands
-        proc = subprocess.Popen([sys.executable, str(script), str(db), str(n)], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(db), str(n)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
         assert proc.stdout is not None and proc.stdout.readline() == b"writing\n"
         if k % 5:  # four runs in five are killed while they write (the write takes ~0.3 s)
             time.sleep(float(rng.uniform(0.0, 0.4)))
@@ -178,8 +182,11 @@ def _named(db: Path) -> list[str]:
         for i, (t, n) in enumerate(zip(station.targets, names, strict=True))
     ]
     said = "住人0太郎: 街灯が暗い"
-    station.visits.append(Visit("T000", date(2027, 1, 5), "O1", Outcome.VISITED,
-                                notes="住人0太郎さん宅", opinion=said))  # fmt: skip
+    station.visits.append(
+        Visit(
+            "T000", date(2027, 1, 5), "O1", Outcome.VISITED, notes="住人0太郎さん宅", opinion=said
+        )
+    )
     store.write_station(station, db)
     return names
 
@@ -230,8 +237,9 @@ def _outcomes(path: Path, rows: list[tuple[str, str]]) -> Path:
 
 
 def _planner(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "planner.cli", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "planner.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
 def test_two_officers_recording_at_once_both_land(db: Path, tmp_path: Path):
@@ -285,8 +293,9 @@ def test_record_and_import_killed_at_random_leave_all_or_nothing(db: Path, tmp_p
     )
     for _ in range(4):
         before = len(store.read_station(db).targets)
-        kills += _kill_during(("import", "--db", str(db), str(targets)),
-                              float(rng.uniform(0.5, 1.0)) * took)  # fmt: skip
+        kills += _kill_during(
+            ("import", "--db", str(db), str(targets)), float(rng.uniform(0.5, 1.0)) * took
+        )
         assert _integrity(db) == "ok"
         assert len(store.read_station(db).targets) in (before, 62)
     assert kills >= 6  # most runs were indeed cut short
@@ -300,11 +309,25 @@ def test_plan_and_replan_killed_leave_no_half_written_output(db: Path, tmp_path:
 
     rng = np.random.default_rng(5)
     whole = tmp_path / "whole"
-    took = _timed("plan", "--db", str(db), "--year", "2027", "--time-limit", "1",
-                  "--out", str(whole))  # fmt: skip
-    runs = [("plan", "--db", str(db), "--year", "2027", "--time-limit", "1"),
-            ("replan", "--db", str(db), "--year", "2027", "--from", "2027-06-01", "--plan",
-             str(whole / "plan.csv"), "--time-limit", "1")] * 3  # fmt: skip
+    took = _timed(
+        "plan", "--db", str(db), "--year", "2027", "--time-limit", "1", "--out", str(whole)
+    )
+    runs = [
+        ("plan", "--db", str(db), "--year", "2027", "--time-limit", "1"),
+        (
+            "replan",
+            "--db",
+            str(db),
+            "--year",
+            "2027",
+            "--from",
+            "2027-06-01",
+            "--plan",
+            str(whole / "plan.csv"),
+            "--time-limit",
+            "1",
+        ),
+    ] * 3
     for k, args in enumerate(runs):
         out = tmp_path / f"cut{k}"
         _kill_during((*args, "--out", str(out)), float(rng.uniform(0.6, 1.0)) * took)

@@ -26,18 +26,25 @@ def _apply(raw, station=None):
 
 
 def test_officers_removed_added_and_repatterned():
-    a = _apply({"remove_officers": ["O1"], "officers": [
-        {"officer_id": "N1", "beat_id": "B1", "pattern": "koban3", "phase": 2}]})  # fmt: skip
+    a = _apply(
+        {
+            "remove_officers": ["O1"],
+            "officers": [{"officer_id": "N1", "beat_id": "B1", "pattern": "koban3", "phase": 2}],
+        }
+    )
     assert [(o.officer_id, o.pattern, o.phase) for o in a.station.officers] == [("N1", "koban3", 2)]
-    b = _apply({"duty_pattern": {"O1": "koban4"}, "mode": "bike",
-                "visit_hours": {"nikkin": 2.0}})  # fmt: skip
+    b = _apply({"duty_pattern": {"O1": "koban4"}, "mode": "bike", "visit_hours": {"nikkin": 2.0}})
     o = b.station.officers[0]
     assert (o.pattern, o.mode, o.visit_hours["nikkin"]) == ("koban4", Mode.BIKE, 2.0)
 
 
 def test_leave_and_senju_days():
-    a = _apply({"leave": [{"officer_id": "O1", "from": date(2027, 6, 1), "to": date(2027, 6, 30)}],
-                "senju_per_month": 2})  # fmt: skip
+    a = _apply(
+        {
+            "leave": [{"officer_id": "O1", "from": date(2027, 6, 1), "to": date(2027, 6, 30)}],
+            "senju_per_month": 2,
+        }
+    )
     leave = [d for d in a.station.officer_days if d.kind is DutyType.LEAVE]
     senju = [d for d in a.station.officer_days if d.kind is DutyType.SENJU]
     assert len(leave) == 30
@@ -49,8 +56,13 @@ def test_policy_frequency_season_and_reserve():
     a = _apply({"policy": "aomori", "frequency": {"standard": 1}})
     assert a.policy.name == "aomori" and {t.tier for t in a.station.targets} == {"standard"}
     assert a.policy.tier("standard").frequency_years == 1
-    b = _apply({"frequency": {"general": 2, "beats": {"B1": 4}},
-                "month_factors": [0.5] * 12, "reserve": 0.1})  # fmt: skip
+    b = _apply(
+        {
+            "frequency": {"general": 2, "beats": {"B1": 4}},
+            "month_factors": [0.5] * 12,
+            "reserve": 0.1,
+        }
+    )
     assert b.policy.tier("general").frequency_years == 2
     assert b.station.beats[0].frequency_years == 4 and b.policy.tier("general").per_beat_frequency
     assert b.policy.month_factors == (0.5,) * 12 and b.params.reserve == 0.1
@@ -59,8 +71,17 @@ def test_policy_frequency_season_and_reserve():
 def test_campaign_and_boundary_change():
     station = tiny_station(30)
     t5 = station.targets[5]
-    a = _apply({"campaign": {"center": [t5.lon, t5.lat], "radius_m": 40, "start": date(2027, 5, 10),
-                             "days": 7}}, station)  # fmt: skip
+    a = _apply(
+        {
+            "campaign": {
+                "center": [t5.lon, t5.lat],
+                "radius_m": 40,
+                "start": date(2027, 5, 10),
+                "days": 7,
+            }
+        },
+        station,
+    )
     c = a.params.campaign
     assert (c.start, c.end) == (date(2027, 5, 10), date(2027, 5, 16))
     assert c.target_ids == {"T004", "T005", "T006"}  # 34 m apart on the line
@@ -73,12 +94,18 @@ def test_campaign_and_boundary_change():
 
 @pytest.mark.parametrize(
     ("raw", "key"),
-    [({"colour": "red"}, "colour"), ({"mode": "horse"}, "mode"),
-     ({"officers": [{"officer_id": "X", "beat_id": "B1"}]}, "officers[0].pattern"),
-     ({"frequency": {"general": 0}}, "frequency.general"),
-     ({"campaign": {"center": [1, 2], "radius_m": 5, "start": date(2027, 1, 1)}}, "campaign.days"),
-     ({"month_factors": [1, 2]}, "month_factors")],
-)  # fmt: skip
+    [
+        ({"colour": "red"}, "colour"),
+        ({"mode": "horse"}, "mode"),
+        ({"officers": [{"officer_id": "X", "beat_id": "B1"}]}, "officers[0].pattern"),
+        ({"frequency": {"general": 0}}, "frequency.general"),
+        (
+            {"campaign": {"center": [1, 2], "radius_m": 5, "start": date(2027, 1, 1)}},
+            "campaign.days",
+        ),
+        ({"month_factors": [1, 2]}, "month_factors"),
+    ],
+)
 def test_bad_scenarios_name_the_key(raw, key):
     with pytest.raises(InputError, match=key.replace("[", r"\[").replace("]", r"\]")):
         _apply(raw)
@@ -99,13 +126,27 @@ def test_outputs_move_the_expected_way():
     t = station.targets[100]
     scenarios = [
         scenario_from_dict({"name": "base"}),
-        scenario_from_dict({"name": "leave", "leave": [
-            {"officer_id": "O1", "from": date(2027, 3, 1), "to": date(2027, 12, 31)}]}),
-        scenario_from_dict({"name": "campaign", "campaign": {
-            "center": [t.lon, t.lat], "radius_m": 12, "start": date(2027, 6, 1), "days": 14}}),
-    ]  # fmt: skip
-    base, leave, campaign = compare(station, MIYAGI, scenarios, 2027,
-                                    params=YearParams(time_limit_s=2), processes=1)  # fmt: skip
+        scenario_from_dict(
+            {
+                "name": "leave",
+                "leave": [{"officer_id": "O1", "from": date(2027, 3, 1), "to": date(2027, 12, 31)}],
+            }
+        ),
+        scenario_from_dict(
+            {
+                "name": "campaign",
+                "campaign": {
+                    "center": [t.lon, t.lat],
+                    "radius_m": 12,
+                    "start": date(2027, 6, 1),
+                    "days": 14,
+                },
+            }
+        ),
+    ]
+    base, leave, campaign = compare(
+        station, MIYAGI, scenarios, 2027, params=YearParams(time_limit_s=2), processes=1
+    )
     assert leave.unplanned > base.unplanned
     assert leave.officer_hours < base.officer_hours
     assert campaign.campaign_targets > 0
@@ -121,10 +162,13 @@ def test_comparison_report_renders_offline(tmp_path):
     from planner.reports import write_comparison
 
     station = tiny_station(40)
-    scenarios = [scenario_from_dict({"name": "現状"}),
-                 scenario_from_dict({"name": "豪雪", "month_factors": [0.5] * 12})]  # fmt: skip
-    outcomes = compare(station, MIYAGI, scenarios, 2027, params=YearParams(time_limit_s=1),
-                       processes=1)  # fmt: skip
+    scenarios = [
+        scenario_from_dict({"name": "現状"}),
+        scenario_from_dict({"name": "豪雪", "month_factors": [0.5] * 12}),
+    ]
+    outcomes = compare(
+        station, MIYAGI, scenarios, 2027, params=YearParams(time_limit_s=1), processes=1
+    )
     csv_path, months, page = write_comparison(tmp_path, outcomes, MIYAGI, 2027, station.name)
     assert csv_path.read_text(encoding="utf-8").count("\n") == 3
     assert months.read_text(encoding="utf-8").count("\n") == 1 + 2 * 12
@@ -140,19 +184,39 @@ def _full_scenario(station) -> dict:
     """A scenario with every key, all valid (dates as TOML dates and as 和暦 text)."""
     t = station.targets[3]
     return {
-        "name": "全部", "policy": "miyagi", "mode": "bike", "reserve": 0.1,
-        "remove_officers": [], "senju_per_month": 2, "month_factors": [1.0] * 12,
+        "name": "全部",
+        "policy": "miyagi",
+        "mode": "bike",
+        "reserve": 0.1,
+        "remove_officers": [],
+        "senju_per_month": 2,
+        "month_factors": [1.0] * 12,
         "frequency": {"general": 2, "beats": {"B1": 1}},
-        "visit_hours": {"toban": 1.0, "toban.evening": 0.5}, "incident_hours": {"B1": 1.0},
-        "officers": [{"officer_id": "N1", "beat_id": "B1", "pattern": "koban3", "phase": 1,
-                      "mode": "walk", "name": "新任"}],
+        "visit_hours": {"toban": 1.0, "toban.evening": 0.5},
+        "incident_hours": {"B1": 1.0},
+        "officers": [
+            {
+                "officer_id": "N1",
+                "beat_id": "B1",
+                "pattern": "koban3",
+                "phase": 1,
+                "mode": "walk",
+                "name": "新任",
+            }
+        ],
         "leave": [{"officer_id": "N1", "from": date(2027, 6, 1), "to": "令和9年6月3日"}],
         "duty_pattern": {"O1": "koban4"},
-        "campaign": {"center": [t.lon, t.lat], "radius_m": 100, "start": "R9.5.10", "days": 3,
-                     "kinds": ["household"]},
-        "move_beat": [{"polygon_wkt": "POLYGON ((140 38, 141 38, 141 39, 140 39, 140 38))",
-                       "to": "B1"}],
-    }  # fmt: skip
+        "campaign": {
+            "center": [t.lon, t.lat],
+            "radius_m": 100,
+            "start": "R9.5.10",
+            "days": 3,
+            "kinds": ["household"],
+        },
+        "move_beat": [
+            {"polygon_wkt": "POLYGON ((140 38, 141 38, 141 39, 140 39, 140 38))", "to": "B1"}
+        ],
+    }
 
 
 def test_dates_written_as_text_are_read():
@@ -160,8 +224,10 @@ def test_dates_written_as_text_are_read():
     a = _apply(_full_scenario(station), station)
     leave = sorted(d.date for d in a.station.officer_days if d.kind is DutyType.LEAVE)
     assert leave == [date(2027, 6, 1), date(2027, 6, 2), date(2027, 6, 3)]
-    assert (a.params.campaign.start, a.params.campaign.end) == (date(2027, 5, 10),
-                                                                date(2027, 5, 12))  # fmt: skip
+    assert (a.params.campaign.start, a.params.campaign.end) == (
+        date(2027, 5, 10),
+        date(2027, 5, 12),
+    )
 
 
 def test_any_wrong_value_anywhere_is_an_input_error():
@@ -194,14 +260,19 @@ def test_any_wrong_value_anywhere_is_an_input_error():
 
 @pytest.mark.parametrize(
     ("change", "message"),
-    [({"center": [38.2700, 140.8800]}, r"'campaign.center' .*lon and lat look swapped"),
-     ({"center": [135.0, 35.0]}, r"'campaign.center' \[135.0, 35.0\]: point is \d+ km from the "
-                                 r"nearest post"),
-     ({"start": date(2026, 12, 30)}, "'campaign.start' 2026-12-30 is not in the plan year 2027"),
-     ({"start": "令和9年2月30日"}, "'campaign.start' '令和9年2月30日' is not a date"),
-     ({"radius_m": 0}, "'campaign.radius_m' must be metres > 0"),
-     ({"kinds": ["house"]}, "'campaign.kinds' 'house' is not household or business")],
-)  # fmt: skip
+    [
+        ({"center": [38.2700, 140.8800]}, r"'campaign.center' .*lon and lat look swapped"),
+        (
+            {"center": [135.0, 35.0]},
+            r"'campaign.center' \[135.0, 35.0\]: point is \d+ km from the "
+            r"nearest post",
+        ),
+        ({"start": date(2026, 12, 30)}, "'campaign.start' 2026-12-30 is not in the plan year 2027"),
+        ({"start": "令和9年2月30日"}, "'campaign.start' '令和9年2月30日' is not a date"),
+        ({"radius_m": 0}, "'campaign.radius_m' must be metres > 0"),
+        ({"kinds": ["house"]}, "'campaign.kinds' 'house' is not household or business"),
+    ],
+)
 def test_bad_campaigns(change, message):
     station = tiny_station(10)
     raw = {"campaign": {**_full_scenario(station)["campaign"], **change}}

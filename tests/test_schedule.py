@@ -82,16 +82,21 @@ def test_rule_campaign_window_holds_only_the_windows_minutes():
     chosen = _chosen(mm)
     assert sorted(m for v in chosen.values() for m, _ in v) == [5, 5]
     days = [sch.DaySlot("O1", date(2027, 5, d), "day", 30, False) for d in (28, 31)]
-    window = sch.campaign_capacity(days, sch.Campaign(frozenset(), date(2027, 5, 30),
-                                                      date(2027, 6, 12)))  # fmt: skip
+    window = sch.campaign_capacity(
+        days, sch.Campaign(frozenset(), date(2027, 5, 30), date(2027, 6, 12))
+    )
     assert window == {(5, "day"): 30}
 
 
 def test_rule_contact_value_picks_the_better_slot_and_front_loads():
     units = _units(1, slots=("day", "evening"))
     mm = _month_model(units, months=(1, 6), slots=("day", "evening"))
-    values = {(0, 1, "day"): 100, (0, 1, "evening"): 300, (0, 6, "day"): 100,
-              (0, 6, "evening"): 300}  # fmt: skip
+    values = {
+        (0, 1, "day"): 100,
+        (0, 1, "evening"): 300,
+        (0, 6, "day"): 100,
+        (0, 6, "evening"): 300,
+    }
     sch.add_each_unit_at_most_once(mm, units)
     sch.add_contact_value(mm, values, urgent={0: 1.0}, early=0.02)
     assert _chosen(mm)[0] == [(1, "evening")]
@@ -112,8 +117,13 @@ def test_rule_level_load_spreads_months():
 
 def _problem(units: list[sch.Unit], clusters, trips, days) -> sch.BeatProblem:
     geo = Geography(tuple(clusters), tuple(Neighbourhood(i, t) for i, t in enumerate(trips)))
-    values = {(i, we, s): 1000 for u in units for i in u.members for we in (False, True)
-              for s in ("day", "evening", "night")}  # fmt: skip
+    values = {
+        (i, we, s): 1000
+        for u in units
+        for i in u.members
+        for we in (False, True)
+        for s in ("day", "evening", "night")
+    }
     return sch.BeatProblem(None, [], days, geo, units, values, (1.0,) * 12, [])
 
 
@@ -217,8 +227,9 @@ def test_evening_only_households_get_evening_slots():
 
 
 def test_evening_only_without_evening_hours_is_no_window():
-    station = tiny_station(4, availability=Availability.EVENING,
-                           visit_hours={"nikkin.evening": 0.0})  # fmt: skip
+    station = tiny_station(
+        4, availability=Availability.EVENING, visit_hours={"nikkin.evening": 0.0}
+    )
     plan = sch.plan_year(station, MIYAGI, 2027, params=FAST)
     assert not plan.visits
     assert {u.reason for u in plan.unplanned} == {"no_window"}
@@ -237,8 +248,10 @@ def test_understaffed_beat_reports_shortfall():
     station = tiny_station(400, spacing_deg=0.00002, visit_hours={"nikkin.evening": 0.0})
     # on leave from July to December: half a year of 36-minute days for ~70 h of visits
     first = date(2027, 7, 1).toordinal()
-    station.officer_days = [OfficerDay("O1", date.fromordinal(d), DutyType.LEAVE)
-                            for d in range(first, date(2027, 12, 31).toordinal() + 1)]  # fmt: skip
+    station.officer_days = [
+        OfficerDay("O1", date.fromordinal(d), DutyType.LEAVE)
+        for d in range(first, date(2027, 12, 31).toordinal() + 1)
+    ]
     plan = sch.plan_year(station, MIYAGI, 2027, params=FAST)
     _check(plan, station, MIYAGI, due_ids={t.target_id for t in station.targets})
     assert plan.unplanned and "no_capacity" in {u.reason for u in plan.unplanned}
@@ -309,8 +322,9 @@ def test_campaign_targets_are_planned_inside_its_window():
     _check(plan, station, MIYAGI)
     visits = {v.target_id: v for v in plan.visits}
     assert inside <= set(visits)
-    assert all(campaign.covers(visits[t].date) and visits[t].due_reason == "campaign"
-               for t in inside)  # fmt: skip
+    assert all(
+        campaign.covers(visits[t].date) and visits[t].due_reason == "campaign" for t in inside
+    )
 
 
 def test_impossible_campaign_is_reported():
@@ -358,8 +372,9 @@ def test_never_met_priority_targets_fill_january_and_february_first():
     never = [v for v in plan.visits if v.tier == "priority" and v.due_reason == "never_met"]
     assert len(never) == 45 and max(v.month for v in never) <= 2  # as far as hours allow
     # nothing else goes before them: no January visit of any other kind while one waits
-    assert all(v.tier == "priority" and v.due_reason == "never_met"
-               for v in plan.visits if v.month == 1)  # fmt: skip
+    assert all(
+        v.tier == "priority" and v.due_reason == "never_met" for v in plan.visits if v.month == 1
+    )
     assert "never-met, provisional and overdue 重点対象 first" in sch.front_load_rule(MIYAGI)
 
 

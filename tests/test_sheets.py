@@ -33,8 +33,16 @@ def graph():
 def _sheet(tmp_path, graph, n_stops, *, with_names=False, name="sheet.pdf", **kw):
     route, targets = make_route(graph, n_stops, **kw)
     path = tmp_path / name
-    route_sheet(path, route, streets=graph, post=POST, targets=targets, header=HEADER,
-                tier_labels=TIERS, with_names=with_names)  # fmt: skip
+    route_sheet(
+        path,
+        route,
+        streets=graph,
+        post=POST,
+        targets=targets,
+        header=HEADER,
+        tier_labels=TIERS,
+        with_names=with_names,
+    )
     return path, route
 
 
@@ -49,9 +57,25 @@ def test_short_route_is_one_a4_page_in_japanese(tmp_path, graph):
     box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
     text = _text(path)
-    for expected in ("巡回連絡", "経路表", "B1", "2027年4月5日（月）", "重点対象", "一般対象",
-                     "徒歩", "日勤", "面接", "不在・", "CR名刺", "転出", "新規", "備考",
-                     route.stops[0].address, "時間内に回れない訪問先", "約12分超過"):  # fmt: skip
+    for expected in (
+        "巡回連絡",
+        "経路表",
+        "B1",
+        "2027年4月5日（月）",
+        "重点対象",
+        "一般対象",
+        "徒歩",
+        "日勤",
+        "面接",
+        "不在・",
+        "CR名刺",
+        "転出",
+        "新規",
+        "備考",
+        route.stops[0].address,
+        "時間内に回れない訪問先",
+        "約12分超過",
+    ):
         assert expected in text, expected
     assert f"{route.total_m / 1000:.1f} km" in text
     assert "佐藤" not in text and "氏名" not in text
@@ -85,8 +109,24 @@ def test_page_image_is_not_blank(tmp_path, graph):
     from PIL import Image
 
     path, _ = _sheet(tmp_path, graph, 9)
-    subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", "-singlefile", path,
-                    tmp_path / "page"], check=True, capture_output=True, timeout=60)  # fmt: skip
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "60",
+            "-png",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            path,
+            tmp_path / "page",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     pixels = np.asarray(Image.open(tmp_path / "page.png").convert("RGB")).reshape(-1, 3)
     assert (pixels < 200).any(axis=1).mean() > 0.01  # text, rules and streets
     assert (np.abs(pixels.astype(int) - (255, 127, 14)).sum(axis=1) < 90).mean() > 0.001  # route

@@ -30,8 +30,9 @@ def shuffled_addresses(n: int):
     """tiny_station(n) with 2 h day / 30 min evening slots and addresses in another order than
     the ids and the positions: T{i} lives at 1丁目{(7 i mod n) + 1}番."""
     st = tiny_station(n, visit_hours={"nikkin": 2.0, "nikkin.evening": 0.5})
-    st.targets = [replace(t, address=f"みどり町1丁目{(7 * i) % n + 1}番1号")
-                  for i, t in enumerate(st.targets)]  # fmt: skip
+    st.targets = [
+        replace(t, address=f"みどり町1丁目{(7 * i) % n + 1}番1号") for i, t in enumerate(st.targets)
+    ]
     order = sorted(st.targets, key=lambda t: (7 * int(t.target_id[1:])) % n)
     return st, [t.target_id for t in order]
 
@@ -39,10 +40,12 @@ def shuffled_addresses(n: int):
 def test_answer_rate_and_door_outcomes_match_the_contact_model():
     absence = load_absence()
     params = FieldParams(refusal=0.08, move_rate=0.03)
-    for kind, weekend, slot in [(HouseholdType.DUAL_EARNER, False, "day"),
-                                (HouseholdType.ELDERLY, True, "day"),
-                                (HouseholdType.SINGLE_WORKER, False, "evening"),
-                                (HouseholdType.FAMILY, False, "night")]:  # fmt: skip
+    for kind, weekend, slot in [
+        (HouseholdType.DUAL_EARNER, False, "day"),
+        (HouseholdType.ELDERLY, True, "day"),
+        (HouseholdType.SINGLE_WORKER, False, "evening"),
+        (HouseholdType.FAMILY, False, "night"),
+    ]:
         chance = absence.answer_chance(kind, weekend=weekend, slot=slot)
         rng = np.random.default_rng(1)
         draws = Counter(draw_outcome(rng, chance, params) for _ in range(10_000))
@@ -55,8 +58,10 @@ def test_answer_rate_and_door_outcomes_match_the_contact_model():
 
 def test_answer_chance_is_the_table_read_by_slot():
     absence = load_absence()  # elderly: weekday 0.30 / 0.30 / 0.25 by day, 0.15 at 17–19
-    assert math.isclose(absence.answer_chance(HouseholdType.ELDERLY, weekend=False, slot="day"),
-                        1 - (0.30 + 0.30 + 0.25) / 3)  # fmt: skip
+    assert math.isclose(
+        absence.answer_chance(HouseholdType.ELDERLY, weekend=False, slot="day"),
+        1 - (0.30 + 0.30 + 0.25) / 3,
+    )
     assert math.isclose(
         absence.answer_chance(HouseholdType.ELDERLY, weekend=False, slot="evening"), 0.85
     )
@@ -79,8 +84,13 @@ def test_baseline_sweeps_address_order_fixed_doors_by_day_and_retries_next_pass(
     assert order[:3] == ["T000", "T003", "T006"] and order[9] == "T007"
     # a fixed number of doors per duty day (day minutes less the 20 % reserve over the mean
     # visit of 10 min + 5 min walking), by day only: evening slots call at no door
-    slots = duty_slots(station.officers, 2027, station.officer_days, MIYAGI.month_factors,
-                       no_visit_days=MIYAGI.no_visit_days)  # fmt: skip
+    slots = duty_slots(
+        station.officers,
+        2027,
+        station.officer_days,
+        MIYAGI.month_factors,
+        no_visit_days=MIYAGI.no_visit_days,
+    )
     per_day = {s.date: math.floor(s.minutes * 0.8 / 15) for s in slots if s.group == "day"}
     assert any(s.group == "eve" for s in slots)
     doors = Counter(r.date for r in result.log)
@@ -140,8 +150,16 @@ def test_summary_and_month_rows():
     station, _ = shuffled_addresses(20)
     result = simulate_year(station, MIYAGI, 2027, params=SimParams(strategy="baseline", seed=2))
     s = result.summary()
-    assert set(s) >= {"officer_hours", "first_interviews", "hours_per_interview", "km", "rate",
-                      "interview_min_per", "overhead_min_per", "months"}  # fmt: skip
+    assert set(s) >= {
+        "officer_hours",
+        "first_interviews",
+        "hours_per_interview",
+        "km",
+        "rate",
+        "interview_min_per",
+        "overhead_min_per",
+        "months",
+    }
     assert set(s["rate"]) == {"priority", "general"}
     rows = s["months"]
     assert [r["month"] for r in rows] == list(range(1, 13))
@@ -165,8 +183,14 @@ def test_reached_finds_the_first_slot_at_given_rates():
 def test_planner_is_deterministic_and_its_optional_stops_follow_the_rules():
     station = tiny_station(30, availability=Availability.ANY)
     absence = load_absence()
-    params = SimParams(strategy="planner", seed=3, plan=FAST, replan_monthly=False,
-                       free_trips=False, retry_other_slot=True)  # fmt: skip
+    params = SimParams(
+        strategy="planner",
+        seed=3,
+        plan=FAST,
+        replan_monthly=False,
+        free_trips=False,
+        retry_other_slot=True,
+    )
     a = simulate_year(station, MIYAGI, 2027, params=params, absence=absence)
     b = simulate_year(station, MIYAGI, 2027, params=params, absence=absence)
     assert a.summary() == b.summary() and a.log == b.log

@@ -78,9 +78,16 @@ def test_layers_open_with_geopandas(station_db: Path):
 def test_opinions_incident_hours_and_exemptions_round_trip(station_db: Path):
     station = store.read_station(station_db)
     station.beats[0] = store.replace(station.beats[0], incident_hours=1.5)
-    visit = Visit("S0001", date(2026, 6, 1), station.officers[0].officer_id, Outcome.VISITED,
-                  opinion="街灯が暗い", opinion_kind=OpinionKind.CONCERN, action="市へ連絡",
-                  minutes_spent=25)  # fmt: skip
+    visit = Visit(
+        "S0001",
+        date(2026, 6, 1),
+        station.officers[0].officer_id,
+        Outcome.VISITED,
+        opinion="街灯が暗い",
+        opinion_kind=OpinionKind.CONCERN,
+        action="市へ連絡",
+        minutes_spent=25,
+    )
     station.visits.append(visit)
     station.exemptions.append(Exemption("S0002", "署長", date(2026, 7, 1), "長期入院"))
     store.write_station(station, station_db)
@@ -233,7 +240,7 @@ def test_failed_write_leaves_file_untouched(station_db, monkeypatch):
         ("--officers", "officer_id,beat_id,name,pattern\nO9,K1-1,x,koban9\n", "unknown pattern"),
         ("--officer-days", "officer_id,date,kind\nO1,2027-01-05,holiday\n", "not leave or senju"),
     ],
-)  # fmt: skip
+)
 def test_cli_other_layers_validated(tmp_path, station_db, option, content, words):
     path = tmp_path / "bad.csv"
     path.write_text(content, encoding="utf-8")
@@ -253,8 +260,9 @@ def test_cli_import_duplicate_id_exits_nonzero(tmp_path, station_db):
 
 
 def test_cli_new_station_needs_a_name(tmp_path):
-    result = CliRunner().invoke(main, ["import", "--db", str(tmp_path / "x.gpkg"),
-                                       str(DATA / "targets.csv")])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["import", "--db", str(tmp_path / "x.gpkg"), str(DATA / "targets.csv")]
+    )
     assert result.exit_code == 2 and "--station" in result.output
     assert not (tmp_path / "x.gpkg").exists()
 
@@ -304,11 +312,18 @@ def test_station_without_streets_or_report(station_db: Path, tmp_path: Path):
 
 def test_cli_import_prints_and_info_repeats_the_street_report(station_db: Path):
     runner = CliRunner()
-    result = runner.invoke(main, ["import", "--db", str(station_db), "--streets",
-                                  str(SIDEWALK_OSM)])  # fmt: skip
+    result = runner.invoke(
+        main, ["import", "--db", str(station_db), "--streets", str(SIDEWALK_OSM)]
+    )
     assert result.exit_code == 0, result.output
-    for words in ("5 of 10 ways kept", "1 private or closed", "2 under construction or proposed",
-                  "linked: 3", "largest walking network holds", "car: one-way"):  # fmt: skip
+    for words in (
+        "5 of 10 ways kept",
+        "1 private or closed",
+        "2 under construction or proposed",
+        "linked: 3",
+        "largest walking network holds",
+        "car: one-way",
+    ):
         assert words in result.output
     info = runner.invoke(main, ["info", "--db", str(station_db), "--year", "2027"])
     assert info.exit_code == 0, info.output
@@ -336,10 +351,22 @@ def test_cli_import_of_a_pbf_extract_is_clipped_to_the_station(tmp_path: Path):
         f'beat_id,post_id,name,polygon_wkt\nB1,P1,第1受持区,"{poly}"\n', encoding="utf-8"
     )
     db = tmp_path / "station.gpkg"
-    result = CliRunner().invoke(main, [
-        "import", "--db", str(db), "--station", "署", "--posts", str(tmp_path / "posts.csv"),
-        "--beats", str(tmp_path / "beats.csv"), "--streets", str(pbf),
-    ])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "import",
+            "--db",
+            str(db),
+            "--station",
+            "署",
+            "--posts",
+            str(tmp_path / "posts.csv"),
+            "--beats",
+            str(tmp_path / "beats.csv"),
+            "--streets",
+            str(pbf),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "clipped to the station's beats plus a margin" in result.output
     graph = store.read_streets(db)

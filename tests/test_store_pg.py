@@ -86,17 +86,34 @@ def full_station() -> Station:
         Beat("B2", "P1", "第2受持区", None, None, two),
         Beat("B3", "P1", "", 40, None, None),
     ]
-    s.targets[0] = replace(s.targets[0], name="佐藤 一郎", building_id="B-0001",
-                           reasons=("H2", "H3"), moved_out=date(2026, 10, 1))  # fmt: skip
+    s.targets[0] = replace(
+        s.targets[0],
+        name="佐藤 一郎",
+        building_id="B-0001",
+        reasons=("H2", "H3"),
+        moved_out=date(2026, 10, 1),
+    )
     s.targets[1] = replace(s.targets[1], beat_id="B2", lon=140.905123456789, lat=38.3012345)
     s.officers[0] = replace(s.officers[0], visit_hours={"toban": 1.0, "toban.evening": 0.5})
-    s.officer_days = [OfficerDay("O1", date(2027, 1, 5), DutyType.LEAVE),
-                      OfficerDay("O1", date(2027, 1, 6), DutyType.SENJU)]  # fmt: skip
+    s.officer_days = [
+        OfficerDay("O1", date(2027, 1, 5), DutyType.LEAVE),
+        OfficerDay("O1", date(2027, 1, 6), DutyType.SENJU),
+    ]
     s.visits = [
-        Visit("T000", date(2027, 1, 7), "O1", Outcome.VISITED, "玄関先で", Card.FULL,
-              "街灯が暗い", OpinionKind.CONCERN, "市へ連絡", 25),
+        Visit(
+            "T000",
+            date(2027, 1, 7),
+            "O1",
+            Outcome.VISITED,
+            "玄関先で",
+            Card.FULL,
+            "街灯が暗い",
+            OpinionKind.CONCERN,
+            "市へ連絡",
+            25,
+        ),
         Visit("T001", date(2027, 1, 8), "O1", Outcome.ABSENT),
-    ]  # fmt: skip
+    ]
     s.exemptions = [Exemption("T002", "署長", date(2027, 2, 1), "長期入院")]
     s.access_log = [AccessEntry(datetime(2027, 2, 3, 9, 30, 5), "tanaka", "export → x.gpkg", 6)]
     return store.with_exemptions(s)
@@ -136,9 +153,11 @@ def test_every_layer_round_trips(db):
     assert again.beats[1].polygon.geom_type == "MultiPolygon" and again.beats[2].polygon is None
     assert again.targets[2].exempted == date(2027, 2, 1)
     g = store.read_streets(db)
-    assert dict(g.nodes(data=True)) == {1: {"x": 140.87, "y": 38.27},
-                                        2: {"x": 140.871, "y": 38.27},
-                                        3: {"x": 140.871, "y": 38.2712}}  # fmt: skip
+    assert dict(g.nodes(data=True)) == {
+        1: {"x": 140.87, "y": 38.27},
+        2: {"x": 140.871, "y": 38.27},
+        3: {"x": 140.871, "y": 38.2712},
+    }
     by_key = {(u, v, k): d for u, v, k, d in g.edges(keys=True, data=True)}
     assert len(by_key) == 4
     assert by_key[(2, 3, 0)]["geometry"].coords[1] == (140.8715, 38.2706)
@@ -210,21 +229,40 @@ def test_concurrent_updates_both_land(db):
 
 
 def test_import_creates_the_station_on_either_backend(db, tmp_path: Path):
-    args = ["import", "--db", str(db), "--station", "緑ケ丘警察署", "--policy", "miyagi",
-            "--posts", str(DATA / "posts.csv"), "--beats", str(DATA / "beats.csv"),
-            "--officers", str(DATA / "officers.csv"), str(DATA / "targets.csv")]  # fmt: skip
+    args = [
+        "import",
+        "--db",
+        str(db),
+        "--station",
+        "緑ケ丘警察署",
+        "--policy",
+        "miyagi",
+        "--posts",
+        str(DATA / "posts.csv"),
+        "--beats",
+        str(DATA / "beats.csv"),
+        "--officers",
+        str(DATA / "officers.csv"),
+        str(DATA / "targets.csv"),
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     reference = store.import_files(
-        tmp_path / "reference.gpkg", station_name="緑ケ丘警察署", policy_name="miyagi",
-        posts=DATA / "posts.csv", beats=DATA / "beats.csv", officers=DATA / "officers.csv",
-        targets=[DATA / "targets.csv"], patterns=set(PATTERNS),
-    )  # fmt: skip
+        tmp_path / "reference.gpkg",
+        station_name="緑ケ丘警察署",
+        policy_name="miyagi",
+        posts=DATA / "posts.csv",
+        beats=DATA / "beats.csv",
+        officers=DATA / "officers.csv",
+        targets=[DATA / "targets.csv"],
+        patterns=set(PATTERNS),
+    )
     station = store.read_station(db)
     assert station == reference and len(station.targets) == 20
     # importing again into the existing station updates it (one more file, same targets)
-    result = CliRunner().invoke(main, ["import", "--db", str(db), "--officer-days",
-                                       str(DATA / "officer_days.csv")])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["import", "--db", str(db), "--officer-days", str(DATA / "officer_days.csv")]
+    )
     assert result.exit_code == 0, result.output
     again = store.read_station(db)
     assert len(again.officer_days) == 5 and again.targets == reference.targets
@@ -237,20 +275,51 @@ def test_import_creates_the_station_on_either_backend(db, tmp_path: Path):
 def test_layers_are_postgis_tables_qgis_lists(pg_url: str):
     store.write_station(full_station(), pg_url, streets=streets())
     schema = store_pg.parse_url(pg_url).schema
-    geometry = _pg("SELECT f_table_name, f_geometry_column, srid, type FROM geometry_columns "
-                   "WHERE f_table_schema = %s ORDER BY 1", (schema,))  # fmt: skip
-    assert geometry == [("beats", "geom", 4326, "GEOMETRY"), ("posts", "geom", 4326, "POINT"),
-                        ("street_edges", "geom", 4326, "LINESTRING"),
-                        ("street_nodes", "geom", 4326, "POINT"),
-                        ("targets", "geom", 4326, "POINT")]  # fmt: skip
-    counts = {t: _pg(f"SELECT count(*) FROM {schema}.{t}")[0][0] for t in
-              ("meta", "posts", "beats", "targets", "officers", "officer_days", "visits",
-               "exemptions", "access_log", "street_nodes", "street_edges")}  # fmt: skip
-    assert counts == {"meta": 3, "posts": 1, "beats": 3, "targets": 6, "officers": 1,
-                      "officer_days": 2, "visits": 2, "exemptions": 1, "access_log": 1,
-                      "street_nodes": 3, "street_edges": 4}  # fmt: skip
-    points = _pg(f"SELECT target_id, ST_X(geom) = lon AND ST_Y(geom) = lat FROM {schema}.targets "
-                 "ORDER BY fid")  # fmt: skip
+    geometry = _pg(
+        "SELECT f_table_name, f_geometry_column, srid, type FROM geometry_columns "
+        "WHERE f_table_schema = %s ORDER BY 1",
+        (schema,),
+    )
+    assert geometry == [
+        ("beats", "geom", 4326, "GEOMETRY"),
+        ("posts", "geom", 4326, "POINT"),
+        ("street_edges", "geom", 4326, "LINESTRING"),
+        ("street_nodes", "geom", 4326, "POINT"),
+        ("targets", "geom", 4326, "POINT"),
+    ]
+    counts = {
+        t: _pg(f"SELECT count(*) FROM {schema}.{t}")[0][0]
+        for t in (
+            "meta",
+            "posts",
+            "beats",
+            "targets",
+            "officers",
+            "officer_days",
+            "visits",
+            "exemptions",
+            "access_log",
+            "street_nodes",
+            "street_edges",
+        )
+    }
+    assert counts == {
+        "meta": 3,
+        "posts": 1,
+        "beats": 3,
+        "targets": 6,
+        "officers": 1,
+        "officer_days": 2,
+        "visits": 2,
+        "exemptions": 1,
+        "access_log": 1,
+        "street_nodes": 3,
+        "street_edges": 4,
+    }
+    points = _pg(
+        f"SELECT target_id, ST_X(geom) = lon AND ST_Y(geom) = lat FROM {schema}.targets "
+        "ORDER BY fid"
+    )
     assert points == [(f"T{i:03d}", True) for i in range(6)]
     assert _pg(f"SELECT registry_households, frequency_years FROM {schema}.beats ORDER BY fid") == [
         (8, 2),
@@ -267,9 +336,15 @@ def test_same_columns_as_the_geopackage(pg_url: str, tmp_path: Path):
     schema = store_pg.parse_url(pg_url).schema
     for name, _ in pyogrio.list_layers(gpkg):
         fields = list(pyogrio.read_info(gpkg, layer=name)["fields"])
-        columns = [c for (c,) in _pg("SELECT column_name FROM information_schema.columns WHERE "
-                                     "table_schema = %s AND table_name = %s ORDER BY "
-                                     "ordinal_position", (schema, name))]  # fmt: skip
+        columns = [
+            c
+            for (c,) in _pg(
+                "SELECT column_name FROM information_schema.columns WHERE "
+                "table_schema = %s AND table_name = %s ORDER BY "
+                "ordinal_position",
+                (schema, name),
+            )
+        ]
         assert columns == ["fid", *fields, *(["geom"] if name in _GEOM_LAYERS else [])], name
 
 
@@ -347,8 +422,12 @@ def test_killed_writes_leave_all_or_nothing(pg_url: str, tmp_path: Path):
     outcomes = []
     for n in (41, 42, 43):  # each run adds a different number of visits: all or none lands
         store.write_station(tiny_station(), pg_url)  # 12 targets, no visit
-        proc = subprocess.Popen([sys.executable, str(script), pg_url, str(n)], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, str(script), pg_url, str(n)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
         assert proc.stdout is not None and proc.stdout.readline() == b"writing\n"
         if n < 43:  # killed once its transaction has written rows (so: mid-write)
             _wait_for_a_writing_transaction()
@@ -369,8 +448,10 @@ def test_killed_writes_leave_all_or_nothing(pg_url: str, tmp_path: Path):
 
 def _wait_for_a_writing_transaction(timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
-    while not _pg("SELECT 1 FROM pg_stat_activity WHERE application_name = 'junkai-planner' "
-                  "AND backend_xid IS NOT NULL"):  # fmt: skip
+    while not _pg(
+        "SELECT 1 FROM pg_stat_activity WHERE application_name = 'junkai-planner' "
+        "AND backend_xid IS NOT NULL"
+    ):
         assert time.monotonic() < deadline, "the killer never started its transaction"
         time.sleep(0.005)
 

@@ -165,9 +165,21 @@ def test_correct_plan_passes(miyagi: Policy) -> None:
 
 def test_every_rule_id_is_listed() -> None:
     assert set(RULES) >= {
-        "known_target", "beat", "officer", "exactly_once", "due", "due_missing", "year",
-        "duty_day", "leave", "slot", "window", "capacity", "approval", "tier",
-    }  # fmt: skip
+        "known_target",
+        "beat",
+        "officer",
+        "exactly_once",
+        "due",
+        "due_missing",
+        "year",
+        "duty_day",
+        "leave",
+        "slot",
+        "window",
+        "capacity",
+        "approval",
+        "tier",
+    }
 
 
 def test_unknown_target(miyagi: Policy) -> None:

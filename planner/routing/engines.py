@@ -150,8 +150,9 @@ def chain(inst: Instance, engine: str) -> list[str]:
 
 def is_plain_tour(inst: Instance) -> bool:
     """One vehicle, no capacity, no optional node, arc cost only: a tour LKH can take."""
-    return (inst.n_vehicles == 1 and inst.demands is None and not inst.optional
-            and not inst.span_cost)  # fmt: skip
+    return (
+        inst.n_vehicles == 1 and inst.demands is None and not inst.optional and not inst.span_cost
+    )
 
 
 def solve(inst: Instance, search: Search) -> Solved | None:
@@ -184,10 +185,19 @@ def solve(inst: Instance, search: Search) -> Solved | None:
             notes.append(note)
             continue
         if solved.guard:
-            log.warning("routing engine %s: the %g s wall-clock guard stopped the search",
-                        name, search.time_limit_s)  # fmt: skip
-        return Solved(solved.routes, solved.objective, solved.status, name, solved.guard,
-                      (*notes, *solved.notes))  # fmt: skip
+            log.warning(
+                "routing engine %s: the %g s wall-clock guard stopped the search",
+                name,
+                search.time_limit_s,
+            )
+        return Solved(
+            solved.routes,
+            solved.objective,
+            solved.status,
+            name,
+            solved.guard,
+            (*notes, *solved.notes),
+        )
     raise RuntimeError("no routing engine could solve the instance: " + "; ".join(notes))
 
 
@@ -464,8 +474,14 @@ def _solve_pyvrp(inst: Instance, search: Search) -> Solved | None:
     stop = _PyvrpStop(search.iterations, seconds)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = pyvrp.solve(data, stop, seed=int(search.seed), collect_stats=False,
-                             display=False, initial_solution=init)  # fmt: skip
+        result = pyvrp.solve(
+            data,
+            stop,
+            seed=int(search.seed),
+            collect_stats=False,
+            display=False,
+            initial_solution=init,
+        )
     best = result.best
     if not best.is_feasible():
         return None
@@ -478,10 +494,13 @@ def _solve_pyvrp(inst: Instance, search: Search) -> Solved | None:
         )
     )
     if stop.guard:
-        notes += (f"pyvrp: the {search.time_limit_s:g} s guard stopped the search after "
-                  f"{stop.count} iterations",)  # fmt: skip
-    return Solved(routes, int(result.cost()), f"ITERATIONS_{stop.count}", "pyvrp", stop.guard,
-                  notes)  # fmt: skip
+        notes += (
+            f"pyvrp: the {search.time_limit_s:g} s guard stopped the search after "
+            f"{stop.count} iterations",
+        )
+    return Solved(
+        routes, int(result.cost()), f"ITERATIONS_{stop.count}", "pyvrp", stop.guard, notes
+    )
 
 
 def _fleet_start(inst: Instance, data, search: Search):
@@ -497,15 +516,25 @@ def _fleet_start(inst: Instance, data, search: Search):
     t0 = time.perf_counter()
     quarter = None if search.iterations is None else max(1, search.iterations // 4)
     seed = int(search.seed)
-    first = pyvrp.solve(data, _PyvrpStop(quarter, search.time_limit_s / 4, until_feasible=True),
-                        seed=seed, collect_stats=False, display=False).best  # fmt: skip
+    first = pyvrp.solve(
+        data,
+        _PyvrpStop(quarter, search.time_limit_s / 4, until_feasible=True),
+        seed=seed,
+        collect_stats=False,
+        display=False,
+    ).best
     if first.is_feasible():
         return first, time.perf_counter() - t0
     n = len(inst.cost)
     fixed = int(2 * np.asarray(inst.cost)[0, 1:].sum()) + 1  # out and back to every client
     free = replace(inst, n_vehicles=n - 1, vehicle_cost=inst.vehicle_cost + fixed)
-    few = pyvrp.solve(pyvrp_data(free), _PyvrpStop(quarter, search.time_limit_s / 4),
-                      seed=seed, collect_stats=False, display=False).best  # fmt: skip
+    few = pyvrp.solve(
+        pyvrp_data(free),
+        _PyvrpStop(quarter, search.time_limit_s / 4),
+        seed=seed,
+        collect_stats=False,
+        display=False,
+    ).best
     if few.is_feasible() and few.num_routes() <= inst.n_vehicles:
         routes = [[a.idx for a in r.schedule() if a.is_client()] for r in few.routes()]
         return pyvrp.Solution(data, routes), time.perf_counter() - t0
@@ -611,8 +640,16 @@ def _as_required(inst: Instance, nodes: set[int]) -> Instance:
     """The instance with exactly ``nodes`` to visit (for the check of a partial tour)."""
     n = len(inst.cost)
     pen = [None if k in nodes else 1 for k in range(n)]
-    return replace(inst, n_vehicles=1, demands=None, capacity=0, penalties=pen,
-                   optional=frozenset(), span_cost=0, vehicle_cost=0)  # fmt: skip
+    return replace(
+        inst,
+        n_vehicles=1,
+        demands=None,
+        capacity=0,
+        penalties=pen,
+        optional=frozenset(),
+        span_cost=0,
+        vehicle_cost=0,
+    )
 
 
 def _insert(inst: Instance, tour: list[int], k: int, penalty: int) -> list[int]:
