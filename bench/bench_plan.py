@@ -33,6 +33,7 @@ def one(n: int, time_limit: float) -> dict:
     from planner.baseline import baseline_plan
     from planner.demo import DEMO_YEAR, build_scaled_beat
     from planner.policy import load_policy
+    from planner.routes import route_check
     from planner.schedule import YearParams, plan_year
     from planner.verify import score_plan, verify_plan
 
@@ -52,6 +53,7 @@ def one(n: int, time_limit: float) -> dict:
         unplanned=plan.unplanned,
         approvals=[v.target_id for v in plan.approvals(policy)],
         graph=graph,
+        router=route_check,
     )
     hand = baseline_plan(station, policy, DEMO_YEAR)
     hand_score = score_plan(

@@ -295,6 +295,7 @@ def run(n_targets: int, radius: float, time_limit: float) -> dict:
     from planner import network
     from planner.baseline import baseline_plan
     from planner.policy import load_policy
+    from planner.routes import route_check
     from planner.schedule import YearParams, plan_year
     from planner.verify import verify_plan
 
@@ -310,7 +311,15 @@ def run(n_targets: int, radius: float, time_limit: float) -> dict:
     doors, dropped, days, route_s = route_all(station, policy, graph, plan.visits, minutes)
     nw, nw_fit = no_window_alone(station, policy, graph, plan, minutes)
     t0 = time.perf_counter()
-    report = verify_plan(station, policy, YEAR, plan.visits, unplanned=plan.unplanned, graph=graph)
+    report = verify_plan(
+        station,
+        policy,
+        YEAR,
+        plan.visits,
+        unplanned=plan.unplanned,
+        graph=graph,
+        router=route_check,
+    )
     verify_s = time.perf_counter() - t0
     base = baseline_plan(station, policy, YEAR)
     b_doors, b_dropped, b_days, _ = route_all(station, policy, graph, base, minutes)

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from datetime import date
 
 from planner.model import Station, Target
+from planner.plan import PlannedVisit
 from planner.policy import Policy, due_targets
-from planner.schedule import PlannedVisit, duty_slots
+from planner.schedule import duty_slots
 
 _NUMBER = re.compile(r"(\d+)")
 ALLOWANCE_MIN = 5  # minutes a hand planner allows per door for walking

@@ -2,7 +2,7 @@
 orders every household and business around it visited within a few days.
 
 The campaign is the scenarios' own: :func:`planner.scenarios.campaign_of` finds the targets in
-the circle and builds the :class:`planner.schedule.Campaign`; the year plan does the rest.
+the circle and builds the :class:`planner.plan.Campaign`; the year plan does the rest.
 :func:`plan_campaign` re-plans from the campaign's first day with
 :func:`planner.replan.replan_year` (the old plan kept where the campaign leaves room), only for
 the beats the circle touches, and reports
@@ -34,6 +34,7 @@ import networkx as nx
 from planner._errors import InputError
 from planner.model import CampaignOrder, Station, TargetKind
 from planner.patrol import PatrolRoute, patrol_routes
+from planner.plan import Campaign, PlannedVisit, Unplanned, YearPlan
 from planner.policy import Policy, due_targets
 from planner.replan import replan_year
 from planner.routes import RouteParams
@@ -42,11 +43,7 @@ from planner.schedule import (
     SCALE,
     SLOT_GROUP,
     BeatProblem,
-    Campaign,
-    PlannedVisit,
-    Unplanned,
     YearParams,
-    YearPlan,
     build_problem,
     plan_year,
     with_campaign,

@@ -1049,6 +1049,7 @@ def verify(db: Path, plan_path: Path, year, policy_name, start) -> None:
       planner verify --db demo/demo.gpkg --plan demo/replan/plan.csv --from 2027-04-01
     """
     from planner.planfiles import read_approval_ids, read_campaign, read_plan, read_unplanned
+    from planner.routes import route_check
     from planner.store import read_station, read_streets
     from planner.verify import verify_plan
 
@@ -1090,6 +1091,7 @@ def verify(db: Path, plan_path: Path, year, policy_name, start) -> None:
         graph=read_streets(db),
         start=start,
         campaign=campaign,
+        router=route_check,
     )
     sc = report.score
     click.echo(

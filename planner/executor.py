@@ -64,8 +64,9 @@ import numpy as np
 
 from planner._errors import InputError, PlannerError
 from planner.model import Station
+from planner.plan import YearPlan
 from planner.policy import Policy
-from planner.schedule import YearParams, YearPlan, plan_year
+from planner.schedule import YearParams, plan_year
 
 log = logging.getLogger(__name__)
 

@@ -57,10 +57,10 @@ from planner.maps import (
     street_lines,
 )
 from planner.model import Card, Outcome, Station, Target, TargetKind
+from planner.plan import PlannedVisit, Unplanned
 from planner.policy import Policy
 from planner.progress import AtRisk, at_risk
 from planner.reports import year_targets_of
-from planner.schedule import PlannedVisit, Unplanned
 from planner.store import atomic_path
 
 TOP_AT_RISK = 20

@@ -18,9 +18,10 @@ import networkx as nx
 from planner._errors import InputError, RowError
 from planner._validate import read_table, row_numbers
 from planner.model import Outcome, Station
+from planner.plan import PlannedVisit
 from planner.policy import Policy
 from planner.routes import DayRoute, RouteParams, day_stops, route_day, slot_window
-from planner.schedule import SLOT_GROUP, PlannedVisit, duty_slots
+from planner.schedule import SLOT_GROUP, duty_slots
 
 
 @dataclass(frozen=True, slots=True)

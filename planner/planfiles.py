@@ -24,8 +24,8 @@ from planner.exemptions import exemptions_in_effect
 from planner.forms import FormData, FormHeader, plan_form_data, write_form
 from planner.model import Station
 from planner.patrol import PatrolRoute
+from planner.plan import Campaign, PlannedVisit, Unplanned, YearPlan
 from planner.policy import Policy
-from planner.schedule import Campaign, PlannedVisit, Unplanned, YearPlan
 from planner.store import atomic_path
 from planner.supervision import plan_digest, review_line, review_of
 

@@ -48,7 +48,7 @@ from planner.policy import Policy
 from planner.roster import duty_calendar
 
 if TYPE_CHECKING:
-    from planner.schedule import PlannedVisit
+    from planner.plan import PlannedVisit
 
 PATROL_WORDS = ("パトロールカード", "patrol")
 INTERVIEW_OUTCOMES = frozenset({Outcome.VISITED, Outcome.NEW})

@@ -9,7 +9,7 @@ possible), ``month`` (same month: officers' printed monthly counts stay true) or
 ``front_load`` (months) is for a beat that changes hands (Aomori 第6-8, Miyagi 第5-5): every
 overdue and never-met target of the re-planned beats (as :mod:`planner.handover` counts them on
 the re-plan date) is planned within the first months where the hours allow.  It is the year
-plan's campaign mechanism (:class:`planner.schedule.Campaign`): those targets go inside the
+plan's campaign mechanism (:class:`planner.plan.Campaign`): those targets go inside the
 window first; those the window has no hours for are then planned later in the year, in the hours
 left (a second plan from the day after the window), and only what fits nowhere stays unplanned.
 One campaign at a time: ``front_load`` with a campaign already in ``params`` is an error.
@@ -27,8 +27,9 @@ import networkx as nx
 from planner._errors import InputError
 from planner.handover import target_statuses
 from planner.model import Card, Station
+from planner.plan import Campaign, PlannedVisit, Unplanned, YearPlan
 from planner.policy import Policy, due_targets
-from planner.schedule import Campaign, PlannedVisit, Unplanned, YearParams, YearPlan, plan_year
+from planner.schedule import YearParams, plan_year
 
 KEEP_MODES = ("day", "month", "none")
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from planner._fonts import EMBEDDED_FAMILY, embedded_font_css, matplotlib_family
 from planner.forms import FormHeader, form_values, write_form
 from planner.model import Guidance, Station
+from planner.plan import PlannedVisit, Unplanned
 from planner.policy import Policy, due_targets
 from planner.progress import (
     AtRisk,
@@ -35,7 +36,6 @@ from planner.progress import (
     year_to_date,
     year_visits,
 )
-from planner.schedule import PlannedVisit, Unplanned
 from planner.store import atomic_path
 from planner.supervision import guidance_of
 

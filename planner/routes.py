@@ -71,11 +71,11 @@ from planner import network
 from planner._errors import InputError
 from planner.approvals import decisions_by_visit
 from planner.contact import ALLOWED_SLOTS
-from planner.model import Availability, Decision, Mode, Outcome, Station, Target
+from planner.model import Availability, Decision, Mode, Outcome, Post, Station, Target
+from planner.plan import PlannedVisit
 from planner.policy import Policy, due_targets
 from planner.routing import engines
 from planner.routing.engines import ENGINES, Instance, Search, Solved
-from planner.schedule import PlannedVisit
 
 DETOUR = network.DETOUR
 """Street metres per straight-line metre without a street graph (:data:`network.DETOUR`)."""
@@ -1331,3 +1331,73 @@ def route_from_ids(
         slot=slot,
     )
     return [*mandatory, *optional], officer_id, slot
+
+
+def route_check(
+    policy: Policy,
+    post: Post,
+    doors: Sequence[Target],
+    *,
+    slot: str,
+    cap: int,
+    graph: nx.MultiDiGraph | None,
+    mode: Mode,
+    speeds_kmh: Mapping[Mode | str, float] | None,
+    officer_id: str,
+    day: date,
+) -> tuple[tuple[str, ...], int]:
+    """Route one officer-day's planned doors in ``cap`` minutes from the slot's start: the doors
+    the route drops and the minutes it overruns by (the ``route`` rule's router,
+    :class:`planner.verify.DayRouter`).
+
+    Parameters
+    ----------
+    policy
+        Prefecture rules: the slot's window gives the start (13:00 by day, 17:00 in the
+        evening when the policy has no such slot).
+    post
+        Where the route starts and ends.
+    doors
+        The planned doors, all mandatory, each open the whole shift.
+    slot, cap
+        ``day`` or ``evening``, and the minutes available.
+    graph, mode, speeds_kmh
+        Street network (straight lines x the detour without one), mode and speed overrides.
+    officer_id, day
+        The officer-day (named in the route).
+
+    Returns
+    -------
+    tuple
+        ``(dropped target ids, overrun minutes)``; nothing dropped when the day fits.
+    """
+    try:
+        start = slot_window(policy, slot)[0]
+    except InputError:
+        start = 13 * 60 if slot == "day" else 17 * 60
+    shift = (start, start + cap)
+    stops = [
+        Stop(
+            t.target_id,
+            t.lon,
+            t.lat,
+            t.visit_minutes,
+            shift,
+            building_id=t.building_id,
+            tier=t.tier,
+        )
+        for t in sorted(doors, key=lambda t: t.target_id)
+    ]
+    speeds = {Mode(k).value: float(v) for k, v in (speeds_kmh or {}).items()}
+    route = route_day(
+        stops,
+        (post.lon, post.lat),
+        shift=shift,
+        graph=graph,
+        mode=mode,
+        params=RouteParams(speeds_kmh=speeds or None),
+        officer_id=officer_id,
+        day=day,
+        slot=slot,
+    )
+    return tuple(route.dropped_mandatory), route.overrun_min

@@ -66,9 +66,10 @@ from shapely.geometry import Point
 from planner._errors import InputError
 from planner._validate import parse_date
 from planner.model import Beat, DutyType, Mode, Officer, OfficerDay, Station, Target, TargetKind
+from planner.plan import Campaign
 from planner.policy import DueReason, Policy, due_targets, load_policy, read_toml
 from planner.roster import PATTERNS, _check_hours, duty_calendar, japanese_holidays
-from planner.schedule import Campaign, YearParams
+from planner.schedule import YearParams
 
 KEYS = {
     "name",

@@ -23,8 +23,8 @@ import numpy as np
 
 from planner.contact import AbsenceTable, FieldParams, draw_outcome, load_absence
 from planner.model import Card, Outcome, Station
+from planner.plan import PlannedVisit
 from planner.roster import japanese_holidays
-from planner.schedule import PlannedVisit
 
 OUTCOME_COLUMNS = (
     "target_id",

@@ -125,7 +125,7 @@ def _pad(s: str, width: int) -> str:
 def format_loads(plan, policy: Policy) -> str:
     """Per beat and month: visit hours available and planned, and planned visits per tier.
 
-    ``plan`` is a :class:`planner.schedule.YearPlan`.
+    ``plan`` is a :class:`planner.plan.YearPlan`.
     """
     out = []
     beats = list(dict.fromkeys(ld.beat_id for ld in plan.loads))

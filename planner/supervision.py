@@ -152,9 +152,9 @@ def review_plan(
         If the plan file is missing or empty, or ``by`` is empty.
     """
     from planner.forms import write_form
+    from planner.plan import YearPlan
     from planner.planfiles import plan_form, read_plan, read_unplanned
     from planner.policy import load_policy
-    from planner.schedule import YearPlan
     from planner.store import station_update
 
     plan_csv = Path(plan_csv)

@@ -1,6 +1,6 @@
 """Check a year plan against the rules, independently of the solver, and score it.
 
-A plan is a list of :class:`~planner.schedule.PlannedVisit` rows: the solver's, or a hand plan an
+A plan is a list of :class:`~planner.plan.PlannedVisit` rows: the solver's, or a hand plan an
 officer wrote in the same ``plan.csv`` columns.  :func:`verify_plan` re-derives every rule from
 the register, the policy and the duty rosters (it shares no model code with
 :mod:`planner.schedule`, so it can catch the solver's mistakes) and returns a
@@ -38,9 +38,10 @@ Rules (rule ids of :attr:`Violation.rule`)
 ``route``
     Per officer, date and slot group, the planned doors can be walked (ridden) from the post
     and back along the streets within the same minutes, visits included: a nearest-neighbour
-    tour that fits proves it; otherwise the day is routed with
-    :func:`planner.routes.route_day`, and a day whose route drops a planned door breaks the
-    rule.  Travel is the router's: street metres (:func:`planner.network.distance_matrix`), or
+    tour that fits proves it; otherwise the day is routed by the router given
+    (:func:`planner.routes.route_check`, passed in so that this module imports no solver), and a
+    day whose route drops a planned door breaks the rule; without a router the tour decides.
+    Travel is the router's: street metres (:func:`planner.network.distance_matrix`), or
     straight lines x 1.3 without a street network, at the officer's speed.
 ``approval``
     A visit in a slot that requires approval is listed in approvals.csv.
@@ -61,6 +62,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 import networkx as nx
 import numpy as np
@@ -68,9 +70,9 @@ import numpy as np
 from planner import network
 from planner._errors import InputError
 from planner.model import Availability, DutyDay, DutyType, Mode, Officer, Post, Station, Target
+from planner.plan import Campaign, PlannedVisit, Unplanned
 from planner.policy import DueTarget, Policy, due_targets, station_under
 from planner.roster import duty_calendar
-from planner.schedule import Campaign, PlannedVisit, Unplanned
 
 __all__ = [
     "RULES",
@@ -205,6 +207,7 @@ class _Context:
     graph: nx.MultiDiGraph | None = None
     speeds_kmh: Mapping[Mode | str, float] | None = None
     route_days: bool = True
+    router: DayRouter | None = None
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -508,10 +511,31 @@ def _check_route(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Violatio
             nn = _nn_tour_metres(dist, [index[(t.lon, t.lat)] for t in doors]) / m_per_min
             if visit + nn <= cap:
                 continue  # this tour is a route that fits
-            msg = _route_problem(ctx, post, key, doors, cap, mode)
+            msg = _route_problem(ctx, post, key, doors, cap, mode, nn)
             if msg:
                 out.append(Violation("route", None, msg))
     return out
+
+
+class DayRouter(Protocol):
+    """Routes one officer-day's doors (:func:`planner.routes.route_check` is one): the planned
+    doors its route drops and the minutes the day overruns by.  The checker takes it as an
+    argument so that it imports no solver."""
+
+    def __call__(
+        self,
+        policy: Policy,
+        post: Post,
+        doors: Sequence[Target],
+        *,
+        slot: str,
+        cap: int,
+        graph: nx.MultiDiGraph | None,
+        mode: Mode,
+        speeds_kmh: Mapping[Mode | str, float] | None,
+        officer_id: str,
+        day: date,
+    ) -> tuple[tuple[str, ...], int]: ...
 
 
 def _route_problem(
@@ -521,50 +545,35 @@ def _route_problem(
     doors: Sequence[Target],
     cap: int,
     mode: Mode,
+    nn_minutes: float,
 ) -> str | None:
-    """Route one officer-day with the router; a sentence when it drops a planned door."""
-    from planner.routes import RouteParams, Stop, route_day, slot_window
-
+    """A sentence when one officer-day's planned doors do not fit: the router's route drops a
+    door, or (without a router) the nearest-neighbour tour does not fit."""
     officer_id, day_date, group = key
-    slot = "day" if group == "day" else "evening"
-    try:
-        start = slot_window(ctx.policy, slot)[0]
-    except InputError:
-        start = 13 * 60 if group == "day" else 17 * 60
-    shift = (start, start + cap)
-    stops = [
-        Stop(
-            t.target_id,
-            t.lon,
-            t.lat,
-            t.visit_minutes,
-            shift,
-            building_id=t.building_id,
-            tier=t.tier,
-        )
-        for t in sorted(doors, key=lambda t: t.target_id)
-    ]
-    speeds = {Mode(k).value: float(v) for k, v in (ctx.speeds_kmh or {}).items()}
-    route = route_day(
-        stops,
-        (post.lon, post.lat),
-        shift=shift,
-        graph=ctx.graph,
-        mode=mode,
-        params=RouteParams(speeds_kmh=speeds or None),
-        officer_id=officer_id,
-        day=day_date,
-        slot=slot,
-    )
-    if not route.dropped_mandatory:
-        return None
     visit = sum(t.visit_minutes for t in doors)
-    return (
+    what = (
         f"officer {officer_id} on {day_date} ({group}): the {len(doors)} planned doors "
         f"({visit} min of visits) do not fit one route from the post and back in the "
-        f"{cap} min available; the route drops {', '.join(route.dropped_mandatory)} "
-        f"(overruns by about {route.overrun_min} min)"
+        f"{cap} min available"
     )
+    if ctx.router is None:
+        over = math.ceil(visit + nn_minutes - cap)
+        return f"{what}; the nearest-neighbour tour overruns by about {over} min (no router)"
+    dropped, overrun = ctx.router(
+        ctx.policy,
+        post,
+        doors,
+        slot="day" if group == "day" else "evening",
+        cap=cap,
+        graph=ctx.graph,
+        mode=mode,
+        speeds_kmh=ctx.speeds_kmh,
+        officer_id=officer_id,
+        day=day_date,
+    )
+    if not dropped:
+        return None
+    return f"{what}; the route drops {', '.join(dropped)} (overruns by about {overrun} min)"
 
 
 def _check_approval(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Violation]:
@@ -678,6 +687,7 @@ def verify_plan(
     start: date | None = None,
     campaign: Campaign | None = None,
     route_days: bool = True,
+    router: DayRouter | None = None,
 ) -> VerifyReport:
     """Check a year plan against every rule and score it.
 
@@ -711,6 +721,9 @@ def verify_plan(
         targets may be planned though not otherwise due, and must lie inside its window.
     route_days
         Check rule ``route`` (each officer-day walked along the streets); ``False`` skips it.
+    router
+        Routes an officer-day whose nearest-neighbour tour does not fit
+        (:func:`planner.routes.route_check`); ``None``: that tour decides.
 
     Returns
     -------
@@ -742,6 +755,7 @@ def verify_plan(
         graph=graph,
         speeds_kmh=speeds_kmh,
         route_days=route_days,
+        router=router,
     )
     violations = [x for check in _CHECKS for x in check(visits, ctx)]
     score = score_plan(

@@ -24,8 +24,10 @@ from planner.campaign import (
 )
 from planner.cli import main
 from planner.model import Beat, Officer, Station
+from planner.plan import Campaign, PlannedVisit, Unplanned
 from planner.policy import due_targets, load_policy
-from planner.schedule import Campaign, PlannedVisit, Unplanned, YearParams, plan_year
+from planner.routes import route_check
+from planner.schedule import YearParams, plan_year
 from planner.store import write_station
 from planner.verify import verify_plan
 
@@ -97,7 +99,14 @@ def test_every_target_in_the_circle_is_planned_inside_the_window(town):
     ]
     approvals = {v.target_id for v in r.plan.approvals(MIYAGI)}
     report = verify_plan(
-        st, MIYAGI, 2027, later, unplanned=r.plan.unplanned, approvals=approvals, start=START
+        st,
+        MIYAGI,
+        2027,
+        later,
+        unplanned=r.plan.unplanned,
+        approvals=approvals,
+        start=START,
+        router=route_check,
     )
     assert report.ok, report.violations
 

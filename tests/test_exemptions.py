@@ -22,9 +22,9 @@ from planner.exemptions import (
 )
 from planner.forms import SHEET_TITLE, FormData, FormHeader, exemption_note, write_form
 from planner.model import Card, Exemption, Outcome, Visit
+from planner.plan import MonthLoad, YearPlan
 from planner.planfiles import EXEMPTION_COLUMNS, write_plan_outputs
 from planner.policy import due_targets, load_policy
-from planner.schedule import MonthLoad, YearPlan
 from planner.store import read_station, write_station
 
 MIYAGI = load_policy("miyagi")

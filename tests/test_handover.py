@@ -19,6 +19,7 @@ from planner.cli import main
 from planner.handover import NEVER_MET_COLOUR, chome_of, handover_report, write_handover
 from planner.maps import assert_offline
 from planner.model import Card, Outcome, TargetKind, Visit
+from planner.plan import Campaign
 from planner.policy import load_policy
 from planner.replan import (
     front_load_campaign,
@@ -26,7 +27,8 @@ from planner.replan import (
     front_load_window,
     replan_year,
 )
-from planner.schedule import Campaign, YearParams
+from planner.routes import route_check
+from planner.schedule import YearParams
 from planner.store import write_station
 from planner.verify import verify_plan
 
@@ -239,7 +241,13 @@ def test_front_load_plans_overdue_and_never_met_first(handed_over):
     fl = front_load_summary(plan, camp)
     assert (fl.targets, fl.planned_in_window, fl.planned_outside, fl.not_fitting) == (5, 5, 0, ())
     report = verify_plan(
-        handed_over, MIYAGI, 2027, plan.visits, unplanned=plan.unplanned, start=DAY
+        handed_over,
+        MIYAGI,
+        2027,
+        plan.visits,
+        unplanned=plan.unplanned,
+        start=DAY,
+        router=route_check,
     )
     assert report.ok, report.violations
 
@@ -264,7 +272,9 @@ def test_front_load_on_a_beat_with_room():
     assert all(date(2027, 4, 1) <= dates[t] <= date(2027, 5, 31) for t in first)
     fl = front_load_summary(plan, camp)
     assert (fl.targets, fl.planned_in_window, fl.not_fitting) == (50, 50, ())
-    assert verify_plan(st, MIYAGI, 2027, plan.visits, unplanned=[], start=DAY).ok
+    assert verify_plan(
+        st, MIYAGI, 2027, plan.visits, unplanned=[], start=DAY, router=route_check
+    ).ok
 
 
 def test_front_load_with_a_campaign_is_an_error(handed_over):
@@ -381,8 +391,8 @@ def test_handover_help_has_an_example():
 
 
 def test_replan_takes_unrecorded_past_visits_as_made_and_records_as_they_are():
+    from planner.plan import PlannedVisit
     from planner.replan import unrecorded
-    from planner.schedule import PlannedVisit
 
     st = tiny_station(4)
     past = [

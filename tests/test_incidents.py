@@ -19,11 +19,12 @@ from conftest import tiny_station
 from planner import schedule as sch
 from planner._errors import InputError
 from planner.model import DutyType, Officer, OfficerDay, Outcome, Station, Visit
+from planner.plan import PlannedVisit
 from planner.policy import load_policy
 from planner.progress import MIN_TIMED_VISITS, estimate_incident_hours
 from planner.roster import duty_calendar, duty_counts, net_of_incidents
+from planner.routes import route_check
 from planner.scenarios import apply_scenario, scenario_from_dict
-from planner.schedule import PlannedVisit
 from planner.summary import summarize
 from planner.verify import verify_plan
 
@@ -155,11 +156,23 @@ def test_verify_flags_a_plan_made_without_incident_hours(plans):
     free = plans[0.0]
     start = DECEMBER.start
     ok = verify_plan(
-        _binding_station(0.0), MIYAGI, YEAR, free.visits, unplanned=free.unplanned, start=start
+        _binding_station(0.0),
+        MIYAGI,
+        YEAR,
+        free.visits,
+        unplanned=free.unplanned,
+        start=start,
+        router=route_check,
     )
     assert ok.violations == []
     late = verify_plan(
-        _binding_station(0.5), MIYAGI, YEAR, free.visits, unplanned=free.unplanned, start=start
+        _binding_station(0.5),
+        MIYAGI,
+        YEAR,
+        free.visits,
+        unplanned=free.unplanned,
+        start=start,
+        router=route_check,
     )
     rules = Counter(v.rule for v in late.violations)
     assert set(rules) == {"capacity"}
@@ -168,7 +181,13 @@ def test_verify_flags_a_plan_made_without_incident_hours(plans):
     assert all("net of 0.5 incident hours" in v.message for v in late.violations)
     busy = plans[0.5]
     again = verify_plan(
-        _binding_station(0.5), MIYAGI, YEAR, busy.visits, unplanned=busy.unplanned, start=start
+        _binding_station(0.5),
+        MIYAGI,
+        YEAR,
+        busy.visits,
+        unplanned=busy.unplanned,
+        start=start,
+        router=route_check,
     )
     assert again.violations == []
 
@@ -183,12 +202,12 @@ def _per_day(visits) -> Counter:
 def test_verify_a_slot_emptied_by_incidents_is_over_capacity_not_off_duty():
     st = with_incidents(tiny_station(12), 0.6)  # a weekday's 36 day minutes all go
     plan = [PlannedVisit("T000", "B1", "O1", "priority", MON, "day", "", 10)]
-    report = verify_plan(st, MIYAGI, YEAR, plan)
+    report = verify_plan(st, MIYAGI, YEAR, plan, router=route_check)
     mine = [v for v in report.violations if v.target_id in (None, "T000")]
     assert [v.rule for v in mine] == ["capacity"]
     assert "10 planned minutes exceed the 0 available" in mine[0].message
     evening = [PlannedVisit("T000", "B1", "O1", "priority", MON, "evening", "", 18)]
-    report = verify_plan(st, MIYAGI, YEAR, evening)
+    report = verify_plan(st, MIYAGI, YEAR, evening, router=route_check)
     assert not [v for v in report.violations if v.rule in ("capacity", "duty_day")]
 
 

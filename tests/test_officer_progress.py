@@ -16,11 +16,11 @@ from conftest import tiny_station
 
 from planner.cli import main
 from planner.model import Officer, Outcome, Station, Visit
+from planner.plan import PlannedVisit
 from planner.planfiles import write_plan
 from planner.policy import load_policy
 from planner.progress import officer_progress, year_to_date
 from planner.reports import OFFICER_COLUMNS, write_progress_outputs
-from planner.schedule import PlannedVisit
 from planner.store import write_station
 
 MIYAGI = load_policy("miyagi")

@@ -12,6 +12,7 @@ from conftest import tiny_station
 from planner.cli import main
 from planner.model import TargetKind
 from planner.policy import TierMapping, load_policy, map_tiers, mapped_tier
+from planner.routes import route_check
 from planner.schedule import YearParams, plan_year
 from planner.verify import verify_plan
 
@@ -108,7 +109,9 @@ def test_miyagi_station_plans_and_verifies_under_aomori():
     station = tiny_station(9)
     plan = plan_year(station, AOMORI, 2027, params=YearParams(time_limit_s=1))
     assert plan.visits and {v.tier for v in plan.visits} == {"standard"}
-    report = verify_plan(station, AOMORI, 2027, plan.visits, unplanned=plan.unplanned)
+    report = verify_plan(
+        station, AOMORI, 2027, plan.visits, unplanned=plan.unplanned, router=route_check
+    )
     assert report.ok, report.violations
 
 

@@ -83,8 +83,8 @@ def test_progress_page_is_offline_and_owner_only(recorded, tmp_path):
     import stat
 
     from planner.maps import assert_offline
+    from planner.plan import PlannedVisit
     from planner.reports import write_progress_outputs
-    from planner.schedule import PlannedVisit
 
     tier = ["priority" if i % 3 == 0 else "general" for i in range(12)]
     plan = [
@@ -150,8 +150,8 @@ def test_moved_out_and_provisional_households_counted_by_hand(later):
 
 
 def test_register_households_is_one_count_for_plan_and_result_forms(later, tmp_path):
+    from planner.plan import PlannedVisit, YearPlan
     from planner.planfiles import plan_form
-    from planner.schedule import PlannedVisit, YearPlan
 
     plan = YearPlan(
         2027,

@@ -30,11 +30,20 @@ def real():
 
 
 def test_real_streets_plan_passes_verify_with_every_day_routed(real):
+    from planner.routes import route_check
     from planner.verify import verify_plan
 
     _bench, graph, station, policy, plan = real
     assert len(plan.visits) > 100
-    report = verify_plan(station, policy, 2027, plan.visits, unplanned=plan.unplanned, graph=graph)
+    report = verify_plan(
+        station,
+        policy,
+        2027,
+        plan.visits,
+        unplanned=plan.unplanned,
+        graph=graph,
+        router=route_check,
+    )
     assert report.ok, report.violations[:5]
 
 

@@ -22,6 +22,7 @@ from planner import routes
 from planner._errors import InputError
 from planner.model import Availability
 from planner.network import straight_metres
+from planner.plan import PlannedVisit
 from planner.policy import load_policy
 from planner.routes import (
     ROW_COLUMNS,
@@ -36,7 +37,6 @@ from planner.routes import (
     solve_tsp,
     solve_vrptw,
 )
-from planner.schedule import PlannedVisit
 
 POST = (140.8700, 38.2700)
 M_PER_DEG_LAT = 111_000.0

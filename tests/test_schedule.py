@@ -380,12 +380,15 @@ def test_never_met_priority_targets_fill_january_and_february_first():
 
 def test_a_beat_too_big_for_one_matrix_plans_with_month_matrices(monkeypatch, station):
     from planner import clusters
+    from planner.routes import route_check
     from planner.verify import verify_plan
 
     monkeypatch.setattr(clusters, "FULL_MATRIX_POINTS", 3)
     plan = sch.plan_year(station, MIYAGI, 2027, params=FAST)
     assert len(plan.visits) == len(station.targets)
-    assert verify_plan(station, MIYAGI, 2027, plan.visits, unplanned=plan.unplanned).ok
+    assert verify_plan(
+        station, MIYAGI, 2027, plan.visits, unplanned=plan.unplanned, router=route_check
+    ).ok
 
 
 def test_tour_metres_is_a_closed_tour_no_longer_than_nearest_neighbour():

@@ -10,9 +10,9 @@ from conftest import tiny_station
 from openpyxl import load_workbook
 
 from planner._errors import InputError
+from planner.plan import MonthLoad, PlannedVisit, YearPlan
 from planner.planfiles import write_plan_outputs
 from planner.policy import load_policy
-from planner.schedule import MonthLoad, PlannedVisit, YearPlan
 from planner.store import read_station, write_station
 from planner.supervision import (
     NOT_REVIEWED,

@@ -28,9 +28,10 @@ from planner.model import (
     Target,
     TargetKind,
 )
+from planner.plan import PlannedVisit, Unplanned
 from planner.policy import Policy, load_policy
 from planner.roster import duty_calendar
-from planner.schedule import PlannedVisit, Unplanned
+from planner.routes import route_check
 from planner.verify import RULES, VerifyReport, Violation, score_plan, verify_plan
 
 YEAR = 2027
@@ -151,7 +152,7 @@ def good_plan() -> list[PlannedVisit]:
 
 def check(plan: list[PlannedVisit], policy: Policy, **kw) -> VerifyReport:
     st = kw.pop("st", None) or station(REGISTER)
-    return verify_plan(st, policy, YEAR, plan, **kw)
+    return verify_plan(st, policy, YEAR, plan, **kw, router=route_check)
 
 
 def test_correct_plan_passes(miyagi: Policy) -> None:
@@ -271,10 +272,12 @@ def test_evening_slot_on_a_day_without_evening_minutes(aomori: Policy) -> None:
         for d in duty_calendar(st.officers[0], YEAR)
         if d.duty is DutyType.NIKKIN and d.date.day > 3  # not a 年末年始 day
     )
-    assert verify_plan(st, aomori, YEAR, [visit("A1", nikkin, tier="standard")]).ok
+    assert verify_plan(
+        st, aomori, YEAR, [visit("A1", nikkin, tier="standard")], router=route_check
+    ).ok
     for slot in ("evening", "night"):
         plan = [visit("A1", nikkin, slot, tier="standard")]
-        assert rules(verify_plan(st, aomori, YEAR, plan)) == ["duty_day"]
+        assert rules(verify_plan(st, aomori, YEAR, plan, router=route_check)) == ["duty_day"]
 
 
 def test_leave_day(miyagi: Policy) -> None:
@@ -329,7 +332,7 @@ def test_zero_est_minutes_fall_back_to_the_register(miyagi: Policy) -> None:
     four = [target(f"H{i}", last_visit=None, card=Card.NONE) for i in range(4)]
     plan = [visit(t, MON, minutes=0) for t in four]  # 4 x 10 = 40 > 36
     # (40 minutes of visits cannot be routed in 36 either: one mistake, reported once)
-    assert rules(verify_plan(station(four), miyagi, YEAR, plan)) == ["capacity"]
+    assert rules(verify_plan(station(four), miyagi, YEAR, plan, router=route_check)) == ["capacity"]
 
 
 def test_night_visit_without_approval(miyagi: Policy) -> None:
@@ -378,13 +381,19 @@ def test_aomori_koban3_plan_and_per_beat_frequency(aomori: Policy) -> None:
     toban = [d.date for d in cal if d.duty is DutyType.TOBAN]
     hiban = next(d.date for d in cal if d.duty is DutyType.HIBAN)
     plan = [visit(a1, toban[0]), visit(a3, toban[1], "night")]
-    assert verify_plan(st, aomori, YEAR, plan, approvals=["A3"], unplanned=[]).ok
-    assert rules(verify_plan(st, aomori, YEAR, [*plan, visit(a2, toban[2])])) == ["due"]
-    assert rules(verify_plan(st, aomori, YEAR, [plan[0], visit(a3, hiban, "evening")])) == [
-        "duty_day"
-    ]
+    assert verify_plan(
+        st, aomori, YEAR, plan, approvals=["A3"], unplanned=[], router=route_check
+    ).ok
+    assert rules(
+        verify_plan(st, aomori, YEAR, [*plan, visit(a2, toban[2])], router=route_check)
+    ) == ["due"]
+    assert rules(
+        verify_plan(st, aomori, YEAR, [plan[0], visit(a3, hiban, "evening")], router=route_check)
+    ) == ["duty_day"]
     # night on a 当番 needs the 地域課長等's approval in Aomori too
-    assert rules(verify_plan(st, aomori, YEAR, plan, approvals=[])) == ["approval"]
+    assert rules(verify_plan(st, aomori, YEAR, plan, approvals=[], router=route_check)) == [
+        "approval"
+    ]
 
 
 # --- score -----------------------------------------------------------------------------------
@@ -511,7 +520,12 @@ def test_no_visits_at_new_year():
 
     station = tiny_station(3)
     visit = PlannedVisit("T000", "B1", "O1", "priority", date(2027, 12, 29), "day", "yearly", 10)
-    rules = {v.rule for v in verify_plan(station, load_policy("miyagi"), 2027, [visit]).violations}
+    rules = {
+        v.rule
+        for v in verify_plan(
+            station, load_policy("miyagi"), 2027, [visit], router=route_check
+        ).violations
+    }
     assert "no_visit_day" in rules
 
 
@@ -520,7 +534,7 @@ def test_campaign_targets_may_be_off_cycle_but_must_lie_in_the_window():
 
     from conftest import tiny_station
 
-    from planner.schedule import Campaign
+    from planner.plan import Campaign
 
     station = tiny_station(6)
     # T000 (重点) was interviewed this January: not due again in 2027 but for the campaign
@@ -529,7 +543,7 @@ def test_campaign_targets_may_be_off_cycle_but_must_lie_in_the_window():
     miyagi = load_policy("miyagi")
 
     def broken(visits, campaign):
-        report = verify_plan(station, miyagi, 2027, visits, campaign=campaign)
+        report = verify_plan(station, miyagi, 2027, visits, campaign=campaign, router=route_check)
         return {(v.rule, v.target_id) for v in report.violations if v.rule in ("due", "campaign")}
 
     inside = [visit("T000", date(2027, 5, 12)), visit("T003", date(2027, 5, 13))]
@@ -549,24 +563,44 @@ def test_route_far_doors_whose_est_minutes_understate_the_walk(miyagi: Policy) -
     # 1.3 x (600 + 849 + 600) m = 2,664 m = 40 min at 4 km/h, plus 20 min of visits
     far = [target("F1", east_m=600), target("F2", north_m=600)]
     plan = [visit(t, MON, minutes=12) for t in far]
-    report = verify_plan(station(far), miyagi, YEAR, plan)
+    report = verify_plan(station(far), miyagi, YEAR, plan, router=route_check)
     assert rules(report) == ["route"]
     (v,) = report.violations
     assert "O1 on 2027-04-05 (day)" in v.message and "36 min" in v.message
     assert "F1" in v.message or "F2" in v.message
     # the same two doors on two days fit: 1.3 x 1,200 m = 23.4 min + 10 min <= 36
     apart = [visit(far[0], MON, minutes=12), visit(far[1], TUE, minutes=12)]
-    assert verify_plan(station(far), miyagi, YEAR, apart).ok
-    assert verify_plan(station(far), miyagi, YEAR, plan, route_days=False).ok
+    assert verify_plan(station(far), miyagi, YEAR, apart, router=route_check).ok
+    assert verify_plan(station(far), miyagi, YEAR, plan, route_days=False, router=route_check).ok
+
+
+def test_route_without_a_router_the_nearest_neighbour_tour_decides(miyagi: Policy) -> None:
+    far = [target("F1", east_m=600), target("F2", north_m=600)]
+    plan = [visit(t, MON, minutes=12) for t in far]
+    (v,) = verify_plan(station(far), miyagi, YEAR, plan).violations
+    # 20 min of visits + 40 min of walking in 36: about 24 min over
+    assert v.rule == "route" and "no router" in v.message and "about 24 min" in v.message
+    calls = []
+
+    def fits(*args, **kw):  # a router that finds a route for every day
+        calls.append(kw["day"])
+        return (), 0
+
+    assert verify_plan(station(far), miyagi, YEAR, plan, router=fits).ok
+    assert calls == [MON]
 
 
 def test_route_near_doors_fit(miyagi: Policy) -> None:
     # three doors 50 m out: 30 min of visits and ~2 min of walking fit 36
     near = [target(f"N{i}", east_m=50 + 5 * i) for i in range(3)]
-    assert verify_plan(station(near), miyagi, YEAR, [visit(t, MON) for t in near]).ok
+    assert verify_plan(
+        station(near), miyagi, YEAR, [visit(t, MON) for t in near], router=route_check
+    ).ok
 
 
 def test_route_counts_a_door_planned_twice_once(miyagi: Policy) -> None:
     near = [target("N1")]
-    report = verify_plan(station(near), miyagi, YEAR, [visit(near[0], MON), visit(near[0], MON)])
+    report = verify_plan(
+        station(near), miyagi, YEAR, [visit(near[0], MON), visit(near[0], MON)], router=route_check
+    )
     assert rules(report) == ["exactly_once"]
