@@ -32,6 +32,7 @@ from pathlib import Path
 import networkx as nx
 
 from planner._errors import InputError
+from planner.files import atomic_path
 from planner.model import CampaignOrder, Station, TargetKind
 from planner.patrol import PatrolRoute, patrol_routes
 from planner.plan import Campaign, PlannedVisit, Unplanned, YearPlan
@@ -48,7 +49,7 @@ from planner.schedule import (
     plan_year,
     with_campaign,
 )
-from planner.store import atomic_path, station_update
+from planner.store import station_update
 
 KINDS: tuple[str, ...] = tuple(k.value for k in TargetKind)
 """Target kinds a campaign may cover (``--kinds``)."""

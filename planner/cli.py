@@ -2200,7 +2200,7 @@ def _write_simulation(out_dir: Path, result, policy, strategy: str) -> None:
     """summary.json and months.csv of one station's simulated year, and what they say."""
     import json
 
-    from planner.store import atomic_path
+    from planner.files import atomic_path
 
     summary = result.summary()
     out_dir.mkdir(parents=True, exist_ok=True)

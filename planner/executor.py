@@ -787,7 +787,7 @@ def _read(db: Db, policy_name: str | None) -> tuple[Station, Policy, nx.MultiDiG
 
 def write_failures(path: Path, failed: Sequence[TaskResult]) -> Path:
     """``failed_beats.csv``: station, beat_id, task, attempts, error (header only when none)."""
-    from planner.store import atomic_path
+    from planner.files import atomic_path
 
     with atomic_path(path, private=False) as tmp, tmp.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)

@@ -37,8 +37,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from planner.files import atomic_path
 from planner.policy import Tier
-from planner.store import atomic_path
 
 TOTAL = "total"
 """Tier code of 計 rows and of the rows that are not split by tier (read_form keys)."""

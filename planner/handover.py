@@ -45,6 +45,7 @@ from branca.element import Element
 
 from planner._fonts import EMBEDDED_FAMILY
 from planner.baseline import address_key
+from planner.files import atomic_path
 from planner.maps import (
     POST_COLOUR,
     STREET_COLOUR,
@@ -61,7 +62,6 @@ from planner.plan import PlannedVisit, Unplanned
 from planner.policy import Policy
 from planner.progress import AtRisk, at_risk
 from planner.reports import year_targets_of
-from planner.store import atomic_path
 
 TOP_AT_RISK = 20
 """Rows of the at-risk list shown by default."""

@@ -36,9 +36,9 @@ from branca.element import Element, MacroElement
 from folium.template import Template
 
 from planner._fonts import EMBEDDED_FAMILY, embedded_font_css
+from planner.files import atomic_path
 from planner.model import Availability, Card, Mode, Target
 from planner.network import edges_to_lines
-from planner.store import atomic_path
 
 if TYPE_CHECKING:
     from planner.routes import DayRoute, RouteStop

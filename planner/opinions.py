@@ -28,9 +28,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from planner.files import atomic_path
 from planner.forms import FONT_NAME
 from planner.model import OPINION_LABELS_JA, OpinionKind, Station
-from planner.store import atomic_path
 
 log = logging.getLogger(__name__)
 

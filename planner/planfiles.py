@@ -21,12 +21,12 @@ from planner import _validate as v
 from planner._errors import RowError
 from planner.approvals import decision_status, decisions_by_visit
 from planner.exemptions import exemptions_in_effect
+from planner.files import atomic_path
 from planner.forms import FormData, FormHeader, plan_form_data, write_form
 from planner.model import Station
 from planner.patrol import PatrolRoute
 from planner.plan import Campaign, PlannedVisit, Unplanned, YearPlan
 from planner.policy import Policy
-from planner.store import atomic_path
 from planner.supervision import plan_digest, review_line, review_of
 
 if TYPE_CHECKING:

@@ -411,7 +411,8 @@ def write_prefecture(
     list of StationInfo
         One per station file, in order.
     """
-    from planner.store import atomic_path, write_station
+    from planner.files import atomic_path
+    from planner.store import write_station
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -629,7 +629,7 @@ def review_map_html(run: GeocodeRun) -> str:
 
 def write_review(run: GeocodeRun, folder: str | Path) -> tuple[Path, Path]:
     """Write ``geocode_review.csv`` and ``geocode_review.html`` into ``folder`` (owner-only)."""
-    from planner.store import atomic_path
+    from planner.files import atomic_path
 
     folder = Path(folder)
     out_csv, out_html = folder / "geocode_review.csv", folder / "geocode_review.html"
@@ -644,7 +644,7 @@ def write_review(run: GeocodeRun, folder: str | Path) -> tuple[Path, Path]:
 def write_table(table: RegisterTable, path: str | Path) -> None:
     """Write a register's rows (its own headers and cells as it wrote them, then any added
     columns) as ``.xlsx`` or a UTF-8 CSV with a BOM, owner-only."""
-    from planner.store import atomic_path
+    from planner.files import atomic_path
 
     path = Path(path)
     rows = []
@@ -716,7 +716,7 @@ def write_register_xlsx(
     import openpyxl
     from openpyxl.styles import Font
 
-    from planner.store import atomic_path
+    from planner.files import atomic_path
 
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -1019,10 +1019,11 @@ def demo_register(station: Station, out_dir: str | Path, *, today: date) -> list
     list of str
         Lines for the demo to print.
     """
+    from planner.files import atomic_path
     from planner.geocode import block_csv
     from planner.policy import load_policy
     from planner.roster import PATTERNS
-    from planner.store import atomic_path, write_station
+    from planner.store import write_station
 
     folder = Path(out_dir) / "register"
     tiers = tier_labels(load_policy(station.policy).tiers)

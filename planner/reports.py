@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from planner._fonts import EMBEDDED_FAMILY, embedded_font_css, matplotlib_family
+from planner.files import atomic_path
 from planner.forms import FormHeader, form_values, write_form
 from planner.model import Guidance, Station
 from planner.plan import PlannedVisit, Unplanned
@@ -36,7 +37,6 @@ from planner.progress import (
     year_to_date,
     year_visits,
 )
-from planner.store import atomic_path
 from planner.supervision import guidance_of
 
 

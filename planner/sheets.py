@@ -32,6 +32,7 @@ from matplotlib.patches import Circle, Rectangle
 from matplotlib.textpath import TextToPath
 
 from planner._fonts import matplotlib_family
+from planner.files import atomic_path
 from planner.maps import (
     AVAILABILITY_JA,
     MODE_JA,
@@ -49,7 +50,6 @@ from planner.maps import (
     tier_colour,
 )
 from planner.model import Target
-from planner.store import atomic_path
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -19,7 +19,6 @@ import glob
 import logging
 import math
 import os
-import tempfile
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -39,6 +38,7 @@ from shapely.geometry import Point
 
 from planner import _validate as v
 from planner._errors import InputError, RowError
+from planner.files import atomic_path
 from planner.model import (
     AccessEntry,
     Approval,
@@ -100,40 +100,7 @@ MAX_DISTANCE_KM = 50.0  # a target farther than this from every post is "far out
 
 
 # --------------------------------------------------------------------------------------------
-# atomic, owner-only writes
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | Path, *, private: bool = True) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success rename it over ``path``.
-
-    On any exception the temporary file is removed and ``path`` is left as it was.
-    ``private`` makes the file owner-only (0600), for files that hold personal data.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)  # writers such as GDAL want to create the file themselves
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        if private:
-            os.chmod(tmp_path, 0o600)
-        _fsync(tmp_path)  # the bytes are on disk before the name points at them (power cuts)
-        os.replace(tmp_path, path)
-        _fsync(path.parent)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp_path.unlink()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+# locks and the access log
 
 
 LOCK_TIMEOUT_S = 30.0
