@@ -6,7 +6,7 @@ Run from the repository root::
     python bench/bench_prefecture.py --quick --no-write     # 10 beats, a smoke run
 
 On a sample of a generated prefecture (:mod:`planner.prefecture`: 5 stations × 8 beats of Miyagi
-size, urban / suburban / rural) it plans every beat with :func:`planner.executor.plan_stations`
+size, urban / suburban / rural) it plans every beat with :func:`planner.app.plan.plan_stations`
 three times — ``serial``, ``processes`` (2 workers) and ``dask`` (a LocalCluster of 2 one-thread
 workers) — at a short time limit, and checks that the three runs wrote the same plan files.
 Then it measures what a projection needs:
@@ -61,7 +61,7 @@ def generate(out: Path, stations: int, beats: int) -> tuple[list[Path], float, i
 
 def run(dbs: list[Path], out: Path, spec, time_limit: float, beats=()) -> tuple:
     """One plan_stations run: (summary, wall s, plans by station file)."""
-    from planner.executor import plan_stations
+    from planner.app.plan import plan_stations
     from planner.schedule import YearParams
 
     plans = {}
@@ -81,7 +81,7 @@ def run(dbs: list[Path], out: Path, spec, time_limit: float, beats=()) -> tuple:
 
 def parent_share(dbs: list[Path], plans: dict, tmp: Path) -> tuple[float, int]:
     """Seconds the parent spends per beat: read and cut each station, write its plan files."""
-    from planner.executor import StreetIndex, split_station
+    from planner.app.beats import StreetIndex, split_station
     from planner.planfiles import write_plan_outputs
     from planner.store import read_station, read_streets
 
@@ -101,7 +101,8 @@ def parent_share(dbs: list[Path], plans: dict, tmp: Path) -> tuple[float, int]:
 
 def overhead(dbs: list[Path], spec, n_tasks: int) -> tuple[float, float]:
     """(seconds per task of do-nothing tasks carrying real beat inputs, start-up seconds)."""
-    from planner.executor import StreetIndex, Task, run_tasks, split_station
+    from planner.app.beats import StreetIndex, split_station
+    from planner.executor import Task, run_tasks
     from planner.store import read_station, read_streets
 
     station, graph = read_station(dbs[0]), read_streets(dbs[0])

@@ -15,17 +15,12 @@ import pytest
 from click.testing import CliRunner
 from conftest import tiny_station
 
+from planner.app.beats import beat_streets, split_station
+from planner.app.compare import compare_stations
+from planner.app.plan import plan_stations
+from planner.app.simulate import beat_seed
 from planner.cli import main
-from planner.executor import (
-    ExecutorSpec,
-    Task,
-    beat_seed,
-    beat_streets,
-    compare_stations,
-    plan_stations,
-    run_tasks,
-    split_station,
-)
+from planner.executor import ExecutorSpec, Task, run_tasks
 from planner.model import (
     DutyType,
     Exemption,
