@@ -98,6 +98,28 @@ STATIONS_OPTION = click.option(
     help="Station file (.gpkg), a folder of them, or a PostGIS URL; repeatable: many stations "
     "in one run, each into its own folder under --out.",
 )
+
+
+def _out_dir(help: str):
+    """--out: the folder a command writes into."""
+    return click.option("--out", "out_dir", type=DIR, required=True, help=help)
+
+
+def _plan_file(help: str, required: bool = False):
+    """--plan: a plan.csv (and what lies beside it)."""
+    return click.option("--plan", "plan_path", type=FILE, required=required, help=help)
+
+
+def _time_limit(default: float, help: str):
+    """--time-limit: solver seconds (CP-SAT deterministic time for year plans)."""
+    return click.option("--time-limit", type=float, default=default, show_default=True, help=help)
+
+
+def _beats_option(help: str = "Beat id (repeatable; default all)."):
+    """--beat: beat ids, repeatable."""
+    return click.option("--beat", "beats", multiple=True, help=help)
+
+
 PLAN_YEAR_OPTION = click.option(
     "--year",
     type=int,
@@ -195,22 +217,10 @@ def main(verbose: int) -> None:
 
 
 @main.command()
-@click.option(
-    "--out",
-    "out_dir",
-    type=DIR,
-    required=True,
-    help="Folder to write demo.gpkg (and later the plan, forms, routes) into.",
-)
+@_out_dir("Folder to write demo.gpkg (and later the plan, forms, routes) into.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the town.")
 @click.option("--year", type=int, default=None, help="Plan year (default: 2027, the demo's).")
-@click.option(
-    "--time-limit",
-    type=float,
-    default=5.0,
-    show_default=True,
-    help="Solver seconds per beat for the year plan.",
-)
+@_time_limit(5.0, "Solver seconds per beat for the year plan.")
 @click.option(
     "--prefecture",
     is_flag=True,
@@ -470,16 +480,13 @@ def geocode(register, refs, out_path, sheet, columns_file, near) -> None:
 @main.command()
 @STATIONS_OPTION
 @PLAN_YEAR_OPTION
-@click.option("--beat", "beats", multiple=True, help="Beat id to plan (repeatable; default all).")
+@_beats_option("Beat id to plan (repeatable; default all).")
 @click.option(
     "--policy", "policy_name", help="miyagi, aomori or a policy TOML file (default: the station's)."
 )
-@click.option(
-    "--time-limit",
-    type=float,
-    default=20.0,
-    show_default=True,
-    help="Solver budget per beat in CP-SAT deterministic time (about seconds on an idle core); "
+@_time_limit(
+    20.0,
+    "Solver budget per beat in CP-SAT deterministic time (about seconds on an idle core); "
     "the plan does not depend on the machine's load.",
 )
 @click.option(
@@ -506,13 +513,7 @@ def geocode(register, refs, out_path, sheet, columns_file, near) -> None:
     show_default=True,
     help="Share of each month's visit hours kept for revisits of absent households.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=DIR,
-    required=True,
-    help="Folder for plan.csv, unplanned.csv, approvals.csv, forms.",
-)
+@_out_dir("Folder for plan.csv, unplanned.csv, approvals.csv, forms.")
 @click.option(
     "--night/--no-night",
     default=True,
@@ -575,13 +576,7 @@ def plan(
 
 @main.command()
 @DB_OPTION
-@click.option(
-    "--plan",
-    "plan_path",
-    type=FILE,
-    required=True,
-    help="plan.csv (the planner's or a hand plan in the same columns).",
-)
+@_plan_file("plan.csv (the planner's or a hand plan in the same columns).", required=True)
 @click.option("--year", type=int, default=None, help="Plan year (default: from the plan's dates).")
 @click.option("--policy", "policy_name", help="Policy (default: the station's).")
 @click.option(
@@ -780,13 +775,7 @@ def exempt(db: Path, year: int | None, orders: Path) -> None:
 @DB_OPTION
 @click.option("--year", type=int, required=True, help="Year of the visits.")
 @click.option("--month", type=click.IntRange(1, 12), required=True, help="Month of the visits.")
-@click.option(
-    "--out",
-    "out_dir",
-    type=DIR,
-    required=True,
-    help="Folder for opinions_<YYYY-MM>.xlsx and complaints_<YYYY-MM>.csv.",
-)
+@_out_dir("Folder for opinions_<YYYY-MM>.xlsx and complaints_<YYYY-MM>.csv.")
 @click.option("--with-names", is_flag=True, help="Add residents' names (personal data).")
 @click.option(
     "--mark-reported",
@@ -821,16 +810,9 @@ def opinions(db: Path, year: int, month: int, out_dir: Path, with_names: bool, r
     default=None,
     help="Results up to the end of this month (default: last month with visits).",
 )
-@click.option("--beat", "beats", multiple=True, help="Beat id (repeatable; default all).")
-@click.option(
-    "--plan",
-    "plan_path",
-    type=FILE,
-    help="The year's plan.csv (実施計画 rows and 対象数; unplanned.csv beside it).",
-)
-@click.option(
-    "--out", "out_dir", type=DIR, required=True, help="Folder for the forms and the progress page."
-)
+@_beats_option("Beat id (repeatable; default all).")
+@_plan_file("The year's plan.csv (実施計画 rows and 対象数; unplanned.csv beside it).")
+@_out_dir("Folder for the forms and the progress page.")
 @click.option(
     "--by",
     "by",
@@ -878,7 +860,7 @@ def progress(db, year, month, beats, plan_path, out_dir, by) -> None:
     help="First day to re-plan (everything before it stays; planned visits after the last "
     "recorded outcome count as made).",
 )
-@click.option("--plan", "plan_path", type=FILE, help="The plan to re-plan (default: OUT/plan.csv).")
+@_plan_file("The plan to re-plan (default: OUT/plan.csv).")
 @click.option(
     "--keep",
     type=click.Choice(["day", "month", "none"]),
@@ -886,10 +868,8 @@ def progress(db, year, month, beats, plan_path, out_dir, by) -> None:
     show_default=True,
     help="How much of the old future plan stays where it was.",
 )
-@click.option("--beat", "beats", multiple=True, help="Beat id (repeatable; default all).")
-@click.option(
-    "--time-limit", type=float, default=20.0, show_default=True, help="Solver seconds per beat."
-)
+@_beats_option("Beat id (repeatable; default all).")
+@_time_limit(20.0, "Solver seconds per beat.")
 @click.option(
     "--front-load",
     "front_load",
@@ -899,9 +879,7 @@ def progress(db, year, month, beats, plan_path, out_dir, by) -> None:
     help="A beat changing hands: plan every overdue and never-met target within the first "
     "MONTHS months from --from where hours allow; says what does not fit.",
 )
-@click.option(
-    "--out", "out_dir", type=DIR, required=True, help="Folder for the re-plan (plan.csv, forms…)."
-)
+@_out_dir("Folder for the re-plan (plan.csv, forms…).")
 @_handle_errors
 def replan(db, year, start, plan_path, keep, beats, time_limit, front_load, out_dir) -> None:
     """Re-plan the rest of the year from a date, absent and new households included.
@@ -958,13 +936,10 @@ def replan(db, year, start, plan_path, keep, beats, time_limit, front_load, out_
     show_default=True,
     help="Kinds of target the campaign covers.",
 )
-@click.option(
-    "--plan",
-    "plan_path",
-    type=FILE,
-    help="The plan in force (plan.csv; unplanned.csv beside it is read).  Without it, "
+@_plan_file(
+    "The plan in force (plan.csv; unplanned.csv beside it is read).  Without it, "
     "the beats in the circle are first planned from --start without the "
-    "campaign.",
+    "campaign."
 )
 @click.option("--year", type=int, default=None, help="Plan year (default: the year of --start).")
 @click.option(
@@ -974,13 +949,7 @@ def replan(db, year, start, plan_path, keep, beats, time_limit, front_load, out_
     show_default=True,
     help="How much of the old plan stays where it was.",
 )
-@click.option(
-    "--time-limit",
-    type=float,
-    default=5.0,
-    show_default=True,
-    help="Solver seconds per beat and planning.",
-)
+@_time_limit(5.0, "Solver seconds per beat and planning.")
 @click.option(
     "--search-plans",
     type=click.IntRange(0, 20),
@@ -997,13 +966,7 @@ def replan(db, year, start, plan_path, keep, beats, time_limit, front_load, out_
     default=None,
     help="Day of the order (default: today, or --start if that is earlier).",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=DIR,
-    required=True,
-    help="Folder for plan.csv, unplanned.csv, displaced.csv, forms and routes/.",
-)
+@_out_dir("Folder for plan.csv, unplanned.csv, displaced.csv, forms and routes/.")
 @_handle_errors
 def campaign(
     db,
@@ -1069,12 +1032,9 @@ def campaign(
     default=None,
     help="Handover day: everything is counted as of it (default: today).",
 )
-@click.option(
-    "--plan",
-    "plan_path",
-    type=FILE,
-    help="The year's plan.csv (optional): a planned date passed without an interview puts a "
-    "target at risk.",
+@_plan_file(
+    "The year's plan.csv (optional): a planned date passed without an interview puts a "
+    "target at risk."
 )
 @click.option(
     "--top",
@@ -1083,13 +1043,7 @@ def campaign(
     show_default=True,
     help="Rows of the at-risk list on the page.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=DIR,
-    required=True,
-    help="Folder for handover_<beat>_<date>.html / .csv.",
-)
+@_out_dir("Folder for handover_<beat>_<date>.html / .csv.")
 @_handle_errors
 def handover(db, beat_id, day, plan_path, top, out_dir) -> None:
     """How 巡回連絡 stands on a beat changing hands, for the 地域課長 instructing the new officer.
@@ -1109,7 +1063,7 @@ def handover(db, beat_id, day, plan_path, top, out_dir) -> None:
 
 @main.command()
 @DB_OPTION
-@click.option("--plan", "plan_path", type=FILE, help="The year's plan.csv (or give --targets).")
+@_plan_file("The year's plan.csv (or give --targets).")
 @click.option(
     "--targets",
     "target_ids",
@@ -1122,7 +1076,7 @@ def handover(db, beat_id, day, plan_path, top, out_dir) -> None:
     default=None,
     help="Patrol date (default: each beat's busiest day of the plan).",
 )
-@click.option("--beat", "beats", multiple=True, help="Beat id (repeatable; default all on duty).")
+@_beats_option("Beat id (repeatable; default all on duty).")
 @click.option(
     "--slot",
     type=click.Choice(["day", "evening", "night"]),
@@ -1143,9 +1097,7 @@ def handover(db, beat_id, day, plan_path, top, out_dir) -> None:
     help="A tile URL for the map background (off by default: "
     "household locations must not go to tile servers).",
 )
-@click.option(
-    "--time-limit", type=float, default=3.0, show_default=True, help="Solver seconds per route."
-)
+@_time_limit(3.0, "Solver seconds per route.")
 @click.option(
     "--engine",
     type=click.Choice(["auto", "ortools", "pyvrp", "lkh"]),
@@ -1153,13 +1105,7 @@ def handover(db, beat_id, day, plan_path, top, out_dir) -> None:
     show_default=True,
     help="Routing engine (auto: LKH for a plain tour, PyVRP with windows or optional stops).",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=DIR,
-    required=True,
-    help="Folder for route_<beat>_<date>_<officer>.csv / .html / .pdf.",
-)
+@_out_dir("Folder for route_<beat>_<date>_<officer>.csv / .html / .pdf.")
 @_handle_errors
 def route(
     db,
@@ -1216,17 +1162,9 @@ def route(
     help="The planner, or hand planning (address order, fixed doors a day, by day only).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the doors.")
-@click.option(
-    "--time-limit",
-    type=float,
-    default=3.0,
-    show_default=True,
-    help="Solver seconds per beat for each (re-)plan.",
-)
+@_time_limit(3.0, "Solver seconds per beat for each (re-)plan.")
 @_executor_options
-@click.option(
-    "--out", "out_dir", type=DIR, required=True, help="Folder for summary.json and months.csv."
-)
+@_out_dir("Folder for summary.json and months.csv.")
 @_handle_errors
 def simulate(
     dbs, year, policy_name, strategy, seed, time_limit, executor, workers, scheduler, out_dir
@@ -1267,13 +1205,7 @@ def scenario() -> None:
 @STATIONS_OPTION
 @click.argument("files", nargs=-1, required=True, type=FILE)
 @click.option("--year", type=int, required=True, help="Plan year.")
-@click.option(
-    "--time-limit",
-    type=float,
-    default=10.0,
-    show_default=True,
-    help="Solver seconds per beat and scenario.",
-)
+@_time_limit(10.0, "Solver seconds per beat and scenario.")
 @_executor_options
 @click.option(
     "--processes",
@@ -1282,13 +1214,7 @@ def scenario() -> None:
     hidden=True,
     help="Old name of --workers (with the processes executor).",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=DIR,
-    required=True,
-    help="Folder for comparison.csv, comparison_months.csv, .html.",
-)
+@_out_dir("Folder for comparison.csv, comparison_months.csv, .html.")
 @_handle_errors
 def scenario_compare(
     dbs, files, year, time_limit, executor, workers, scheduler, processes, out_dir

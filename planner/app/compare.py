@@ -25,12 +25,12 @@ from planner.app.beats import (
     station_dirs,
     station_label,
 )
-from planner.app.common import Db, Line, say, warn
+from planner.app.common import Db, Line, open_station, say, warn
 from planner.executor import LOCAL, ExecutorSpec, Task, TaskResult
 from planner.model import Station
 from planner.policy import Policy
 from planner.reports import write_comparison
-from planner.scenarios import Applied, Outcome, Scenario, apply_scenario, run_scenario
+from planner.scenarios import Applied, Outcome, Scenario, apply_scenario, compare, run_scenario
 from planner.schedule import YearParams
 
 
@@ -197,3 +197,33 @@ def comparison_lines(outcomes: Sequence[Outcome], policy: Policy) -> list[Line]:
             )
         )
     return out
+
+
+def compare_station(
+    db: Db,
+    scenarios: Sequence[Scenario],
+    out_dir: Path,
+    *,
+    year: int,
+    params: YearParams | None = None,
+    processes: int | None = 1,
+) -> StationComparison:
+    """Plan one station under each scenario as a whole (its whole street network, one process
+    per scenario when ``processes`` > 1) and write the comparison.
+
+    The demo's and the notebooks' comparison: walking kilometres are measured on the whole
+    station's streets, where :func:`compare_stations` cuts each beat's streets out for its
+    task, so the two may differ by a percent in ``walk_km``; the plans are the same.
+    """
+    opened = open_station(db)
+    outcomes = compare(
+        opened.station,
+        opened.policy,
+        scenarios,
+        year,
+        graph=opened.graph,
+        params=params or YearParams(),
+        processes=processes,
+    )
+    written = write_comparison(out_dir, outcomes, opened.policy, year, opened.station.name)
+    return StationComparison(db, opened.station, opened.policy, outcomes, written, [], opened.notes)

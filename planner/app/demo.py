@@ -17,7 +17,7 @@ from pathlib import Path
 
 from planner.app.campaign import run_campaign
 from planner.app.common import Line, say
-from planner.app.compare import compare_stations
+from planner.app.compare import compare_station
 from planner.app.handover import hand_over
 from planner.app.opinions import month_opinions
 from planner.app.plan import StationPlan, plan_station
@@ -108,16 +108,15 @@ def run_demo(
     )
     scenarios = _scenarios(db, year)
     show([say(f"\n== scenarios: {', '.join(s.name for s in scenarios)} ==")])
-    compare_stations(
-        [db],
+    compared = compare_station(
+        db,
         scenarios,
         out_dir / "compare",
         year=year,
         params=YearParams(time_limit_s=2.0),
-        spec=SERIAL,
-        progress=False,
-        on_station=lambda sc: show(sc.lines()),
+        processes=None,
     )
+    show(compared.lines())
     _months(db, out_dir, plan, year, seed, params, show)
     _handover_and_campaign(db, out_dir, year, show)
     return DemoResult(db, plan)
