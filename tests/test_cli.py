@@ -207,20 +207,6 @@ def sample_db(tmp_path) -> Path:
     return db
 
 
-def test_plan_on_the_sample_register(sample_db, tmp_path):
-    out = tmp_path / "plan"
-    result = CliRunner().invoke(
-        main,
-        ["plan", "--db", str(sample_db), "--year", "2027", "--time-limit", "2", "--out", str(out)],
-    )
-    assert result.exit_code == 0, result.output
-    assert (out / "form_K1-1_2027.xlsx").is_file() and (out / "form_C1_2027.xlsx").is_file()
-    verify = CliRunner().invoke(
-        main, ["verify", "--db", str(sample_db), "--plan", str(out / "plan.csv")]
-    )
-    assert verify.exit_code == 0, verify.output
-
-
 def test_understaffed_roster_warns_but_succeeds(sample_db, tmp_path):
     # on leave from 5 January on: one 当番 (4 January; 1–3 January have no visits) is all
     leave = tmp_path / "leave.csv"

@@ -300,6 +300,13 @@ def open_for_beats(db: Db, policy_name: str | None) -> Opened:
     return opened
 
 
+def failed_lines(failed: Sequence[TaskResult]) -> list[Line]:
+    """One error line per beat that failed every attempt."""
+    return [
+        warn(f"error: beat {r.name} failed after {r.attempts} attempts: {r.error}") for r in failed
+    ]
+
+
 def write_failures(path: Path, failed: Sequence[TaskResult]) -> Path:
     """``failed_beats.csv``: station, beat_id, task, attempts, error (header only when none)."""
     with atomic_path(path, private=False) as tmp, tmp.open("w", encoding="utf-8", newline="") as f:

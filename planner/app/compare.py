@@ -20,12 +20,13 @@ from planner.app.beats import (
     beat_ids_of,
     db_stem,
     drive,
+    failed_lines,
     open_for_beats,
     split_station,
     station_dirs,
     station_label,
 )
-from planner.app.common import Db, Line, open_station, say, warn
+from planner.app.common import Db, Line, open_station, say
 from planner.executor import LOCAL, ExecutorSpec, Task, TaskResult
 from planner.model import Station
 from planner.policy import Policy
@@ -93,10 +94,7 @@ class StationComparison:
         else:
             out += comparison_lines(self.outcomes, self.policy)
             out.append(say("wrote " + ", ".join(str(p) for p in self.written)))
-        out += [
-            warn(f"error: beat {r.name} failed after {r.attempts} attempts: {r.error}")
-            for r in self.failed
-        ]
+        out += failed_lines(self.failed)
         return out
 
 

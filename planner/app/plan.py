@@ -21,6 +21,7 @@ from planner.app.beats import (
     beat_inputs,
     db_stem,
     drive,
+    failed_lines,
     station_dirs,
     wanted_beats,
 )
@@ -88,10 +89,7 @@ class StationPlan:
             )
         else:
             out += plan_report(self.plan, self.policy, self.params, self.written)
-        out += [
-            warn(f"error: beat {r.name} failed after {r.attempts} attempts: {r.error}")
-            for r in self.failed
-        ]
+        out += failed_lines(self.failed)
         return out
 
 

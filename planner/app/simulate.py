@@ -20,10 +20,11 @@ from planner.app.beats import (
     RunSummary,
     beat_inputs,
     drive,
+    failed_lines,
     station_dirs,
     wanted_beats,
 )
-from planner.app.common import Db, Line, say, warn
+from planner.app.common import Db, Line, say
 from planner.executor import LOCAL, ExecutorSpec, Task, TaskResult
 from planner.files import atomic_path
 from planner.model import Station
@@ -100,10 +101,7 @@ class StationSimulation:
     def lines(self) -> list[Line]:
         """The months' table, the year in one line, what was written; failed beats."""
         out = list(self.notes)
-        out += [
-            warn(f"error: beat {r.name} failed after {r.attempts} attempts: {r.error}")
-            for r in self.failed
-        ]
+        out += failed_lines(self.failed)
         if self.result is None:
             return out
         summary = self.result.summary()
