@@ -75,7 +75,7 @@ def write_inputs(n: int, folder: Path) -> None:
 
 def step(name: str, folder: Path, size: int, time_limit: float) -> dict:
     """One measured step (runs in its own process)."""
-    from planner._errors import InputError
+    from planner import InputError
     from planner.demo import DEMO_YEAR, build_scaled_beat
     from planner.policy import load_policy
     from planner.roster import PATTERNS

@@ -11,7 +11,7 @@ Each customer must be served on exactly the days of one of its allowed day-combi
 day at most ``m`` routes of load <= Q (and duration <= D where D > 0; service counts toward D);
 cost is the total Euclidean distance.  This is the outside yardstick of the year plan's "which
 day" decisions, solved with the same two seams the planner uses: CP-SAT through
-:class:`planner._cpsat.Model` chooses the combinations, the route seam
+:class:`planner.cpsat.Model` chooses the combinations, the route seam
 (:func:`planner.routes.solve_vrptw` / :func:`planner.routes.solve_tsp`, ``--engine``: auto =
 PyVRP for a day's m vehicles, LKH for one route's order; or OR-Tools) routes the days.
 
@@ -73,7 +73,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import machine, write
 
-from planner._cpsat import Model, Var
+from planner.cpsat import Model, Var
 from planner.routes import solve_tsp, solve_vrptw
 
 HERE = Path(__file__).resolve().parent
@@ -1173,7 +1173,7 @@ a day, load <= Q and duration <= D where D > 0; {ref_note}. p01's dummy customer
 depot, demand Q, combination 2 = day 1 only) is served by us (a zero-length route; the \
 reference leaves it out, which the verifier reports).
 
-Model (details in the module docstring): *start* = CP-SAT (`planner._cpsat.Model`) choosing one \
+Model (details in the module docstring): *start* = CP-SAT (`planner.cpsat.Model`) choosing one \
 allowed combination per customer and a vehicle slot per visit day (load <= Q per slot), \
 minimising Fisher–Jaykumar detours to one seed point per (day, vehicle), then each day routed by \
 `planner.routes.solve_vrptw` (m vehicles, Q, D as the horizon; the engine named in the \

@@ -207,7 +207,7 @@ def make_station(graph, n_targets: int, radius: float, seed: int = 0):
     return station, post
 
 
-def _slot_minutes(station, policy) -> dict[tuple[str, date, str], int]:
+def slot_minutes(station, policy) -> dict[tuple[str, date, str], int]:
     from planner.schedule import duty_slots
 
     days = duty_slots(
@@ -302,7 +302,7 @@ def run(n_targets: int, radius: float, time_limit: float) -> dict:
     graph = network.graph_from_osm(OSM)
     station, _post = make_station(graph, n_targets, radius)
     policy = load_policy("miyagi")
-    minutes = _slot_minutes(station, policy)
+    minutes = slot_minutes(station, policy)
     t0 = time.perf_counter()
     # a shared machine: a generous wall-clock guard (the plan does not depend on it)
     params = YearParams(time_limit_s=time_limit, wall_guard_s=3600)

@@ -40,7 +40,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import machine, write
 
-from planner import network
+from planner import geo, network
 from planner.streets import LINK_M, mode_graph, street_report
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -128,7 +128,7 @@ def street_side_doors(walk, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarr
 
 def ratios(graphs, lon: np.ndarray, lat: np.ndarray) -> tuple[list[np.ndarray], list, int, int]:
     """Pair ratios per graph (pairs > 100 m with a path in every graph), post ratios, counts."""
-    straight = network.straight_metres(lon, lat)
+    straight = geo.pairwise_m(lon, lat)
     street = [network.distance_matrix(G, lon, lat).astype(float) for G in graphs]
     ok = np.ones_like(straight, dtype=bool)
     for s in street:

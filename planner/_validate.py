@@ -502,6 +502,7 @@ def check_rows(
     RowError
         Listing every ``(row, column, message)`` problem found.
     """
+    numbered: Iterable[tuple[int, Mapping[str, str]]]
     if isinstance(rows, Table):
         header, header_row, numbered = set(rows.columns), rows.header_row, rows.numbered()
     else:

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import networkx as nx
 
+from planner import geo
 from planner._errors import InputError
 from planner.files import atomic_path
 from planner.model import CampaignOrder, Station, TargetKind
@@ -39,7 +40,7 @@ from planner.plan import Campaign, PlannedVisit, Unplanned, YearPlan
 from planner.policy import Policy, due_targets
 from planner.replan import replan_year
 from planner.routes import RouteParams
-from planner.scenarios import _metres, campaign_of
+from planner.scenarios import campaign_of
 from planner.schedule import (
     SCALE,
     SLOT_GROUP,
@@ -148,7 +149,7 @@ def campaign_order(
     )
     if not camp.target_ids:
         near = [
-            _metres(lon, lat, t.lon, t.lat)
+            geo.great_circle_m(lon, lat, t.lon, t.lat)
             for t in station.targets
             if t.kind.value in kinds and t.moved_out is None
         ]

@@ -40,7 +40,7 @@ from planner.routes import RouteParams
 from planner.scenarios import load_scenario
 from planner.schedule import YearParams, time_bound_message
 from planner.simulator import SimParams
-from planner.store_pg import is_url
+from planner.store_schema import is_station_url
 
 
 def _echo(lines: Iterable[Line]) -> None:
@@ -74,7 +74,7 @@ class _StationParam(click.ParamType):
             self.name = "FILE|DIR|URL"
 
     def convert(self, value, param, ctx):
-        if isinstance(value, str) and is_url(value):
+        if isinstance(value, str) and is_station_url(value):
             return value
         return self._file.convert(value, param, ctx)
 

@@ -20,7 +20,7 @@ One travel model
 Every minute here comes from :class:`Travel`: street metres of
 :func:`planner.network.distance_matrix` (what :func:`planner.routes.route_day` routes on) at the
 officer's speed, or straight-line metres x ``detour`` for a station without streets (the
-routes' own fallback, :data:`planner.routes.DETOUR`).  The year plan checks each planned duty
+routes' own fallback, :data:`planner.geo.DETOUR`).  The year plan checks each planned duty
 slot with :meth:`Travel.tour_minutes` (a tour from the post through the slot's doors and back),
 and a target is ``no_window`` only when :meth:`Travel.lone_minutes` (the post, the door and
 back) does not fit any slot it may be visited in.  A beat with more than
@@ -39,11 +39,8 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from planner import network
+from planner import geo, network
 from planner.model import Mode
-
-EARTH_M_PER_DEG_LAT = 110_540.0
-EARTH_M_PER_DEG_LON_EQ = 111_320.0
 
 FULL_MATRIX_POINTS = 4_000
 """Most distinct points (post and doors) of a beat kept in one street matrix (128 MB)."""
@@ -112,7 +109,7 @@ class Travel:
         """Metres between points: along the streets (``inf`` where no path), else straight x
         detour."""
         if self.graph is None:
-            return network.straight_metres(pts[:, 0], pts[:, 1]) * self.detour
+            return network.street_or_straight_metres(pts[:, 0], pts[:, 1], None, detour=self.detour)
         d = network.distance_matrix(self.graph, pts[:, 0], pts[:, 1]).astype(float)
         d[d >= network.UNREACHABLE] = np.inf
         return d
@@ -213,19 +210,6 @@ class Geography:
         return {m: c.cluster_id for c in self.clusters for m in c.members}
 
 
-def local_xy(
-    lons: Sequence[float], lats: Sequence[float], lon0: float, lat0: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Metres east and north of ``(lon0, lat0)`` (equirectangular: exact to 0.1 % over a beat)."""
-    x = (
-        (np.asarray(lons, dtype=float) - lon0)
-        * EARTH_M_PER_DEG_LON_EQ
-        * math.cos(math.radians(lat0))
-    )
-    y = (np.asarray(lats, dtype=float) - lat0) * EARTH_M_PER_DEG_LAT
-    return x, y
-
-
 def _cells(x: np.ndarray, y: np.ndarray, size: float) -> list[tuple[int, int]]:
     return [(math.floor(a / size), math.floor(b / size)) for a, b in zip(x, y, strict=True)]
 
@@ -275,7 +259,7 @@ def build_geography(
     speeds_kmh: Mapping[str, float] | None = None,
     cluster_m: float = 150.0,
     neighbourhood_m: float = 600.0,
-    detour: float = network.DETOUR,
+    detour: float = geo.DETOUR,
 ) -> Geography:
     """Group points into clusters and neighbourhoods and estimate travel minutes.
 
@@ -298,7 +282,7 @@ def build_geography(
     if graph is not None:  # the streets this officer may use, as routes.route_day uses them
         graph = network.mode_graph(graph, mode)
     travel = Travel(lons, lats, post, graph=graph, m_per_min=m_per_min, detour=detour)
-    x, y = local_xy(lons, lats, *post)
+    x, y = geo.grid_xy(lons, lats, *post)  # the plan's own cell grid (geo.grid_xy says why)
     cluster_cells = _cells(x, y, cluster_m)
     keys = sorted(set(cluster_cells))
     members: dict[tuple[int, int], list[int]] = {k: [] for k in keys}

@@ -552,6 +552,11 @@ def _village(rng: np.random.Generator, town: _Town, link_end: int) -> list[int]:
     return list(nodes.values())
 
 
+def _nearest(net: _Net, nodes: list[int], point: np.ndarray) -> int:
+    """The node of ``nodes`` nearest to ``point`` (the first of equals)."""
+    return min(nodes, key=lambda n: float(np.hypot(*(np.array(net.xy[n]) - point))))
+
+
 def _country_roads(rng: np.random.Generator, town: _Town, village: list[int]) -> None:
     """Five country roads fanning out of the village and two farm tracks."""
     net = town.net
@@ -561,7 +566,7 @@ def _country_roads(rng: np.random.Generator, town: _Town, village: list[int]) ->
         target = np.array([vx, vy]) + 300.0 * np.array(
             [math.cos(math.radians(angle)), math.sin(math.radians(angle))]
         )
-        prev = min(village, key=lambda n, t=target: float(np.hypot(*(np.array(net.xy[n]) - t))))
+        prev = _nearest(net, village, target)
         oaza = OAZA[k + 1]
         azas = [str(a) for a in rng.choice(AZA, size=4, replace=False)]
         heading = angle
@@ -685,8 +690,8 @@ def _beat_of(lot: _Lot) -> str:
 def _town_addresses(lots: list[_Lot], beat: str) -> None:
     """住居表示 addresses: 丁目 = up to 5 × 5 blocks, 番 = block, 号 = clockwise round the block."""
     town = BEAT_TOWNS[beat]
-    mine = [lot for lot in lots if lot.beat == beat and lot.cell is not None]
-    cells = sorted({lot.cell for lot in mine})
+    mine = [(lot, lot.cell) for lot in lots if lot.beat == beat and lot.cell is not None]
+    cells = sorted({cell for _, cell in mine})
     ci0 = min(c[0] for c in cells)
     cj0 = min(c[1] for c in cells)
 
@@ -700,8 +705,8 @@ def _town_addresses(lots: list[_Lot], beat: str) -> None:
         in_zone = sorted((c for c in cells if zone(c) == z), key=lambda c: (-c[1], c[0]))
         ban.update({c: k + 1 for k, c in enumerate(in_zone)})
     by_cell: dict[tuple[int, int], list[_Lot]] = {}
-    for lot in mine:
-        by_cell.setdefault(lot.cell, []).append(lot)
+    for lot, cell in mine:
+        by_cell.setdefault(cell, []).append(lot)
     for cell, members in by_cell.items():
         cx = float(np.mean([m.x for m in members]))
         cy = float(np.mean([m.y for m in members]))

@@ -43,6 +43,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
+
 from planner._errors import InputError
 
 log = logging.getLogger(__name__)
@@ -273,7 +275,7 @@ class _Dask(_Backend):
             raise InputError(
                 "--executor dask needs dask.distributed: pip install 'junkai-planner[cluster]'"
             ) from None
-        self.cluster = None
+        self.cluster: Any = None
         # the scheduler's and nannies' INFO lines (workers joining, closing) are not ours to print
         self.quiet = logging.getLogger("distributed")
         self.level = self.quiet.level
@@ -442,11 +444,9 @@ class Progress:
     """
 
     def __init__(self, total: int, label: str = "beats", *, file: Any = None):
-        import click
-
         self.total, self.label, self.done, self.failed = total, label, 0, 0
         self.file = file or sys.stderr
-        self.bar = None
+        self.bar: Any = None
         if _isatty(self.file):
             self.bar = click.progressbar(
                 length=total, label=label, file=self.file, show_pos=True, show_eta=True
@@ -463,8 +463,6 @@ class Progress:
 
     def update(self, result: TaskResult) -> None:
         """Count one finished task."""
-        import click
-
         self.done += 1
         self.failed += not result.ok
         if self.bar is not None:

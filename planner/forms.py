@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import numbers
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -289,10 +289,10 @@ def form_values(data: FormData) -> dict[tuple[str, str], list[Value]]:
     tiers = form_tiers(data.tiers)
     _check_cells(data, tiers)
     cells = data.cells
-    out: dict[tuple[str, str], list[Value]] = {}
+    out: dict[tuple[str, str], Sequence[Value]] = {}
     for key in TIER_ROWS:
         stock = key in STOCK_ROWS
-        lines = []
+        lines: list[list[int | None]] = []
         for code, _ in tiers:
             line = _with_subtotals([cells.get((key, code, m)) for m in range(1, 13)], stock=stock)
             out[key, code] = line
@@ -329,14 +329,15 @@ def _carry(yearly: int | None, months: list[int | None]) -> list[int | None]:
     """Months given stand; with a yearly figure, a month without one repeats the latest before."""
     if yearly is None:
         return months
-    out, current = [], yearly
+    out: list[int | None] = []
+    current = yearly
     for value in months:
         current = value if value is not None else current
         out.append(current)
     return out
 
 
-def _with_subtotals(months: list[int | None], *, stock: bool) -> list[Value]:
+def _with_subtotals(months: list[int | None], *, stock: bool) -> list[int | None]:
     first, second = months[:6], months[6:]
     if stock:
         h1, h2 = _last(first), _last(second)
@@ -347,9 +348,9 @@ def _with_subtotals(months: list[int | None], *, stock: bool) -> list[Value]:
     return [*first, h1, *second, h2, year]
 
 
-def _sum(values: Iterable[Value]) -> int | None:
+def _sum(values: Iterable[int | None]) -> int | None:
     present = [v for v in values if v is not None]
-    return sum(present) if present else None  # type: ignore[return-value]
+    return sum(present) if present else None
 
 
 def _last(values: list[int | None]) -> int | None:
@@ -392,7 +393,11 @@ def _optional_count(n: object, where: str) -> int | None:
 
 
 def _check_month(month: object, where: str) -> None:
-    if isinstance(month, bool) or not isinstance(month, numbers.Integral) or not 1 <= month <= 12:
+    if (
+        isinstance(month, bool)
+        or not isinstance(month, numbers.Integral)
+        or not 1 <= int(month) <= 12
+    ):
         raise ValueError(f"{where}: month {month!r} is not 1..12")
 
 
@@ -536,6 +541,11 @@ def _put(
         cell.number_format = number_format
 
 
+def _put_label(ws: Worksheet, row: int, col: int, text: str) -> None:
+    """A row label: shaded, its characters spread over the cell (均等割付)."""
+    _put(ws, row, col, text, horizontal="distributed", shade=True)
+
+
 def _merge(ws: Worksheet, r1: int, c1: int, r2: int, c2: int) -> None:
     for r in range(r1, r2 + 1):  # border every cell of the range so the frame prints whole
         for c in range(c1, c2 + 1):
@@ -602,18 +612,17 @@ def _write_group(
 ) -> None:
     key = group[0].key
     last = first + len(group) - 1
-    label_style = {"horizontal": "distributed", "shade": True}
     if key in TIER_ROWS:
         if key in PROV_ROWS:  # 仮カード | sub-group | tier
-            _put(ws, first, 2, ROW_LABELS[key], **label_style)
+            _put_label(ws, first, 2, ROW_LABELS[key])
             _merge(ws, first, 2, last, 2)
         else:
-            _put(ws, first, 1, ROW_LABELS[key], **label_style)
+            _put_label(ws, first, 1, ROW_LABELS[key])
             _merge(ws, first, 1, last, 2)
         for i, line in enumerate(group):
             _put(ws, first + i, 3, line.label, shade=True, bold=line.tier == TOTAL)
     else:
-        _put(ws, first, 1, group[0].label, **label_style)
+        _put_label(ws, first, 1, group[0].label)
         _merge(ws, first, 1, first, 3)
     fmt = _RATE_FORMAT if key in RATE_ROWS else _COUNT_FORMAT
     for i, line in enumerate(group):

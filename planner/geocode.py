@@ -34,6 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from planner import geo
 from planner._errors import InputError, RowError
 from planner._validate import decode_text
 from planner.address import Tail, normalize, parse_tail, split_town
@@ -45,7 +46,7 @@ LEVEL_NONE = "none"
 LEVELS: tuple[str, ...] = (LEVEL_GO, LEVEL_BLOCK, LEVEL_CHOME, LEVEL_NONE)
 """Geocoding levels, finest first (``geocode_level``)."""
 _RANK = {LEVEL_GO: 3, LEVEL_BLOCK: 2, LEVEL_CHOME: 1, LEVEL_NONE: 0}
-_HEAD = re.compile(r"[^0-9]*")
+_DIGIT = re.compile(r"[0-9]")
 _POSTCODE = re.compile(r"^(?:〒\s*)?[0-9]{3}-?[0-9]{4}\s*")
 
 NOTE_NO_BUILDINGS = "at the 街区 point (no OSM buildings in the station to spread over)"
@@ -271,7 +272,7 @@ class Geocoder:
             self.local = {
                 cid
                 for cid, box in enumerate(gazetteer.city_boxes)
-                if any(_km_to_box(lon, lat, box) <= km for lon, lat in near)
+                if any(geo.to_box_m(lon, lat, box) <= km * 1000 for lon, lat in near)
             }
 
     def geocode(self, address: str) -> Geocoded:
@@ -290,7 +291,7 @@ class Geocoder:
         s = _POSTCODE.sub("", s)
         # the town is matched on the text before the first digit (cached: a register repeats
         # its towns), unless the reference has names with digits in them
-        head = s if g.digit_names else _HEAD.match(s).group(0)  # type: ignore[union-attr]
+        head = s if g.digit_names else _DIGIT.split(s, maxsplit=1)[0]
         if " " in head:  # 仙台市 青葉区 一番町: no space inside the names
             s = head.replace(" ", "") + s[len(head) :]
             head = head.replace(" ", "")
@@ -307,9 +308,10 @@ class Geocoder:
         # a town in several cities: the one clearly nearest the station, or the only one with a
         # point; never the one whose numbers happen to match best (2-3-4 may be 丁目 in one
         # and 地番 in another)
-        top = [r for r in results if r.lon is not None] or results
-        if len(top) > 1 and self.near:
-            top = self._nearest(top)
+        placed = [r for r in results if r.lon is not None]
+        top = placed or results
+        if len(placed) > 1 and self.near:  # unplaced results have no distance to compare
+            top = self._nearest(placed)
         if len(top) > 1:
             names = ", ".join(r.town.split(oaza)[0] for r in top[:4])
             return Geocoded(
@@ -369,11 +371,8 @@ class Geocoder:
 
     def _nearest(self, results: list[Geocoded]) -> list[Geocoded]:
         """The one result nearest the station's posts when it is within ``km`` and every other
-        is at least twice as far; else all of them."""
-        dist = sorted(
-            (min(_km(r.lon, r.lat, x, y) for x, y in self.near), i)  # type: ignore[arg-type]
-            for i, r in enumerate(results)
-        )
+        is at least twice as far; else all of them (every result placed)."""
+        dist = sorted((self._km_to_posts(r), i) for i, r in enumerate(results))
         (d0, i0), (d1, _) = dist[0], dist[1]
         if d0 <= self.km and d1 >= 2 * max(d0, 0.5):
             r = results[i0]
@@ -381,6 +380,13 @@ class Geocoder:
             note = f"{r.note}; " if r.note else ""
             return [replace(r, note=f"{note}nearest the station (also {others})")]
         return results
+
+    def _km_to_posts(self, r: Geocoded) -> float:
+        """Great-circle km from a placed result to the nearest of the station's posts."""
+        if r.lon is None or r.lat is None:
+            raise ValueError(f"{r.town or r.note}: a result without a point has no distance")
+        lon, lat = r.lon, r.lat
+        return min(geo.great_circle_m(lon, lat, x, y) for x, y in self.near) / 1000
 
     def _in_town(self, cid: int, oaza: str, tail: str) -> Geocoded:
         g = self.g
@@ -428,21 +434,6 @@ class Geocoder:
 def _result(p: tuple[float, float], level: str, note: str, town: str, parts: Tail) -> Geocoded:
     block = "" if parts.block is None else str(parts.block)
     return Geocoded(p[0], p[1], level, note, town, block, parts.building, parts.room)
-
-
-def _km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    dx = (lon2 - lon1) * 111.32 * math.cos(math.radians((lat1 + lat2) / 2))
-    return math.hypot(dx, (lat2 - lat1) * 110.57)
-
-
-def _km_to_box(lon: float, lat: float, box: tuple[float, float, float, float]) -> float:
-    """Rough km from a point to a lon/lat box (0 inside)."""
-    x0, y0, x1, y1 = box
-    if x0 > x1:
-        return math.inf
-    dx = max(x0 - lon, 0.0, lon - x1) * 111.32 * math.cos(math.radians(lat))
-    dy = max(y0 - lat, 0.0, lat - y1) * 110.57
-    return math.hypot(dx, dy)
 
 
 def geocode_addresses(addresses: Iterable[str], geocoder: Geocoder) -> list[Geocoded]:
@@ -559,7 +550,6 @@ def _read_csv(b: GazetteerBuilder, label: str, data: bytes) -> None:
                 for m in missing
             ],
         )
-    blocks = "block" in col
     problems: list[tuple[int, str, str]] = []
     i_pref, i_city, i_town, i_lat, i_lon = (col[k] for k in ("pref", "city", "town", "lat", "lon"))
     i_ko, i_block, i_rep = col.get("koaza"), col.get("block"), col.get("rep")
@@ -583,7 +573,7 @@ def _read_csv(b: GazetteerBuilder, label: str, data: bytes) -> None:
             problems.append((row, names[i_lat], f"{lat}, {lon} is out of range"))
             continue
         koaza = cells[i_ko] if i_ko is not None else ""
-        if blocks:
+        if i_block is not None:  # a 街区 file: one row per block
             rep = i_rep is None or cells[i_rep].strip() != "0"
             b.add_block(
                 cells[i_pref],
@@ -594,7 +584,7 @@ def _read_csv(b: GazetteerBuilder, label: str, data: bytes) -> None:
                 lon,
                 lat,
                 representative=rep,
-            )  # type: ignore[index]
+            )
         else:
             b.add_town(cells[i_pref], cells[i_city], cells[i_town], koaza, lon, lat)
         if len(problems) >= MAX_PROBLEMS:

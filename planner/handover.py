@@ -43,15 +43,16 @@ import folium
 import networkx as nx
 from branca.element import Element
 
-from planner._fonts import EMBEDDED_FAMILY
 from planner.baseline import address_key
 from planner.files import atomic_path
+from planner.fonts import EMBEDDED_FAMILY
 from planner.maps import (
     POST_COLOUR,
     STREET_COLOUR,
     TooltipBind,
     last_visit_ja,
     latlon,
+    map_page,
     offline_map,
     post_icon,
     route_map_html,
@@ -213,8 +214,9 @@ def target_statuses(
     for t in mine:
         freq = policy.frequency_years(t.tier, beat)
         never = t.never_met
-        years = None if never else (day - t.last_visit).days / 365.25
-        overdue = not never and t.last_visit < _years_before(day, freq)
+        met_on = None if never else t.last_visit  # never_met is True when last_visit is None
+        years = None if met_on is None else (day - met_on).days / 365.25
+        overdue = met_on is not None and met_on < _years_before(day, freq)
         since = [x for x in visits[t.target_id] if t.last_visit is None or x.date > t.last_visit]
         run = 0
         for x in sorted(since, key=lambda x: x.date, reverse=True):
@@ -496,7 +498,7 @@ def handover_map(
         dot.add_child(TooltipBind(popup=popup, tooltip=esc(t.address)))
         dot.add_to(m)
     m.fit_bounds([[bbox[1], bbox[0]], [bbox[3], bbox[2]]])
-    root = m.get_root()
+    root = map_page(m)
     root.header.add_child(
         Element(f"<title>{esc(_title(report))}</title><style>{_CSS}</style>"), name="handover_css"
     )

@@ -32,11 +32,11 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
-from planner._fonts import EMBEDDED_FAMILY, embedded_font_css
 from planner.files import atomic_path
+from planner.fonts import EMBEDDED_FAMILY, embedded_font_css
 from planner.model import Availability, Card, Mode, Target
 from planner.network import edges_to_lines
 
@@ -294,6 +294,33 @@ class _Controls(MacroElement):
         self.text = _js_string(attribution) if attribution else ""
 
 
+def map_page(m: folium.Map) -> Figure:
+    """The page a folium map renders into: its root :class:`branca.element.Figure`.
+
+    branca types ``get_root`` as returning an ``Element``; a ``folium.Map`` always sits in a
+    ``Figure``, whose ``header`` and ``html`` the pages here add their parts to.
+
+    Parameters
+    ----------
+    m
+        The map.
+
+    Returns
+    -------
+    branca.element.Figure
+        The map's root.
+
+    Raises
+    ------
+    TypeError
+        If the map's root is not a figure (never for a map made by ``folium.Map``).
+    """
+    root = m.get_root()
+    if not isinstance(root, Figure):
+        raise TypeError(f"the map's root is a {type(root).__name__}, not a branca Figure")
+    return root
+
+
 def offline_map(location: tuple[float, float], tiles: str | None, attribution: str) -> folium.Map:
     """A folium map whose page loads Leaflet from inlined text and nothing from a CDN."""
     m = folium.Map(
@@ -306,7 +333,7 @@ def offline_map(location: tuple[float, float], tiles: str | None, attribution: s
     # (class-level) lists; empty instance lists mean no CDN link at all.
     m.default_js = []
     m.default_css = []
-    m.get_root().header.add_child(_InlineAssets(*_leaflet_assets()), name="inline_leaflet")
+    map_page(m).header.add_child(_InlineAssets(*_leaflet_assets()), name="inline_leaflet")
     texts = []
     if tiles:
         host = urlsplit(tiles).hostname or tiles
@@ -488,7 +515,7 @@ def route_map(
             marker.add_child(TooltipBind(popup=popup, tooltip=f"{stop.seq} {label}"))
             marker.add_to(m)
 
-    m.get_root().html.add_child(Element(_legend_html(route, tier_labels)), name="junkai_legend")
+    map_page(m).html.add_child(Element(_legend_html(route, tier_labels)), name="junkai_legend")
     m.fit_bounds([[min_lat, min_lon], [max_lat, max_lon]])
     return m
 
@@ -501,7 +528,7 @@ def route_map_html(m: folium.Map, *, embed_font: bool = True) -> str:
     m
         The map.
     embed_font
-        Embed the Japanese glyphs the page uses (see :func:`planner._fonts.embedded_font_css`).
+        Embed the Japanese glyphs the page uses (see :func:`planner.fonts.embedded_font_css`).
 
     Returns
     -------

@@ -6,6 +6,7 @@ solver will see them; dates are :class:`datetime.date`.
 
 from __future__ import annotations
 
+import datetime as dt  # for annotations after a field named ``date``, which hides the class
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -267,7 +268,7 @@ class Visit:
     minutes_spent: int | None = None  # time at the door, when the officer recorded it
     slot: str = ""  # the policy's slot of the visit (day / evening / night), when known
     card_left: CardLeft | None = None  # at an absent door; None: not recorded (older files)
-    reported_on: date | None = None  # a complaint (苦情): the day it was reported to headquarters
+    reported_on: dt.date | None = None  # a complaint (苦情): day it was reported to headquarters
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,12 +297,12 @@ class Approval:
     date: date  # the day of the visit
     slot: str  # the policy's slot code (e.g. "night")
     decided_by: str
-    decided_on: date
+    decided_on: dt.date
     decision: Decision
     note: str = ""
 
     @property
-    def key(self) -> tuple[str, date, str]:
+    def key(self) -> tuple[str, dt.date, str]:
         """The visit the decision is about."""
         return (self.target_id, self.date, self.slot)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import bz2
 import codecs
 import gzip
+import io
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -31,7 +32,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -41,6 +42,7 @@ import pyproj
 import shapely
 from shapely.geometry import LineString
 
+from planner import geo
 from planner._errors import InputError
 from planner._validate import MAX_FILE_BYTES, decode_text
 from planner.model import Mode, Post
@@ -48,10 +50,6 @@ from planner.streets import LINK_M, Way, mode_graph
 
 SPEEDS_KMH: dict[Mode, float] = {Mode.WALK: 4.0, Mode.BIKE: 12.0, Mode.CAR: 20.0}
 """Door-to-door speeds (domain.md: walking 4.0 km/h, bicycle 12 km/h, motorbike/car 20 km/h)."""
-
-DETOUR = 1.3
-"""Street metres per straight-line metre where a station has no street graph (grid towns): the
-one factor the plan, the routes, the checker and the simulator use."""
 
 UNREACHABLE = 10**9
 """Sentinel in travel and distance matrices for a pair with no path between them."""
@@ -136,7 +134,7 @@ def graph_from_osm(
         Reach of a link between a footway and a street (0: no links, the file as drawn).
     bbox
         ``(min_lon, min_lat, max_lon, max_lat)``: read only the streets inside (the station's
-        beats plus a margin, :func:`planner.streets.clip_box`).
+        beats plus a margin, :func:`planner.geo.box_around`).
 
     Returns
     -------
@@ -205,17 +203,17 @@ def load_streets(
     InputError
         As :func:`graph_from_osm` and :func:`graph_from_graphml`.
     """
-    from planner.streets import clip_box
-
     path = Path(path)
     if path.suffix.lower() == ".graphml":
         return graph_from_graphml(path)
     pbf = path.name.lower().endswith(".pbf")
-    bbox = clip_box(around, margin_m=margin_m) if pbf and len(around) else None
+    bbox = None
+    if pbf and len(around):
+        bbox = geo.box_around([p[0] for p in around], [p[1] for p in around], margin_m)
     return graph_from_osm(path, link_m=link_m, bbox=bbox)
 
 
-def _open_binary(path: Path) -> IO[bytes]:
+def _open_binary(path: Path) -> io.BufferedIOBase:
     if path.suffix == ".gz":
         return gzip.open(path, mode="rb")
     if path.suffix == ".bz2":
@@ -373,7 +371,7 @@ def _ways_from_osm_root(
         where = (el.get("lat"), el.get("lon"))
         if first is not el and (first.get("lat"), first.get("lon")) != where:
             twice.setdefault(ident, el)
-    ways: list[Way] = []
+    ways: list[tuple[int, dict[str, str], list[str]]] = []  # refs as the file spells the ids
     used: dict[str, None] = {}
     squares: dict[str, None] = {}
     for way in root.findall("way"):
@@ -389,7 +387,7 @@ def _ways_from_osm_root(
             used.update(dict.fromkeys(refs))
         elif reason == "area" and walk_area(tags):  # squares walked across: only good nodes
             squares.update(dict.fromkeys(refs))
-        ways.append(Way(way_id, tags, tuple(refs)))  # type: ignore[arg-type]
+        ways.append((way_id, tags, refs))
     problems = []
     for ref in used:
         if ref in twice:
@@ -420,13 +418,13 @@ def _ways_from_osm_root(
             if bbox[0] <= p[0] <= bbox[2] and bbox[1] <= p[1] <= bbox[3]
         }
     out: list[Way] = []
-    for w in ways:
-        ints = [int(r) for r in w.refs if r in used]
+    for way_id, tags, refs in ways:
+        ints = [int(r) for r in refs if r in used]
         if bbox is None or all(r in nodes for r in ints):
-            out.append(Way(w.id, w.tags, tuple(r for r in ints if r in nodes) or tuple(ints)))
+            out.append(Way(way_id, tags, tuple(r for r in ints if r in nodes) or tuple(ints)))
             continue
         runs = [list(g) for inside, g in groupby(ints, key=lambda r: r in nodes) if inside]
-        out += [Way(w.id, w.tags, tuple(run)) for run in runs] or [Way(w.id, w.tags, ())]
+        out += [Way(way_id, tags, tuple(run)) for run in runs] or [Way(way_id, tags, ())]
     return nodes, out
 
 
@@ -542,21 +540,22 @@ def check_near_posts(G: nx.MultiDiGraph, posts: Sequence[Post], *, source: str) 
         Naming ``source``, the node nearest to a post and how far it is, or that lon and lat
         look swapped.
     """
-    from planner.store import MAX_DISTANCE_KM, _far_from_posts, _km_to_posts
+    from planner.store import MAX_DISTANCE_KM, far_from_posts
 
     if not posts or len(G) == 0:
         return
     nodes = list(G.nodes)
     xs = np.fromiter((G.nodes[n]["x"] for n in nodes), dtype=float, count=len(nodes))
     ys = np.fromiter((G.nodes[n]["y"] for n in nodes), dtype=float, count=len(nodes))
-    km = _km_to_posts(xs, ys, posts)
+    post_lons, post_lats = [p.lon for p in posts], [p.lat for p in posts]
+    km = geo.nearest_m(xs, ys, post_lons, post_lats) / 1000
     if km.min() <= MAX_DISTANCE_KM:
         return
     i = int(np.argmin(km))
-    swapped = _km_to_posts(ys, xs, posts)
+    swapped = geo.nearest_m(ys, xs, post_lons, post_lats) / 1000
     if swapped.min() <= MAX_DISTANCE_KM:
         i = int(np.argmin(swapped))
-    problems = _far_from_posts(float(xs[i]), float(ys[i]), posts)
+    problems = far_from_posts(float(xs[i]), float(ys[i]), posts)
     what = problems[0][1] if problems else f"{km.min():.0f} km from the nearest post"
     raise InputError(
         f"{source}: the street network is far outside the station; node "
@@ -853,7 +852,9 @@ def _node_distances(G: nx.MultiDiGraph, nodes: list[Any]) -> np.ndarray:
     return out
 
 
-def _metres_between(snap: Snap, D: np.ndarray, ends: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+def _door_to_door_metres(
+    snap: Snap, D: np.ndarray, ends: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
     """Door-to-door metres between distinct snapped points (float, ``inf`` if unreachable)."""
     access = (snap.access_m, snap.other_access_m)
     best = np.full((len(snap), len(snap)), np.inf)
@@ -889,7 +890,7 @@ def _street_metres(G: nx.MultiDiGraph, lons: Iterable[float], lats: Iterable[flo
         np.concatenate([snap.node, snap.other_node]), return_inverse=True
     )
     D = _node_distances(G, end_nodes.tolist())
-    metres = _metres_between(snap, D, (end_index[:n], end_index[n:]))
+    metres = _door_to_door_metres(snap, D, (end_index[:n], end_index[n:]))
     return metres[np.ix_(inverse, inverse)]
 
 
@@ -970,20 +971,39 @@ def distances_from(
     return _to_int(best)
 
 
-EARTH_RADIUS_M = 6_371_008.8
-"""Mean Earth radius (metres) of the straight-line distances."""
+def street_or_straight_metres(
+    lons: Sequence[float] | np.ndarray,
+    lats: Sequence[float] | np.ndarray,
+    graph: nx.MultiDiGraph | None,
+    *,
+    detour: float = geo.DETOUR,
+) -> np.ndarray:
+    """Metres between every pair of points: along the streets, or the straight line x
+    ``detour`` without a graph and where the graph has no path between two points.
 
+    The one fallback of the routes, the checker and the simulator (the straight line of
+    :func:`planner.geo.pairwise_m`; here and not in :mod:`planner.geo` because it needs
+    :func:`distance_matrix`).
 
-def straight_metres(lons: Iterable[float], lats: Iterable[float]) -> np.ndarray:
-    """Straight-line metres between every pair of points (local equirectangular projection,
-    exact to about 0.1 % over a beat); the fallback when a station has no street network."""
-    lon = np.radians(np.asarray(list(lons), dtype=float))
-    lat = np.radians(np.asarray(list(lats), dtype=float))
-    if lon.size == 0:
-        return np.zeros((0, 0))
-    x = EARTH_RADIUS_M * lon * math.cos(float(lat.mean()))
-    y = EARTH_RADIUS_M * lat
-    return np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+    Parameters
+    ----------
+    lons, lats
+        Degrees, one per point (a sequence or a 1-d array: read twice, so not an iterator).
+    graph
+        The street network (of the mode travelled), or ``None``.
+    detour
+        Street metres per straight-line metre (:data:`planner.geo.DETOUR`).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, n)`` float metres; never :data:`UNREACHABLE`.
+    """
+    straight = geo.pairwise_m(lons, lats) * detour
+    if graph is None:
+        return straight
+    street = distance_matrix(graph, lons, lats).astype(float)
+    return np.where(street >= UNREACHABLE, straight, street)
 
 
 def speed_mps(mode: Mode | str, speeds_kmh: Mapping[Mode | str, float] | None = None) -> float:

@@ -13,6 +13,7 @@ owner-only.
 from __future__ import annotations
 
 import csv
+import datetime as dt  # for annotations after a field named ``date``, which hides the class
 import logging
 import math
 import unicodedata
@@ -81,14 +82,14 @@ class OpinionRow:
     kind: OpinionKind
     text: str
     action: str
-    reported_on: date | None = None
+    reported_on: dt.date | None = None
 
     @property
     def is_complaint(self) -> bool:
         """True for a complaint about police work (苦情), which headquarters must be told of."""
         return self.kind is OpinionKind.COMPLAINT
 
-    def status(self, today: date) -> str:
+    def status(self, today: dt.date) -> str:
         """For a complaint: ``reported``, ``reported_late``, ``overdue`` (not reported and past
         :data:`REPORT_DAYS`) or ``due`` (not reported yet, still in time)."""
         deadline = self.date + timedelta(days=REPORT_DAYS)

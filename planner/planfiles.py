@@ -381,6 +381,11 @@ def write_route_outputs(
     approval each door's ``approval`` says whether the 地域課長 approved it.  Every file holds
     home coordinates or addresses (names only ``with_names``): all are owner-only.  When the
     streets came from OpenStreetMap, the map and the sheet say "© OpenStreetMap contributors".
+
+    Raises
+    ------
+    ValueError
+        If a route has no date (its files are named and headed by the day).
     """
     from planner.maps import route_map, write_route_map
     from planner.routes import ROW_COLUMNS, hhmm
@@ -397,16 +402,16 @@ def write_route_outputs(
     written: list[Path] = []
     seen: set[tuple[str, str]] = set()
     for p in patrols:
-        r = p.route
+        r, day = p.route, _route_day(p)
         who = (p.beat_id, r.officer_id)
-        stem = route_stem(p.beat_id, r.date, r.slot, first=who not in seen, officer_id=r.officer_id)
+        stem = route_stem(p.beat_id, day, r.slot, first=who not in seen, officer_id=r.officer_id)
         seen.add(who)
         post = station.post_of(p.beat_id)
         csv_path = out / f"{stem}.csv"
         rows = route_csv_rows(r, (post.lon, post.lat))
         night = r.slot in policy.approval_slots
         marks = [
-            decision_status(decisions, (row["target_id"], r.date, r.slot))
+            decision_status(decisions, (row["target_id"], day, r.slot))
             if night and row["target_id"] != POST_ROW_ID
             else ""
             for row in rows
@@ -430,7 +435,7 @@ def write_route_outputs(
         write_route_map(out / f"{stem}.html", m)
         officer = next((o.name for o in station.officers if o.officer_id == r.officer_id), "")
         header = SheetHeader(
-            date=r.date,
+            date=day,
             beat_id=p.beat_id,
             beat_name=station.beat(p.beat_id).name,
             officer=officer,
@@ -451,6 +456,13 @@ def write_route_outputs(
         )
         written += [csv_path, out / f"{stem}.html", out / f"{stem}.pdf"]
     return written
+
+
+def _route_day(p: PatrolRoute) -> date:
+    """The day of a routed officer-slot; ``ValueError`` for a route made without one."""
+    if p.route.date is None:
+        raise ValueError(f"beat {p.beat_id}: the route of {p.route.officer_id} has no date")
+    return p.route.date
 
 
 def _beat_streets(graph, station: Station, patrols: Sequence[PatrolRoute]):

@@ -43,6 +43,7 @@ import networkx as nx
 import numpy as np
 from shapely.geometry import MultiPoint
 
+from planner import geo
 from planner._errors import InputError
 from planner.demo import DEMO_YEAR, LAT0, LON0, RURAL_BEAT, build_demo
 from planner.model import (
@@ -280,8 +281,7 @@ def _offset(station: int, post: int, columns: int, stations: int) -> tuple[float
     px, py = post % columns, post // columns
     x = sx * STATION_SPACING_M + px * POST_SPACING_M
     y = sy * STATION_SPACING_M + py * POST_SPACING_M
-    lat = ORIGIN[1] + y / 111_320.0
-    lon = ORIGIN[0] + x / (111_320.0 * math.cos(math.radians(lat)))
+    lon, lat = geo.offset_lonlat(*ORIGIN, east_m=x, north_m=y)
     return lon - LON0, lat - LAT0
 
 

@@ -620,7 +620,7 @@ def officer_progress(
         for m in _months_upto(year, upto):
             end = min(upto, _month_end(year, m))
             cells: dict[str, Counter] = {c: Counter() for c in codes}
-            minutes: Counter = Counter()
+            minutes: defaultdict[str, float] = defaultdict(float)
             for v in mine:
                 if v.date.month == m and v.date <= upto:
                     for c in (v.tier, "total"):

@@ -92,7 +92,7 @@ def outcomes_from_file(
         ``absent``; a visit in a slot that needs approval without an approval on record (unless
         ``unapproved_ok``).
     """
-    from planner.store import _far_from_posts
+    from planner.store import far_from_posts
 
     path = Path(path)
     today = today or date.today()
@@ -195,7 +195,7 @@ def outcomes_from_file(
             except Exception as exc:  # InputError: unknown or wrong-kind code
                 out.append(("reasons", str(exc)))
         if r["lon"] is not None and r["lat"] is not None:
-            out.extend(_far_from_posts(r["lon"], r["lat"], station.posts))
+            out.extend(far_from_posts(r["lon"], r["lat"], station.posts))
         return out
 
     table = v.read_table(path)

@@ -20,7 +20,6 @@ import contextlib
 import csv
 import html
 import io
-import math
 import re
 import tomllib
 import unicodedata
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from planner import _validate as v
+from planner import geo
 from planner._errors import InputError, RowError
 from planner.geocode import LEVEL_BLOCK, LEVEL_CHOME, LEVEL_GO, LEVEL_NONE, Geocoded, Geocoder
 from planner.model import Availability, Card, HouseholdType, Station, TargetKind
@@ -1043,13 +1043,7 @@ def demo_register(station: Station, out_dir: str | Path, *, today: date) -> list
         db, targets=[xlsx], refs=[ref], patterns=set(PATTERNS), today=today, review_dir=folder
     )
     true = {t.target_id: (t.lon, t.lat) for t in station.targets}
-    errors = sorted(
-        math.hypot(
-            (t.lon - true[t.target_id][0]) * 111_320 * math.cos(math.radians(t.lat)),
-            (t.lat - true[t.target_id][1]) * 110_574,
-        )
-        for t in placed.targets
-    )
+    errors = sorted(geo.great_circle_m(t.lon, t.lat, *true[t.target_id]) for t in placed.targets)
     counts = prepared.runs[0].counts()
     share = 100 * (counts[LEVEL_BLOCK] + counts[LEVEL_GO]) / max(1, len(placed.targets))
     return [

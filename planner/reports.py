@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from planner._fonts import EMBEDDED_FAMILY, embedded_font_css, matplotlib_family
 from planner.files import atomic_path
+from planner.fonts import EMBEDDED_FAMILY, embedded_font_css, matplotlib_family
 from planner.forms import FormHeader, form_values, write_form
 from planner.model import Guidance, Station
 from planner.plan import PlannedVisit, Unplanned
@@ -285,10 +285,10 @@ def _cumulative_chart(
             ax.plot(
                 range(1, 13), _running(plan), color=f"C{k}", linestyle="--", label=f"{label} 計画"
             )
-            months = [m for m in range(1, 13) if done[m - 1] is not None]
+            recorded = [(m, d) for m in range(1, 13) if (d := done[m - 1]) is not None]
             ax.plot(
-                months,
-                _running([done[m - 1] for m in months]),
+                [m for m, _ in recorded],
+                _running([d for _, d in recorded]),
                 color=f"C{k}",
                 marker="o",
                 label=f"{label} 実施",

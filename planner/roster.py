@@ -137,7 +137,7 @@ def japanese_holidays(year: int) -> dict[date, str]:
     return {d: str(name) for d, name in sorted(table.items())}
 
 
-def _check_hours(hours: Mapping[str, float], source: str) -> None:
+def check_hours(hours: Mapping[str, float], source: str) -> None:
     """Raise :class:`InputError` for an unknown key or a negative / non-finite value."""
     for key, value in hours.items():
         if key not in _VALID_HOUR_KEYS:
@@ -168,7 +168,7 @@ def _resolve_minutes(
     ]
     merged: dict[str, float] = {}
     for source, layer in layers:
-        _check_hours(layer, source)
+        check_hours(layer, source)
         merged.update({k: float(v) for k, v in layer.items()})
     return {
         d: (

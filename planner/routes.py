@@ -23,12 +23,12 @@ LKH-3 (elkai), PyVRP or OR-Tools routing; ``auto`` picks among them:
 
 Travel times are whole seconds: street metres
 (:func:`planner.network.travel_and_distance_matrix`) with a graph, straight-line metres x
-:data:`DETOUR` without one, at the mode's speed; windows in seconds, so every route is checked
-in exact integer arithmetic (:func:`planner.routing.engines.check_routes`) before it is used.
-The objective is travel time.  When that leaves a mandatory door out, a second solve also counts
-the time back at the post (:data:`SPAN_COST`), which packs flexible doors early and leaves the
-evening to the evening-only households; the better of the two is kept.  Solver code does no
-I/O.
+:data:`planner.geo.DETOUR` without one, at the mode's speed; windows in seconds, so every route
+is checked in exact integer arithmetic (:func:`planner.routing.engines.check_routes`) before it
+is used.  The objective is travel time.  When that leaves a mandatory door out, a second solve
+also counts the time back at the post (:data:`SPAN_COST`), which packs flexible doors early and
+leaves the evening to the evening-only households; the better of the two is kept.  Solver code
+does no I/O.
 
 Engine seam
 -----------
@@ -67,7 +67,7 @@ from datetime import date, time
 import networkx as nx
 import numpy as np
 
-from planner import network
+from planner import geo, network
 from planner._errors import InputError
 from planner.approvals import decisions_by_visit
 from planner.contact import ALLOWED_SLOTS
@@ -76,9 +76,6 @@ from planner.plan import PlannedVisit
 from planner.policy import Policy, due_targets
 from planner.routing import engines
 from planner.routing.engines import ENGINES, Instance, Search, Solved
-
-DETOUR = network.DETOUR
-"""Street metres per straight-line metre without a street graph (:data:`network.DETOUR`)."""
 
 RELAX_S = 8 * 3600
 """How far the shift end is relaxed to measure an overrun (seconds)."""
@@ -532,13 +529,14 @@ def _travel(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Seconds and metres between points (``int64``, :data:`~planner.network.UNREACHABLE`).
 
-    Along the streets with a graph; straight-line metres x :data:`DETOUR` without one.
+    Along the streets with a graph; straight-line metres x :data:`planner.geo.DETOUR` without
+    one.
     """
     if graph is not None:
         return network.travel_and_distance_matrix(
             graph, lons, lats, mode=mode, speeds_kmh=speeds_kmh
         )
-    metres_f = network.straight_metres(lons, lats) * DETOUR
+    metres_f = network.street_or_straight_metres(lons, lats, None)
     speed = network.speed_mps(mode, speeds_kmh)
     return np.rint(metres_f / speed).astype(np.int64), np.rint(metres_f).astype(np.int64)
 
@@ -692,7 +690,7 @@ def route_day(
     shift
         ``(start, end)`` minutes: leave the post no earlier than ``start``, be back by ``end``.
     graph
-        Street network; straight lines x :data:`DETOUR` without one.
+        Street network; straight lines x :data:`planner.geo.DETOUR` without one.
     mode
         How the officer moves (``walk``, ``bike``, ``car``).
     params
@@ -1152,9 +1150,7 @@ def _optional_stops(
     ref_lon = [s.lon for s in mandatory]
     ref_lat = [s.lat for s in mandatory]
     cand = [d.target for d in due]
-    dist = network.straight_metres(
-        [*ref_lon, *(t.lon for t in cand)], [*ref_lat, *(t.lat for t in cand)]
-    )
+    dist = geo.pairwise_m([*ref_lon, *(t.lon for t in cand)], [*ref_lat, *(t.lat for t in cand)])
     nearest = dist[len(mandatory) :, : len(mandatory)].min(axis=1)
     for d, metres in zip(due, nearest, strict=True):
         if len(out) >= params.max_optional:

@@ -63,12 +63,13 @@ from typing import Any
 from shapely import wkt
 from shapely.geometry import Point
 
+from planner import geo
 from planner._errors import InputError
 from planner._validate import parse_date
 from planner.model import Beat, DutyType, Mode, Officer, OfficerDay, Station, Target, TargetKind
 from planner.plan import Campaign
 from planner.policy import DueReason, Policy, due_targets, load_policy, read_toml
-from planner.roster import PATTERNS, _check_hours, duty_calendar, japanese_holidays
+from planner.roster import PATTERNS, check_hours, duty_calendar, japanese_holidays
 from planner.schedule import YearParams
 
 KEYS = {
@@ -175,7 +176,7 @@ def scenario_from_dict(
         if not isinstance(pattern, str) or pattern not in PATTERNS:
             raise check.bad(f"duty_pattern.{officer_id}", f"must be one of {', '.join(PATTERNS)}")
     for key, hours in check.table(raw.get("visit_hours", {}), "visit_hours").items():
-        _check_hours({key: 0.0}, f"{source}: 'visit_hours.{key}'")  # a duty type (.evening)
+        check_hours({key: 0.0}, f"{source}: 'visit_hours.{key}'")  # a duty type (.evening)
         if not _is_number(hours) or not 0 <= hours <= 24:
             raise check.bad(f"visit_hours.{key}", "must be hours in [0, 24]")
     if "incident_hours" in raw:
@@ -356,12 +357,12 @@ def apply_scenario(
 
 def _check_campaign(st: Station, camp: Mapping[str, Any], year: int, src: str) -> None:
     """A campaign starts in the plan year, its centre near a post of the station."""
-    from planner.store import _far_from_posts
+    from planner.store import far_from_posts
 
     if camp["start"].year != year:
         raise InputError(f"{src}: 'campaign.start' {camp['start']} is not in the plan year {year}")
     lon, lat = camp["center"]
-    for _, problem in _far_from_posts(float(lon), float(lat), st.posts):
+    for _, problem in far_from_posts(float(lon), float(lat), st.posts):
         raise InputError(f"{src}: 'campaign.center' [{lon}, {lat}]: {problem}")
 
 
@@ -500,14 +501,9 @@ def campaign_of(st: Station, camp: Mapping[str, Any]) -> Campaign:
         for t in st.targets
         if t.kind in kinds
         and t.active_in(start.year)
-        and _metres(lon0, lat0, t.lon, t.lat) <= radius
+        and geo.great_circle_m(lon0, lat0, t.lon, t.lat) <= radius
     )
     return Campaign(inside, start, start + timedelta(days=int(camp["days"]) - 1))
-
-
-def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    x = math.radians(lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
-    return 6_371_000.0 * math.hypot(x, math.radians(lat2 - lat1))
 
 
 # --------------------------------------------------------------------------- comparison

@@ -47,7 +47,7 @@ from statistics import median
 
 import networkx as nx
 
-from planner import _cpsat, network
+from planner import cpsat, geo
 from planner._errors import InputError
 from planner.clusters import Geography, Travel, build_geography
 from planner.contact import ALLOWED_SLOTS, AbsenceTable, load_absence
@@ -124,11 +124,11 @@ class YearParams:
     """Parameters of :func:`plan_year` (all have sane defaults).
 
     ``time_limit_s`` is per beat, in CP-SAT's deterministic time (a count of work, not of
-    seconds: :meth:`planner._cpsat.Model.solve`): 40 % for the month model, 5 % for each of the
+    seconds: :meth:`planner.cpsat.Model.solve`): 40 % for the month model, 5 % for each of the
     twelve day models.  The same input, seed and parameters give the same plan whatever the
     machine's load or the number of workers.  ``wall_guard_s`` is a wall-clock guard per beat
     (default :func:`wall_guard`): it never changes a plan; if it runs out, the beat raises
-    :class:`planner._cpsat.WallClockGuard` instead of returning a plan.
+    :class:`planner.cpsat.WallClockGuard` instead of returning a plan.
     """
 
     time_limit_s: float = 20.0
@@ -139,7 +139,7 @@ class YearParams:
     unit_max_minutes: int = 45
     cluster_m: float = 150.0
     neighbourhood_m: float = 600.0
-    detour: float = network.DETOUR
+    detour: float = geo.DETOUR
     allow_night: bool = True
     speeds_kmh: Mapping[str, float] | None = None
     start: date | None = None  # plan only from this date (re-plans)
@@ -503,11 +503,11 @@ def _no_window_message(t: Target, groups: set[str]) -> str:
 class MonthModel:
     """Variables of the month model: ``b[(unit, month, slot)]`` booleans."""
 
-    model: _cpsat.Model
-    b: dict[tuple[int, int, str], _cpsat.Var]
-    over: dict[int, tuple[_cpsat.Var, list, int]] = field(default_factory=dict)
-    used: dict[tuple[int, int], _cpsat.Var] = field(default_factory=dict)
-    nb_used: dict[tuple[int, int], _cpsat.Var] = field(default_factory=dict)
+    model: cpsat.Model
+    b: dict[tuple[int, int, str], cpsat.Var]
+    over: dict[int, tuple[cpsat.Var, list, int]] = field(default_factory=dict)
+    used: dict[tuple[int, int], cpsat.Var] = field(default_factory=dict)
+    nb_used: dict[tuple[int, int], cpsat.Var] = field(default_factory=dict)
 
 
 def month_capacity(days: Sequence[DaySlot], reserve: float) -> dict[tuple[int, str], int]:
@@ -748,9 +748,10 @@ def add_keep_months(mm: MonthModel, p: BeatProblem, keep: Mapping[str, date], we
 
 def solve_months(
     p: BeatProblem, params: YearParams, time_limit_s: float, *, deadline: float | None = None
-) -> tuple[dict[int, tuple[int, str]], dict[str, float], set[int]]:
-    """Month model: unit id -> (month, slot) for the units it plans, the objective by rule, and
-    the units that had any (month, slot) long enough for them."""
+) -> tuple[dict[int, tuple[int, str]], cpsat.Solution, set[int]]:
+    """Month model: unit id -> (month, slot) for the units it plans, the model's solution (its
+    status, wall time and objective by rule), and the units that had any (month, slot) long
+    enough for them."""
     capacity = month_capacity(p.days, params.reserve)
     values = month_values(p)
     longest = longest_slot(p.days)
@@ -759,7 +760,7 @@ def solve_months(
     campaign_units = {u.uid for u in p.units if u.campaign}
     campaign_months = _campaign_months(params.campaign)
     window = campaign_capacity(p.days, params.campaign)
-    mm = MonthModel(_cpsat.Model(), {})
+    mm = MonthModel(cpsat.Model(), {})
     for key in values:
         uid, m, s = key
         if uid in campaign_units and m not in campaign_months:
@@ -810,8 +811,7 @@ def solve_months(
         deadline=deadline,
     )
     chosen = {uid: (m, s) for (uid, m, s), var in mm.b.items() if sol(var)}
-    by_rule = dict(sol.by_rule, status=sol.status, wall_s=sol.wall_s)
-    return chosen, by_rule, {uid for uid, _m, _s in mm.b}
+    return chosen, sol, {uid for uid, _m, _s in mm.b}
 
 
 def urgent_shares(p: BeatProblem) -> tuple[dict[int, float], dict[int, float]]:
@@ -925,10 +925,10 @@ def _hint_months(
 class DayModel:
     """Variables of one month's day model: ``a[(unit, slot index)]`` booleans."""
 
-    model: _cpsat.Model
-    a: dict[tuple[int, int], _cpsat.Var]
-    y: dict[tuple[int, int], _cpsat.Var]  # (cluster, slot index)
-    z: dict[tuple[int, int], _cpsat.Var]  # (neighbourhood, slot index)
+    model: cpsat.Model
+    a: dict[tuple[int, int], cpsat.Var]
+    y: dict[tuple[int, int], cpsat.Var]  # (cluster, slot index)
+    z: dict[tuple[int, int], cpsat.Var]  # (neighbourhood, slot index)
 
 
 def add_each_unit_one_day(dm: DayModel, units: Sequence[Unit]) -> None:
@@ -953,7 +953,7 @@ def add_trips(dm: DayModel, units: Sequence[Unit]) -> None:
         dm.model.implies(dm.y[(u.cluster, t)], dm.z[(u.neighbourhood, t)])
 
 
-def travel_terms(p: BeatProblem, dm: DayModel, t: int) -> list[tuple[int, _cpsat.Var]]:
+def travel_terms(p: BeatProblem, dm: DayModel, t: int) -> list[tuple[int, cpsat.Var]]:
     """Travel minutes (tenths) of duty slot ``t``: trips, hops and walking inside clusters."""
     clusters = {c.cluster_id: c for c in p.geography.clusters}
     trips = {n.neighbourhood_id: n.trip_min for n in p.geography.neighbourhoods}
@@ -1028,9 +1028,9 @@ def solve_days(
     time_limit_s: float,
     *,
     deadline: float | None = None,
-) -> tuple[dict[int, int], DayModel, _cpsat.Solution]:
+) -> tuple[dict[int, int], DayModel, cpsat.Solution]:
     """Day model of one month: unit id -> index into ``slots`` for the units placed."""
-    dm = DayModel(_cpsat.Model(), {}, {}, {})
+    dm = DayModel(cpsat.Model(), {}, {}, {})
     for u in units:
         group = SLOT_GROUP[unit_slot[u.uid]]
         for t, s in enumerate(slots):
@@ -1146,7 +1146,7 @@ def plan_beat(
     """Plan one prepared beat: month model, then a day model per month with roll-over.
 
     ``deadline`` (a :func:`time.monotonic` time) is the beat's wall-clock guard; a solve it
-    stops raises :class:`planner._cpsat.WallClockGuard` (the plan is never cut short silently).
+    stops raises :class:`planner.cpsat.WallClockGuard` (the plan is never cut short silently).
     """
     say = progress or (lambda _msg: None)
     beat_id = p.beat.beat_id
@@ -1154,8 +1154,8 @@ def plan_beat(
         return [], list(p.unplanned), {}
     say(f"{beat_id}: month model, {len(p.units)} units of {len(p.due)} due targets")
     month_limit = MONTH_SHARE * params.time_limit_s
-    chosen, by_rule, placeable = solve_months(p, params, month_limit, deadline=deadline)
-    say(f"{beat_id}: month model {by_rule.pop('status')} in {by_rule.pop('wall_s'):.1f} s")
+    chosen, month_sol, placeable = solve_months(p, params, month_limit, deadline=deadline)
+    say(f"{beat_id}: month model {month_sol.status} in {month_sol.wall_s:.1f} s")
     day_limit = DAY_SHARE * params.time_limit_s
     by_month: dict[int, list[Unit]] = defaultdict(list)
     unit_slot = {uid: s for uid, (_m, s) in chosen.items()}
@@ -1164,7 +1164,7 @@ def plan_beat(
             by_month[chosen[u.uid][0]].append(u)
     visits: list[PlannedVisit] = []
     carry: list[Unit] = []
-    rules: dict[str, float] = defaultdict(float, by_rule)
+    rules: dict[str, float] = defaultdict(float, month_sol.by_rule)
     for month in range(1, 13):
         units = by_month.get(month, []) + carry
         slots = [s for s in p.days if s.date.month == month]
@@ -1343,7 +1343,7 @@ def _visits_of_month(
     slots: Sequence[DaySlot],
     placed: Mapping[int, int],
     dm: DayModel,
-    sol: _cpsat.Solution,
+    sol: cpsat.Solution,
     tours: Mapping[int, int] | None = None,
 ) -> list[PlannedVisit]:
     """Planned visits of one month, with travel shared out to the visits of each duty slot:
@@ -1468,8 +1468,8 @@ def plan_year(
             visits, unplanned, rules = plan_beat(
                 problem, params, progress=progress, deadline=deadline
             )
-        except _cpsat.WallClockGuard as exc:
-            raise _cpsat.WallClockGuard(
+        except cpsat.WallClockGuard as exc:
+            raise cpsat.WallClockGuard(
                 f"beat {beat_id}: {exc} (guard {guard:g} s a beat, --wall-guard); the machine "
                 "was too slow or too busy to finish the beat's deterministic budget, so no "
                 "plan is made for it rather than a different one"

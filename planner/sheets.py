@@ -31,8 +31,9 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Circle, Rectangle
 from matplotlib.textpath import TextToPath
 
-from planner._fonts import matplotlib_family
+from planner import geo
 from planner.files import atomic_path
+from planner.fonts import matplotlib_family
 from planner.maps import (
     AVAILABILITY_JA,
     MODE_JA,
@@ -300,7 +301,7 @@ def _map_limits(
 
 def _scale_bar(ax: Axes, limits: tuple[float, float, float, float], kx: float) -> None:
     min_lon, min_lat, max_lon, max_lat = limits
-    m_per_deg = 111_320.0 * kx
+    m_per_deg = geo.M_PER_DEG * kx
     span_m = (max_lon - min_lon) * m_per_deg
     length = next((v for v in (1000, 500, 200, 100, 50) if v <= span_m / 4), 20)
     x = min_lon + (max_lon - min_lon) * 0.03
@@ -585,8 +586,12 @@ def route_sheet(
     """
     family = _font_ready()
     spans = _pages(len(route.stops))
-    rc = {"pdf.fonttype": 42, "font.family": family, "axes.unicode_minus": False}
-    with matplotlib.rc_context(rc), atomic_path(path, private=True) as tmp:
+    with (  # the settings inline: matplotlib's stubs type their keys as literal names
+        matplotlib.rc_context(
+            {"pdf.fonttype": 42, "font.family": family, "axes.unicode_minus": False}
+        ),
+        atomic_path(path, private=True) as tmp,
+    ):
         meta = {
             "Title": f"巡回連絡 経路表 {header.date.isoformat()} {header.beat_id}",
             "Creator": "junkai-planner",

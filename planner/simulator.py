@@ -9,7 +9,8 @@ Where the officer's minutes go
 ------------------------------
 * **walking** (or riding): post to the first door, door to door, last door back to the post,
   along the streets when the station has a street graph (door-to-door street metres), else
-  straight lines x :data:`DETOUR`, at the officer's mode's speed;
+  straight lines x :data:`planner.geo.DETOUR` (also where the streets have no path), at the
+  officer's mode's speed;
 * **waiting** at the door: ``wait_answer_min`` (0.5 min) until somebody answers, or
   ``wait_absent_min`` (1.0 min: two rings and a pause) before a door is judged unanswered
   (estimates, :class:`planner.contact.FieldParams`);
@@ -72,18 +73,15 @@ from datetime import date
 import networkx as nx
 import numpy as np
 
-from planner import network
+from planner import geo
 from planner._errors import InputError
 from planner.baseline import ALLOWANCE_MIN, address_key
 from planner.contact import AbsenceTable, FieldParams, draw_outcome, load_absence
 from planner.model import Card, HouseholdType, Outcome, Station, Target, TargetKind, Visit
-from planner.network import UNREACHABLE, distance_matrix, speed_mps, straight_metres
+from planner.network import speed_mps, street_or_straight_metres
 from planner.policy import Policy, due_targets
 from planner.routes import ENGINES, solve_tsp
 from planner.schedule import SLOT_GROUP, DaySlot, YearParams, allowed_slots, duty_slots, plan_year
-
-DETOUR = network.DETOUR
-"""Street metres per straight-line metre where the station has no street graph."""
 
 STRATEGIES = ("planner", "baseline")
 ROUTE_ORDERS = ("solver", "nearest")
@@ -359,18 +357,13 @@ class _Stop:
 class _Travel:
     """Door-to-door metres within one beat (street network or straight lines); node 0 = post."""
 
-    def __init__(self, station: Station, beat_id: str, graph: nx.MultiDiGraph | None):
+    def __init__(self, station: Station, beat_id: str, graph: nx.MultiDiGraph | None) -> None:
         post = station.post_of(beat_id)
         targets = [t for t in station.targets if t.beat_id == beat_id]
         self.index = {t.target_id: i + 1 for i, t in enumerate(targets)}
         lons = [post.lon, *(t.lon for t in targets)]
         lats = [post.lat, *(t.lat for t in targets)]
-        straight = straight_metres(lons, lats) * DETOUR
-        if graph is not None:
-            street = distance_matrix(graph, lons, lats).astype(float)
-            self.m = np.where(street >= UNREACHABLE, straight, street)  # no path: straight line
-        else:
-            self.m = straight
+        self.m = street_or_straight_metres(lons, lats, graph)
 
     def alias(self, target_id: str, anchor_id: str) -> None:
         """A new household at the door of ``anchor_id`` (same point)."""
@@ -422,17 +415,19 @@ class _Travel:
         return pos, add[pos, np.arange(len(c))]
 
 
-def _metres_apart(a: Target, b: Target) -> float:
-    """Straight-line metres between two doors (equirectangular: doors of one beat are close)."""
-    dy = (a.lat - b.lat) * 110_574.0
-    dx = (a.lon - b.lon) * 111_320.0 * math.cos(math.radians((a.lat + b.lat) / 2))
-    return math.hypot(dx, dy)
-
-
 class _Year:
     """The state of one simulated year: the register as the officers know it, what is met."""
 
-    def __init__(self, station, policy, year, graph, params, absence, say):
+    def __init__(
+        self,
+        station: Station,
+        policy: Policy,
+        year: int,
+        graph: nx.MultiDiGraph | None,
+        params: SimParams,
+        absence: AbsenceTable,
+        say: Callable[[str], None],
+    ) -> None:
         self.p, self.policy, self.year, self.graph, self.absence = (
             params,
             policy,
@@ -527,11 +522,18 @@ class _Year:
                 self.hidden[beat].append((new, anchor.target_id))
                 self.months[month - 1].new_appeared += 1
 
-    def notice(self, beat: str, door: Target, s: DaySlot, stats: MonthStats, found) -> None:
+    def notice(
+        self,
+        beat: str,
+        door: Target,
+        s: DaySlot,
+        stats: MonthStats,
+        found: Callable[[Target], None],
+    ) -> None:
         """New households within ``new_seen_m`` of a door the officer called at: a 仮カード."""
         keep = []
         for new, anchor in self.hidden[beat]:
-            if _metres_apart(door, new) > self.p.doors.new_seen_m:
+            if geo.great_circle_m(door.lon, door.lat, new.lon, new.lat) > self.p.doors.new_seen_m:
                 keep.append((new, anchor))
                 continue
             new = replace(new, card=Card.PROVISIONAL)
@@ -558,13 +560,16 @@ class _Year:
 
     # -- one slot -------------------------------------------------------------------------------
 
-    def walk(self, s: DaySlot, stops: Sequence[_Stop], found) -> list[tuple[str, Outcome | None]]:
+    def walk(
+        self, s: DaySlot, stops: Sequence[_Stop], found: Callable[[Target], None]
+    ) -> list[tuple[str, Outcome | None]]:
         """Call at the slot's doors in order within its minutes; ``None`` = not reached."""
         beat = self.officer_beat[s.officer_id]
         travel, per_min, f = self.travel[beat], self.speed[s.officer_id], self.p.doors
         stats = self.months[s.date.month - 1]
         here: str | None = None
-        used, out = 0.0, []
+        used = 0.0
+        out: list[tuple[str, Outcome | None]] = []
         for k, stop in enumerate(stops):
             tid = stop.target_id
             if not self.is_open(tid):
@@ -605,7 +610,9 @@ class _Year:
             self.minutes += back / per_min
         return out
 
-    def _rest(self, travel: _Travel, here: str, rest: Sequence[_Stop], per_min, weekend) -> float:
+    def _rest(
+        self, travel: _Travel, here: str, rest: Sequence[_Stop], per_min: float, weekend: bool
+    ) -> float:
         """Expected minutes from door ``here`` through the plan's doors still ahead, back."""
         ahead = [x for x in rest if not x.optional and self.is_open(x.target_id)]
         path = [here, *(x.target_id for x in ahead), None]
@@ -617,7 +624,7 @@ class _Year:
         """Expected minutes at a door, waiting included."""
         return self.p.doors.expected_door_min(self.chance(t, weekend, slot), t.visit_minutes)
 
-    def _apply(self, t: Target, outcome: Outcome, s: DaySlot, slot: str, stats: MonthStats):
+    def _apply(self, t: Target, outcome: Outcome, s: DaySlot, slot: str, stats: MonthStats) -> None:
         tid = t.target_id
         self.st.visits.append(Visit(tid, s.date, s.officer_id, outcome, "", t.card))
         if outcome is Outcome.VISITED:
@@ -682,7 +689,7 @@ class _Year:
 class _Baseline:
     """Hand planning: address order, a fixed number of doors a duty day, by day, retry next pass."""
 
-    def __init__(self, year: _Year):
+    def __init__(self, year: _Year) -> None:
         self.y = year
         self.queue: dict[str, list[str]] = defaultdict(list)
         for d in sorted(
@@ -718,7 +725,7 @@ class _Baseline:
 class _Planner:
     """The year plan re-planned monthly, routed by the solver, with optional stops."""
 
-    def __init__(self, year: _Year, slots: Sequence[DaySlot]):
+    def __init__(self, year: _Year, slots: Sequence[DaySlot]) -> None:
         self.y = year
         self.weekend = {s.date: s.weekend for s in slots}
         self.by_slot: dict[tuple[str, date, str], list[tuple[str, str]]] = defaultdict(list)
@@ -798,7 +805,8 @@ class _Planner:
             [y.chance(t, s.weekend, slot) * (2.0 if t.tier == y.tiers[0] else 1.0) for t in cand]
         )
         door = np.array([y.expected_min(t, s.weekend, slot) for t in cand])
-        route, out = list(ids), []
+        route = list(ids)
+        out: list[str] = []
         alive = np.ones(len(cand), dtype=bool)
         while len(out) < p.max_optional and alive.any():
             idx = np.flatnonzero(alive)
@@ -881,7 +889,8 @@ def simulate_year(
     year
         The year to play.
     graph
-        Street network for door-to-door metres; straight lines x :data:`DETOUR` without one.
+        Street network for door-to-door metres; straight lines x :data:`planner.geo.DETOUR`
+        without one.
     params
         Strategy, seed, contact-model rates and minutes, planner and baseline settings.
     absence

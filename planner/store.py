@@ -1,10 +1,11 @@
-"""The station file: one GeoPackage per 警察署 (opens in QGIS), read and written with pyogrio.
+"""The station: read, changed under its lock and written, wherever it is kept.
 
-Layers: ``posts`` (points), ``beats`` (polygons), ``targets`` (points), ``officers``,
-``officer_days``, ``visits`` and ``exemptions`` (tables), ``meta`` (key/value table), and the
-street network as ``street_nodes`` / ``street_edges``.  Every write goes to a temporary file beside
-the target and is renamed over it, so a station file is always whole; files are created owner-only
-(0600) because a register holds personal data.
+A station is a GeoPackage file per 警察署 (:mod:`planner.store_gpkg`, opens in QGIS) or a schema
+of a PostGIS database (:mod:`planner.store_pg`), with the same layers and columns
+(:mod:`planner.store_schema`).  :func:`backend` is the one place that tells them apart (by
+:func:`is_station_url`); every function here takes either and calls that store.  A file is
+always whole (each write is renamed over it) and owner-only (0600), because a register holds
+personal data; a PostGIS write is one transaction.
 
 This module also parses and validates the user's CSV / GeoPackage / GeoJSON inputs: every problem
 is reported with file, row and column, and nothing is written when any row is bad.
@@ -13,138 +14,103 @@ is reported with file, row and column, and nothing is written when any row is ba
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import getpass
-import glob
 import logging
-import math
-import os
-import time
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import fields, replace
+from dataclasses import fields
 from datetime import date, datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import Any, get_type_hints
+from types import ModuleType
+from typing import Any
 
-import geopandas as gpd
 import networkx as nx
-import numpy as np
-import pandas as pd
 import pyogrio
 from shapely import wkt
-from shapely.geometry import Point
 
 from planner import _validate as v
+from planner import geo, store_gpkg, store_pg
 from planner._errors import InputError, RowError
-from planner.files import atomic_path
 from planner.model import (
     AccessEntry,
-    Approval,
     Availability,
     Beat,
-    BeatMove,
-    CampaignOrder,
     Card,
-    CardLeft,
     DutyType,
-    Exemption,
-    Guidance,
     HouseholdType,
     Mode,
     Officer,
     OfficerDay,
-    OpinionKind,
-    Outcome,
     Post,
     PostKind,
-    Review,
     Station,
     Target,
     TargetKind,
-    Visit,
 )
 from planner.policy import Policy, classify, known_tiers, map_tiers, mapped_tier
 from planner.records import merge_targets
+from planner.store_gpkg import access_file as access_file
+from planner.store_gpkg import append_access_file as append_access_file
+from planner.store_gpkg import targets_to_frame as targets_to_frame
+from planner.store_gpkg import with_exemptions as with_exemptions
+from planner.store_schema import CRS as CRS
+from planner.store_schema import LOCK_TIMEOUT_S, hours_from_text
+from planner.store_schema import TARGET_COLUMNS as TARGET_COLUMNS
+from planner.store_schema import cell_text as _s
+from planner.store_schema import is_station_url as is_station_url
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = "1"
-CRS = "EPSG:4326"
-TARGET_COLUMNS = (
-    "target_id",
-    "beat_id",
-    "kind",
-    "tier",
-    "reasons",
-    "address",
-    "building_id",
-    "last_visit",
-    "card",
-    "availability",
-    "household_type",
-    "visit_minutes",
-    "lon",
-    "lat",
-    "name",
-    "moved_out",
-    "registered",
-)
-STREET_FLAGS = ("walk", "bike", "car", "forward")
-"""Edge columns of ``street_edges``: which modes may use the edge, and ``forward`` = 0 where a
-car may not go that way on a one-way street (files without them: every mode, both ways)."""
-STREET_META = ("streets_source", "streets_report")
-"""``meta`` keys of the streets: ``openstreetmap`` (outputs credit OSM) and the import report."""
 MAX_DISTANCE_KM = 50.0  # a target farther than this from every post is "far outside the station"
+
+
+# --------------------------------------------------------------------------------------------
+# the two stores
+
+
+def backend(db: str | Path) -> ModuleType:
+    """The store of the station ``db``: :mod:`planner.store_pg` for a PostGIS station URL
+    (:func:`is_station_url`), :mod:`planner.store_gpkg` for a station file.
+
+    The one place that chooses.  Both modules have the same operations over the same layers
+    (:mod:`planner.store_schema`): ``station_lock``, ``station_exists``, ``read_station``,
+    ``write_station``, ``read_streets``, ``read_street_source``, ``keep_access``, ``describe``
+    and ``same_station``.
+    """
+    return store_pg if is_station_url(db) else store_gpkg
+
+
+def describe(db: str | Path) -> str:
+    """A station file's path, or a station URL without its password, for messages."""
+    return backend(db).describe(db)
+
+
+def same_station(a: str | Path, b: str | Path) -> bool:
+    """Whether two station files or URLs name the same station (paths resolved, URLs parsed)."""
+    store = backend(a)
+    return store is backend(b) and store.same_station(a, b)
 
 
 # --------------------------------------------------------------------------------------------
 # locks and the access log
 
 
-LOCK_TIMEOUT_S = 30.0
+def station_lock(
+    db: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S
+) -> contextlib.AbstractContextManager[None]:
+    """Hold the station's exclusive lock for a change: the lock file beside a station file
+    (``.<name>.lock``), an advisory lock in PostGIS.
 
-
-@contextlib.contextmanager
-def station_lock(path: str | Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
-    """Hold the station file's exclusive lock (``.<name>.lock`` beside it) for a change.
-
-    Two planner runs changing one station file (two officers of a 交番 recording at once) take
+    Two planner runs changing one station (two officers of a 交番 recording at once) take
     turns: the second waits up to ``timeout_s`` seconds, then fails with a clear message.  While
-    the lock is held, temporary files left by a run that was killed mid-write are removed.
+    a file's lock is held, temporary files left by a run that was killed mid-write are removed.
 
     Raises
     ------
     InputError
         If another run still holds the lock after ``timeout_s`` seconds.
     """
-    if (pg := _postgis(path)) is not None:  # a PostGIS station: an advisory lock
-        with pg.station_lock(path, timeout_s=timeout_s):
-            yield
-        return
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise InputError(
-                        f"{path}: another planner run is changing this station file; "
-                        f"waited {timeout_s:g} s — try again when it has finished"
-                    ) from None
-                time.sleep(0.05)
-        for stale in path.parent.glob(f".{glob.escape(path.name)}.*{path.suffix}"):
-            with contextlib.suppress(FileNotFoundError):
-                stale.unlink()  # a temporary file of a killed run: never renamed, never valid
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
+    return backend(db).station_lock(db, timeout_s=timeout_s)
 
 
 @contextlib.contextmanager
@@ -172,34 +138,9 @@ def log_access(path: str | Path, what: str, records: int) -> AccessEntry:
     entry = AccessEntry(datetime.now().replace(microsecond=0), getpass.getuser(), what, records)
     with station_update(path) as station:
         station.access_log.append(entry)
-    if _postgis(path) is None:
-        append_access_file(path, entry)
+    backend(path).keep_access(path, entry)
     log.info("access log: %s by %s (%d records)", what, entry.who, records)
     return entry
-
-
-def access_file(path: str | Path) -> Path:
-    """The access log kept beside a station file, outside it: ``<station>.gpkg.access.log``."""
-    path = Path(path)
-    return path.with_name(path.name + ".access.log")
-
-
-def append_access_file(path: str | Path, entry: AccessEntry) -> Path:
-    """Append one line (tab-separated: when, who, records, what) to :func:`access_file`.
-
-    The file is only ever opened for appending and is created owner-only, so a copy of the
-    station file cannot take its own audit trail with it (an office may also make it
-    append-only with ``chattr +a``).
-    """
-    log_path = access_file(path)
-    line = f"{entry.when.isoformat(sep=' ')}\t{entry.who}\t{entry.records}\t{entry.what}\n"
-    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, line.encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return log_path
 
 
 def _snapshot(station: Station) -> tuple:
@@ -211,118 +152,7 @@ def _snapshot(station: Station) -> tuple:
 
 
 # --------------------------------------------------------------------------------------------
-# model <-> frames
-
-
-def targets_to_frame(targets: Sequence[Target]) -> gpd.GeoDataFrame:
-    """Targets as a GeoDataFrame with the documented column names (see docs/formats.md)."""
-    rows = [
-        {
-            "target_id": t.target_id,
-            "beat_id": t.beat_id,
-            "kind": t.kind.value,
-            "tier": t.tier,
-            "reasons": ",".join(t.reasons),
-            "address": t.address,
-            "building_id": t.building_id,
-            "last_visit": t.last_visit.isoformat() if t.last_visit else "",
-            "card": t.card.value,
-            "availability": t.availability.value,
-            "household_type": t.household_type.value,
-            "visit_minutes": t.visit_minutes,
-            "lon": t.lon,
-            "lat": t.lat,
-            "name": t.name,
-            "moved_out": t.moved_out.isoformat() if t.moved_out else "",
-            "registered": t.registered.isoformat() if t.registered else "",
-        }
-        for t in targets
-    ]
-    frame = pd.DataFrame(rows, columns=list(TARGET_COLUMNS))
-    geometry = gpd.points_from_xy(frame["lon"], frame["lat"]) if rows else []
-    return gpd.GeoDataFrame(frame, geometry=geometry, crs=CRS)
-
-
-def _targets_from_frame(frame: pd.DataFrame) -> list[Target]:
-    out = []
-    for r in frame.itertuples(index=False):
-        out.append(
-            Target(
-                target_id=str(r.target_id),
-                beat_id=str(r.beat_id),
-                kind=TargetKind(r.kind),
-                address=_s(r.address),
-                lon=float(r.lon),
-                lat=float(r.lat),
-                tier=str(r.tier),
-                reasons=tuple(c for c in _s(r.reasons).split(",") if c),
-                building_id=_s(r.building_id),
-                last_visit=date.fromisoformat(r.last_visit) if _s(r.last_visit) else None,
-                card=Card(r.card),
-                availability=Availability(r.availability),
-                household_type=HouseholdType(r.household_type),
-                visit_minutes=int(r.visit_minutes),
-                name=_s(getattr(r, "name", "")),
-                moved_out=_opt_date(getattr(r, "moved_out", "")),
-                registered=_opt_date(getattr(r, "registered", "")),
-            )
-        )
-    return out
-
-
-def _opt_date(value: Any) -> date | None:
-    return date.fromisoformat(_s(value)) if _s(value) else None
-
-
-def _s(value: Any) -> str:
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-
-
-def _hours_to_text(hours: dict[str, float]) -> str:
-    return ";".join(f"{k}={hours[k]:g}" for k in sorted(hours))
-
-
-def _hours_from_text(raw: str) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for part in raw.replace(" ", "").split(";"):
-        if not part:
-            continue
-        key, sep, value = part.partition("=")
-        if not sep:
-            raise ValueError(f"{part!r} is not duty=hours (e.g. toban=1.5;toban.evening=1)")
-        duty = key.split(".")[0]
-        if (
-            duty not in {d.value for d in DutyType}
-            or key.count(".") > 1
-            or ("." in key and not key.endswith(".evening"))
-        ):
-            raise ValueError(f"{key!r} is not a duty type (optionally with .evening)")
-        try:
-            hours = float(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not a number of hours") from None
-        if not 0 <= hours <= 24:
-            raise ValueError(f"{hours} hours is out of range [0, 24]")
-        out[key] = hours
-    return out
-
-
-# --------------------------------------------------------------------------------------------
 # read / write the station file
-
-
-def _describe(path: str | Path) -> str:
-    """A station's path, or its URL without the password, for messages."""
-    from planner.store_pg import describe
-
-    return describe(path)
-
-
-def _postgis(path: str | Path):
-    """:mod:`planner.store_pg` when ``path`` is a ``postgresql://`` URL (a str), else ``None``."""
-    from planner import store_pg
-
-    return store_pg if store_pg.is_url(path) else None
 
 
 def read_station(path: str | Path) -> Station:
@@ -333,205 +163,18 @@ def read_station(path: str | Path) -> Station:
     InputError
         If the file is missing or is not a station file.
     """
-    if (pg := _postgis(path)) is not None:
-        return pg.read_station(path)
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such station file")
-    try:
-        layers = {name for name, _ in pyogrio.list_layers(path)}
-    except Exception as exc:  # GDAL raises several kinds of errors for garbage files
-        raise InputError(f"{path}: not a GeoPackage: {exc}") from exc
-    if "meta" not in layers:
-        raise InputError(f"{path}: not a station file (no 'meta' layer)")
-    meta = _read_table(path, "meta")
-    info = dict(zip(meta["key"], meta["value"], strict=True))
-    station = Station(name=info.get("station", ""), policy=info.get("policy", "miyagi"))
-    if "posts" in layers:
-        for r in _read_table(path, "posts").itertuples(index=False):
-            station.posts.append(
-                Post(
-                    str(r.post_id),
-                    _s(r.name),
-                    PostKind(r.kind),
-                    float(r.lon),
-                    float(r.lat),
-                    _s(r.station),
-                )
-            )
-    if "beats" in layers:
-        beats = pyogrio.read_dataframe(path, layer="beats")
-        for r in beats.itertuples(index=False):
-            station.beats.append(
-                Beat(
-                    beat_id=str(r.beat_id),
-                    post_id=str(r.post_id),
-                    name=_s(r.name),
-                    registry_households=_opt_int(r.registry_households),
-                    frequency_years=_opt_int(r.frequency_years),
-                    polygon=r.geometry,
-                    incident_hours=_opt_float(getattr(r, "incident_hours", None)),
-                )
-            )
-    if "targets" in layers:
-        station.targets = _targets_from_frame(_read_table(path, "targets"))
-    if "officers" in layers:
-        for r in _read_table(path, "officers").itertuples(index=False):
-            station.officers.append(
-                Officer(
-                    str(r.officer_id),
-                    str(r.beat_id),
-                    _s(r.name),
-                    str(r.pattern),
-                    int(r.phase),
-                    Mode(r.mode),
-                    _hours_from_text(_s(r.visit_hours)),
-                )
-            )
-    if "officer_days" in layers:
-        for r in _read_table(path, "officer_days").itertuples(index=False):
-            station.officer_days.append(
-                OfficerDay(str(r.officer_id), date.fromisoformat(r.date), DutyType(r.kind))
-            )
-    if "visits" in layers:
-        for r in _read_table(path, "visits").itertuples(index=False):
-            station.visits.append(
-                Visit(
-                    str(r.target_id),
-                    date.fromisoformat(r.date),
-                    str(r.officer_id),
-                    Outcome(r.outcome),
-                    _s(r.notes),
-                    Card(r.card_before) if _s(getattr(r, "card_before", "")) else None,
-                    _s(getattr(r, "opinion", "")),
-                    OpinionKind(r.opinion_kind) if _s(getattr(r, "opinion_kind", "")) else None,
-                    _s(getattr(r, "action", "")),
-                    _opt_int(getattr(r, "minutes_spent", None)),
-                    _s(getattr(r, "slot", "")),
-                    CardLeft(r.card_left) if _s(getattr(r, "card_left", "")) else None,
-                    _opt_date(getattr(r, "reported_on", "")),
-                )
-            )
-    if "exemptions" in layers:
-        for r in _read_table(path, "exemptions").itertuples(index=False):
-            station.exemptions.append(
-                Exemption(
-                    str(r.target_id), _s(r.ordered_by), date.fromisoformat(r.date), _s(r.reason)
-                )
-            )
-    for layer, kind in RECORD_LAYERS.items():
-        if layer in layers:
-            getattr(station, layer).extend(_records_from_frame(_read_table(path, layer), kind))
-    if "access_log" in layers:
-        for r in _read_table(path, "access_log").itertuples(index=False):
-            station.access_log.append(
-                AccessEntry(datetime.fromisoformat(r.when), _s(r.who), _s(r.what), int(r.records))
-            )
-    return with_exemptions(station)
-
-
-def with_exemptions(station: Station) -> Station:
-    """Set each target's ``exempted`` date from the station's exemption orders (earliest wins).
-
-    The ``exemptions`` layer is the one record of an exemption; targets carry the date only in
-    memory, so re-importing a register never drops an order.
-    """
-    first: dict[str, date] = {}
-    for e in station.exemptions:
-        first[e.target_id] = min(e.date, first.get(e.target_id, e.date))
-    station.targets = [
-        t if t.exempted == first.get(t.target_id) else replace(t, exempted=first.get(t.target_id))
-        for t in station.targets
-    ]
-    return station
-
-
-RECORD_LAYERS: dict[str, type] = {
-    "approvals": Approval,
-    "reviews": Review,
-    "guidance": Guidance,
-    "beat_moves": BeatMove,
-    "campaign_orders": CampaignOrder,
-}
-"""Station lists of flat records kept as tables of the same name, one column per field in
-field order (dates as ISO text, enums as their values)."""
-
-
-def _records_to_rows(records: Sequence[Any]) -> list[dict[str, Any]]:
-    """Rows of a record layer: each field by name, dates as ISO text, enums as values."""
-
-    def cell(value: Any) -> Any:
-        if isinstance(value, date):
-            return value.isoformat()
-        return value.value if isinstance(value, StrEnum) else value
-
-    return [{f.name: cell(getattr(x, f.name)) for f in fields(x)} for x in records]
-
-
-def _records_from_frame(frame: pd.DataFrame, kind: type) -> list[Any]:
-    """Records of ``kind`` (a flat dataclass of str, int, float, date and enum fields) from the
-    rows :func:`_records_to_rows` wrote."""
-    hints = get_type_hints(kind)
-    parse: dict[type, Any] = {str: _s, int: int, float: float, date: date.fromisoformat}
-    names = [f.name for f in fields(kind)]
-    convert = [parse.get(hints[n], hints[n]) for n in names]  # an enum class parses itself
-    return [
-        kind(*(fn(value) for fn, value in zip(convert, row, strict=True)))
-        for row in frame[names].itertuples(index=False)
-    ]
-
-
-def _read_table(path: Path, layer: str) -> pd.DataFrame:
-    frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
-    return pd.DataFrame(frame)
-
-
-def _opt_int(value: Any) -> int | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
-        return None
-    return int(value)
-
-
-def _opt_float(value: Any, default: float = 0.0) -> float:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
-        return default
-    return float(value)
+    return backend(path).read_station(path)
 
 
 def read_streets(path: str | Path) -> nx.MultiDiGraph | None:
-    """The street network stored in a station file, or ``None`` if it has none.
+    """The street network stored with a station, or ``None`` if it has none.
 
-    Edges carry ``walk`` / ``bike`` / ``car`` / ``forward`` (:data:`STREET_FLAGS`); the graph's
+    Edges carry ``walk`` / ``bike`` / ``car`` / ``forward``
+    (:data:`~planner.store_schema.STREET_FLAGS`); the graph's
     ``source`` and ``street_report`` attributes say where the streets came from and what their
     import kept, dropped and linked (:func:`planner.streets.street_report`).
     """
-    if (pg := _postgis(path)) is not None:
-        return pg.read_streets(path)
-    path = Path(path)
-    layers = {name for name, _ in pyogrio.list_layers(path)}
-    if "street_nodes" not in layers or "street_edges" not in layers:
-        return None
-    nodes = pyogrio.read_dataframe(path, layer="street_nodes", read_geometry=False)
-    edges = pyogrio.read_dataframe(path, layer="street_edges")
-    graph = nx.MultiDiGraph(crs=CRS)
-    if "meta" in layers:  # where the streets came from, and the import's report
-        meta = _read_table(path, "meta")
-        info = dict(zip(meta["key"], meta["value"], strict=True))
-        for key, attr in zip(STREET_META, ("source", "street_report"), strict=True):
-            if _s(info.get(key)):
-                graph.graph[attr] = _s(info[key])
-    for r in nodes.itertuples(index=False):
-        graph.add_node(int(r.osmid), x=float(r.x), y=float(r.y))
-    flags = [c for c in STREET_FLAGS if c in edges.columns]  # older files: every mode, two-way
-    for r in edges.itertuples(index=False):
-        attrs = {"length": float(r.length), "highway": _s(r.highway), "geometry": r.geometry}
-        if _s(r.name):
-            attrs["name"] = _s(r.name)
-        for c in flags:
-            value = getattr(r, c)
-            attrs[c] = True if value is None or pd.isna(value) else bool(value)
-        graph.add_edge(int(r.u), int(r.v), key=int(r.key), **attrs)
-    return graph
+    return backend(path).read_streets(path)
 
 
 def read_street_report(path: str | Path) -> list[str] | None:
@@ -542,20 +185,10 @@ def read_street_report(path: str | Path) -> list[str] | None:
     """
     from planner.streets import StreetReport
 
-    if _postgis(path) is None:
-        path = Path(path)
-        layers = {name for name, _ in pyogrio.list_layers(path)}
-        if "street_edges" not in layers:
-            return None
-        meta = _read_table(path, "meta")
-        info = {k: _s(val) for k, val in zip(meta["key"], meta["value"], strict=True)}
-        source, report = info.get("streets_source", ""), info.get("streets_report", "")
-    else:
-        graph = read_streets(path)
-        if graph is None:
-            return None
-        source = str(graph.graph.get("source", ""))
-        report = str(graph.graph.get("street_report", ""))
+    stored = backend(path).read_street_source(path)
+    if stored is None:
+        return None
+    source, report = stored
     if report:
         return StreetReport.from_json(report).lines()
     return [f"streets: stored without an import report (source: {source or 'not recorded'})"]
@@ -564,243 +197,12 @@ def read_street_report(path: str | Path) -> list[str] | None:
 def write_station(
     station: Station, path: str | Path, *, streets: nx.MultiDiGraph | None = None
 ) -> None:
-    """Write a whole station (and optionally its street network) atomically, owner-only.
+    """Write a whole station (and optionally its street network) atomically, owner-only (a
+    file) or in one transaction (PostGIS).
 
-    When ``streets`` is ``None`` the network already in the file (if any) is kept.
+    When ``streets`` is ``None`` the network already stored (if any) is kept.
     """
-    if (pg := _postgis(path)) is not None:
-        pg.write_station(station, path, streets=streets)
-        return
-    path = Path(path)
-    if streets is None and path.is_file():
-        streets = read_streets(path)
-    with atomic_path(path) as tmp:
-        _write_layers(station, tmp, streets)
-    log.info("wrote %s: %d targets in %d beats", path, len(station.targets), len(station.beats))
-
-
-def _write_layers(station: Station, tmp: Path, streets: nx.MultiDiGraph | None) -> None:
-    def table(name: str, rows: list[dict], columns: Sequence[str]) -> None:
-        frame = pd.DataFrame(rows, columns=list(columns))
-        pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
-
-    table(
-        "meta",
-        [
-            {"key": k, "value": val}
-            for k, val in (
-                ("format_version", FORMAT_VERSION),
-                ("station", station.name),
-                ("policy", station.policy),
-                *_street_meta(streets),
-            )
-        ],
-        ("key", "value"),
-    )
-    posts = gpd.GeoDataFrame(
-        [
-            {
-                "post_id": p.post_id,
-                "name": p.name,
-                "kind": p.kind.value,
-                "lon": p.lon,
-                "lat": p.lat,
-                "station": p.station,
-            }
-            for p in station.posts
-        ],
-        columns=["post_id", "name", "kind", "lon", "lat", "station"],
-        geometry=[Point(p.lon, p.lat) for p in station.posts],
-        crs=CRS,
-    )
-    pyogrio.write_dataframe(posts, tmp, layer="posts", driver="GPKG", geometry_type="Point")
-    beats = gpd.GeoDataFrame(
-        [
-            {
-                "beat_id": b.beat_id,
-                "post_id": b.post_id,
-                "name": b.name,
-                "registry_households": b.registry_households,
-                "frequency_years": b.frequency_years,
-                "incident_hours": b.incident_hours,
-            }
-            for b in station.beats
-        ],
-        columns=[
-            "beat_id",
-            "post_id",
-            "name",
-            "registry_households",
-            "frequency_years",
-            "incident_hours",
-        ],
-        geometry=[b.polygon for b in station.beats],
-        crs=CRS,
-    )
-    for col in ("registry_households", "frequency_years"):
-        beats[col] = beats[col].astype("Int64")
-    pyogrio.write_dataframe(beats, tmp, layer="beats", driver="GPKG", geometry_type="Unknown")
-    pyogrio.write_dataframe(
-        targets_to_frame(station.targets),
-        tmp,
-        layer="targets",
-        driver="GPKG",
-        geometry_type="Point",
-    )
-    table(
-        "officers",
-        [
-            {
-                "officer_id": o.officer_id,
-                "beat_id": o.beat_id,
-                "name": o.name,
-                "pattern": o.pattern,
-                "phase": o.phase,
-                "mode": o.mode.value,
-                "visit_hours": _hours_to_text(o.visit_hours),
-            }
-            for o in station.officers
-        ],
-        ("officer_id", "beat_id", "name", "pattern", "phase", "mode", "visit_hours"),
-    )
-    table(
-        "officer_days",
-        [
-            {"officer_id": d.officer_id, "date": d.date.isoformat(), "kind": d.kind.value}
-            for d in station.officer_days
-        ],
-        ("officer_id", "date", "kind"),
-    )
-    table(
-        "visits",
-        [
-            {
-                "target_id": x.target_id,
-                "date": x.date.isoformat(),
-                "officer_id": x.officer_id,
-                "outcome": x.outcome.value,
-                "notes": x.notes,
-                "card_before": x.card_before.value if x.card_before else "",
-                "opinion": x.opinion,
-                "opinion_kind": x.opinion_kind.value if x.opinion_kind else "",
-                "action": x.action,
-                "minutes_spent": x.minutes_spent,
-                "slot": x.slot,
-                "card_left": x.card_left.value if x.card_left else "",
-                "reported_on": x.reported_on.isoformat() if x.reported_on else "",
-            }
-            for x in station.visits
-        ],
-        (
-            "target_id",
-            "date",
-            "officer_id",
-            "outcome",
-            "notes",
-            "card_before",
-            "opinion",
-            "opinion_kind",
-            "action",
-            "minutes_spent",
-            "slot",
-            "card_left",
-            "reported_on",
-        ),
-    )
-    for layer, kind in RECORD_LAYERS.items():
-        table(layer, _records_to_rows(getattr(station, layer)), [f.name for f in fields(kind)])
-    table(
-        "access_log",
-        [
-            {
-                "when": a.when.isoformat(timespec="seconds"),
-                "who": a.who,
-                "what": a.what,
-                "records": a.records,
-            }
-            for a in station.access_log
-        ],
-        ("when", "who", "what", "records"),
-    )
-    table(
-        "exemptions",
-        [
-            {
-                "target_id": e.target_id,
-                "ordered_by": e.ordered_by,
-                "date": e.date.isoformat(),
-                "reason": e.reason,
-            }
-            for e in station.exemptions
-        ],
-        ("target_id", "ordered_by", "date", "reason"),
-    )
-    if streets is not None:
-        _write_streets(streets, tmp)
-
-
-def _street_meta(streets: nx.MultiDiGraph | None) -> list[tuple[str, str]]:
-    """``meta`` rows saying where the streets came from and what their import kept and linked."""
-    if streets is None:
-        return []
-    from planner.streets import street_report
-
-    report = street_report(streets)
-    rows = [
-        ("streets_source", str(streets.graph.get("source", ""))),
-        ("streets_report", report.to_json() if report is not None else ""),
-    ]
-    return [(k, v) for k, v in rows if v]
-
-
-def _write_streets(graph: nx.MultiDiGraph, tmp: Path) -> None:
-    nodes = gpd.GeoDataFrame(
-        [
-            {"osmid": int(n), "x": float(d["x"]), "y": float(d["y"])}
-            for n, d in graph.nodes(data=True)
-        ],
-        columns=["osmid", "x", "y"],
-        geometry=[Point(d["x"], d["y"]) for _, d in graph.nodes(data=True)],
-        crs=CRS,
-    )
-    pyogrio.write_dataframe(nodes, tmp, layer="street_nodes", driver="GPKG", geometry_type="Point")
-    rows, geoms = [], []
-    for u, w, k, d in graph.edges(keys=True, data=True):
-        geom = d.get("geometry")
-        if geom is None:
-            from shapely.geometry import LineString
-
-            a, b = graph.nodes[u], graph.nodes[w]
-            geom = LineString([(a["x"], a["y"]), (b["x"], b["y"])])
-        rows.append(
-            {
-                "u": int(u),
-                "v": int(w),
-                "key": int(k),
-                "length": float(d["length"]),
-                "highway": _flat(d.get("highway")),
-                "name": _flat(d.get("name")),
-                **{c: int(bool(d.get(c, True))) for c in STREET_FLAGS},
-            }
-        )
-        geoms.append(geom)
-    edges = gpd.GeoDataFrame(
-        rows,
-        columns=["u", "v", "key", "length", "highway", "name", *STREET_FLAGS],
-        geometry=geoms,
-        crs=CRS,
-    )
-    pyogrio.write_dataframe(
-        edges, tmp, layer="street_edges", driver="GPKG", geometry_type="LineString"
-    )
-
-
-def _flat(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple | set):
-        return ",".join(sorted(str(x) for x in value))
-    return str(value)
+    backend(path).write_station(station, path, streets=streets)
 
 
 # --------------------------------------------------------------------------------------------
@@ -922,7 +324,7 @@ def officers_from_file(
         v.Column("pattern", v.nonempty),
         v.Column("phase", v.integer(0, 30), required=False, default=0),
         v.Column("mode", v.choice(Mode), required=False, default=Mode.WALK),
-        v.Column("visit_hours", _hours_from_text, required=False, default={}),
+        v.Column("visit_hours", hours_from_text, required=False, default={}),
     ]
 
     def known(r: dict) -> list[tuple[str, str]]:
@@ -1058,7 +460,7 @@ def targets_from_file(
             hint = "lon and lat look swapped" if abs(r["lon"]) <= 90 else "out of range"
             out.append(("lat", f"latitude {r['lat']} is {hint}"))
         else:
-            out.extend(_far_from_posts(r["lon"], r["lat"], posts))
+            out.extend(far_from_posts(r["lon"], r["lat"], posts))
         return out
 
     rows_in = table if table is not None else _read_rows(path)
@@ -1067,41 +469,19 @@ def targets_from_file(
     return [_target_from_row(r) for r in rows]
 
 
-def _far_from_posts(lon: float, lat: float, posts: Sequence[Post]) -> list[tuple[str, str]]:
+def far_from_posts(lon: float, lat: float, posts: Sequence[Post]) -> list[tuple[str, str]]:
     """``("lon/lat", why)`` when a point is farther than :data:`MAX_DISTANCE_KM` from every
-    post (saying so when lon and lat look swapped); nothing to say without posts."""
+    post (great-circle, :func:`planner.geo.great_circle_m`), saying so when lon and lat look
+    swapped; nothing to say without posts."""
     if not posts:
         return []
-    nearest = min(_km(lon, lat, p.lon, p.lat) for p in posts)
+    nearest = min(geo.great_circle_m(lon, lat, p.lon, p.lat) for p in posts) / 1000
     if nearest <= MAX_DISTANCE_KM:
         return []
-    if min(_km(lat, lon, p.lon, p.lat) for p in posts) <= MAX_DISTANCE_KM:
+    if min(geo.great_circle_m(lat, lon, p.lon, p.lat) for p in posts) / 1000 <= MAX_DISTANCE_KM:
         return [("lon/lat", "lon and lat look swapped")]
     limit = f"limit {MAX_DISTANCE_KM:g} km"
     return [("lon/lat", f"point is {nearest:.0f} km from the nearest post ({limit})")]
-
-
-def _km_to_posts(lons: Any, lats: Any, posts: Sequence[Post]) -> np.ndarray:
-    """Great-circle km from each point to its nearest post, for many points at once (street
-    nodes); the formula of :func:`_km`."""
-    lat = np.radians(np.asarray(lats, dtype=float))
-    lon = np.radians(np.asarray(lons, dtype=float))
-    nearest = np.full(lon.shape, np.inf)
-    for p in posts:
-        p_lat, p_lon = math.radians(p.lat), math.radians(p.lon)
-        a = (
-            np.sin((p_lat - lat) / 2) ** 2
-            + np.cos(lat) * math.cos(p_lat) * np.sin((p_lon - lon) / 2) ** 2
-        )
-        nearest = np.minimum(nearest, 12742.0 * np.arcsin(np.minimum(1.0, np.sqrt(a))))
-    return nearest
-
-
-def _km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 12742.0 * math.asin(min(1.0, math.sqrt(a)))
 
 
 def _target_from_row(r: dict[str, Any]) -> Target:
@@ -1194,10 +574,10 @@ def import_files(
     """
     from planner.policy import load_policy
 
-    pg = _postgis(db)
-    db = db if pg else Path(db)
+    store = backend(db)
+    db = db if store is store_pg else Path(db)
     with station_lock(db):
-        if pg.station_exists(db) if pg else db.is_file():
+        if store.station_exists(db):
             station = read_station(db)
             if station_name:
                 station.name = station_name
@@ -1206,7 +586,7 @@ def import_files(
         else:
             if not station_name:
                 raise InputError(
-                    f"{_describe(db)}: new station file: give the station's name (--station)"
+                    f"{describe(db)}: new station file: give the station's name (--station)"
                 )
             station = Station(name=station_name, policy=policy_name or "miyagi")
         policy = load_policy(station.policy)

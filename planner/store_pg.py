@@ -20,11 +20,12 @@ holds around its read–change–write.  The database's own permissions guard th
 created here is its creator's alone until a DBA grants access.
 
 The conversion between a :class:`~planner.model.Station` and its layers is the GeoPackage's own
-(:mod:`planner.store`): a write builds the layers in a temporary GeoPackage (in a private, 0700,
-folder in memory under ``/dev/shm`` where there is one) and copies its rows; a read does the
-reverse.  The two backends cannot drift
-apart, and :data:`LAYERS` names every column's PostgreSQL type.  Needs ``psycopg`` (the ``pg``
-extra); a PostGIS URL is accepted wherever a station file is (``--db``, ``export --out``).
+(:mod:`planner.store_gpkg`): a write builds the layers in a temporary GeoPackage (in a private,
+0700, folder in memory under ``/dev/shm`` where there is one) and copies its rows; a read does the
+reverse.  The two stores cannot drift apart, and :data:`planner.store_schema.LAYERS` names every
+column's PostgreSQL type.  Needs ``psycopg`` (the ``pg`` extra); a PostGIS URL is accepted
+wherever a station file is (``--db``, ``export --out``): :mod:`planner.store` calls this module
+for one (:func:`planner.store.backend`).
 """
 
 from __future__ import annotations
@@ -49,18 +50,29 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from planner import store
+from planner import store_gpkg
 from planner._errors import InputError, PlannerError
 from planner.access import Grant, Role, check_grant
-from planner.model import Station
+from planner.model import AccessEntry, Station
+from planner.store_schema import (
+    BIGINT,
+    CRS,
+    FLOAT,
+    INTEGER,
+    LAYER_BY_NAME,
+    LAYERS,
+    LOCK_TIMEOUT_S,
+    SRID,
+    STREET_LAYERS,
+    URL_PREFIX,
+    Layer,
+)
 
 if TYPE_CHECKING:
     import psycopg
 
 log = logging.getLogger(__name__)
 
-URL_PREFIX = "postgresql://"
-SRID = 4326
 SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 CONNECT_TIMEOUT_S = 10
 # the temporary GeoPackages: in memory where there is a tmpfs (fast, and names never hit a disk)
@@ -68,76 +80,9 @@ _TMP_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.
 _LOCK_CLASS = 0x4A4B  # advisory-lock key spaces: station_lock ...
 _WRITE_CLASS = 0x4A4C  # ... and one write transaction
 
-TEXT, INTEGER, BIGINT, FLOAT = "text", "integer", "bigint", "double precision"
-
-
-@dataclass(frozen=True)
-class Layer:
-    """One table of a station: its columns with PostgreSQL types and its geometry type, if any.
-
-    ``geometry`` is the PostGIS type (``Point``, ``LineString`` or ``Geometry`` for polygons and
-    multipolygons); ``gpkg_geometry`` the GeoPackage's, as :mod:`planner.store` writes it.
-    """
-
-    name: str
-    columns: tuple[tuple[str, str], ...]
-    geometry: str | None = None
-    gpkg_geometry: str | None = None
-
-
-def _text(*names: str) -> tuple[tuple[str, str], ...]:
-    return tuple((n, TEXT) for n in names)
-
-
-# fmt: off
-LAYERS: tuple[Layer, ...] = (
-    Layer("meta", _text("key", "value")),
-    Layer("posts", (*_text("post_id", "name", "kind"), ("lon", FLOAT), ("lat", FLOAT),
-                    ("station", TEXT)), "Point", "Point"),
-    Layer("beats", (*_text("beat_id", "post_id", "name"), ("registry_households", INTEGER),
-                    ("frequency_years", INTEGER), ("incident_hours", FLOAT)),
-          "Geometry", "Unknown"),
-    Layer("targets", (*_text("target_id", "beat_id", "kind", "tier", "reasons", "address",
-                             "building_id", "last_visit", "card", "availability",
-                             "household_type"),
-                      ("visit_minutes", INTEGER), ("lon", FLOAT), ("lat", FLOAT),
-                      *_text("name", "moved_out", "registered")), "Point", "Point"),
-    Layer("officers", (*_text("officer_id", "beat_id", "name", "pattern"), ("phase", INTEGER),
-                       *_text("mode", "visit_hours"))),
-    Layer("officer_days", _text("officer_id", "date", "kind")),
-    Layer("visits", (*_text("target_id", "date", "officer_id", "outcome", "notes", "card_before",
-                            "opinion", "opinion_kind", "action"),
-                     ("minutes_spent", INTEGER), *_text("slot", "card_left", "reported_on"))),
-    Layer("approvals", _text("target_id", "date", "slot", "decided_by", "decided_on", "decision",
-                             "note")),
-    Layer("reviews", (*_text("plan_sha256"), ("year", INTEGER),
-                      *_text("reviewed_by", "reviewed_on", "note"))),
-    Layer("guidance", (*_text("officer_id"), ("year", INTEGER), ("month", INTEGER),
-                       *_text("given_by", "given_on", "note"))),
-    Layer("beat_moves", _text("target_id", "from_beat", "to_beat", "moved_on")),
-    Layer("campaign_orders", (*_text("ordered_by", "ordered_on", "reason", "start"),
-                              ("days", INTEGER), ("lon", FLOAT), ("lat", FLOAT),
-                              ("radius_m", FLOAT), ("kinds", TEXT), ("targets", INTEGER))),
-    Layer("access_log", (*_text("when", "who", "what"), ("records", INTEGER))),
-    Layer("exemptions", _text("target_id", "ordered_by", "date", "reason")),
-    Layer("street_nodes", (("osmid", BIGINT), ("x", FLOAT), ("y", FLOAT)), "Point", "Point"),
-    Layer("street_edges", (("u", BIGINT), ("v", BIGINT), ("key", INTEGER), ("length", FLOAT),
-                           ("highway", TEXT), ("name", TEXT), ("walk", INTEGER),
-                           ("bike", INTEGER), ("car", INTEGER), ("forward", INTEGER)),
-          "LineString", "LineString"),
-)
-# fmt: on
-STREET_LAYERS = ("street_nodes", "street_edges")
-_BY_NAME = {layer.name: layer for layer in LAYERS}
-
 
 # --------------------------------------------------------------------------------------------
 # the URL
-
-
-def is_url(path: Any) -> bool:
-    """Whether ``path`` is a PostGIS station URL (a ``str`` starting ``postgresql://``)."""
-    return isinstance(path, str) and path.startswith(URL_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -150,9 +95,7 @@ class StationAddress:
 
 
 def describe(path: str | Path) -> str:
-    """A station file's path, or a station URL with its password (if any) left out."""
-    if not is_url(path):
-        return str(path)
+    """A station URL with its password (if any) left out."""
     parts = urlsplit(str(path))
     if parts.password is None:
         return str(path)
@@ -187,13 +130,9 @@ def parse_url(url: str) -> StationAddress:
 
 
 def same_station(a: str | Path, b: str | Path) -> bool:
-    """Whether two station files or URLs name the same station (paths resolved, URLs parsed)."""
-    if is_url(a) and is_url(b):
-        ta, tb = parse_url(str(a)), parse_url(str(b))
-        return (ta.conninfo, ta.schema) == (tb.conninfo, tb.schema)
-    if is_url(a) or is_url(b):
-        return False
-    return Path(a).resolve() == Path(b).resolve()
+    """Whether two station URLs name the same station (the same database and schema)."""
+    ta, tb = parse_url(str(a)), parse_url(str(b))
+    return (ta.conninfo, ta.schema) == (tb.conninfo, tb.schema)
 
 
 def station_url(database_url: str, station: str) -> str:
@@ -249,7 +188,7 @@ def _sql(template: str, *names: str):
 
 
 @contextlib.contextmanager
-def station_lock(url: str, *, timeout_s: float = store.LOCK_TIMEOUT_S) -> Iterator[None]:
+def station_lock(url: str, *, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
     """Hold the station's advisory lock for a change (the stand-in for the lock file).
 
     Raises
@@ -270,6 +209,11 @@ def station_lock(url: str, *, timeout_s: float = store.LOCK_TIMEOUT_S) -> Iterat
                 )
             time.sleep(0.05)
         yield  # closing the connection releases the lock
+
+
+def keep_access(url: str, entry: AccessEntry) -> None:
+    """Nothing to keep beyond the station's ``access_log`` table: the database's own
+    permissions guard it (a station file also has a log file beside it)."""
 
 
 def station_exists(url: str) -> bool:
@@ -303,7 +247,7 @@ def write_station(station: Station, url: str, *, streets: nx.MultiDiGraph | None
     target = parse_url(url)
     with tempfile.TemporaryDirectory(prefix="planner-pg-", dir=_TMP_DIR) as tmp:
         gpkg = Path(tmp) / "station.gpkg"
-        store._write_layers(station, gpkg, streets)
+        store_gpkg.write_layers(station, gpkg, streets)
         present = {name for name, _ in pyogrio.list_layers(gpkg)}
         rows = {layer.name: _rows(gpkg, layer) for layer in LAYERS if layer.name in present}
     with _session(target) as conn, conn.transaction():
@@ -315,7 +259,7 @@ def write_station(station: Station, url: str, *, streets: nx.MultiDiGraph | None
         conn.execute(_sql("CREATE SCHEMA IF NOT EXISTS {}", target.schema))
         tables = _tables(conn, target.schema)
         for name, layer_rows in rows.items():
-            layer = _BY_NAME[name]
+            layer = LAYER_BY_NAME[name]
             _create(conn, target.schema, layer, tables.get(name))
             _replace_rows(conn, target.schema, layer, layer_rows)
         if ACCESS_TABLE in tables:  # a new table is protected like the others at once
@@ -411,7 +355,7 @@ def read_station(url: str) -> Station:
         gpkg = Path(tmp) / "station.gpkg"
         if "meta" not in _copy_to_gpkg(target, names, gpkg):
             raise InputError(f"{target.label}: no such station (no table {target.schema}.meta)")
-        return store.read_station(gpkg)
+        return store_gpkg.read_station(gpkg)
 
 
 def read_streets(url: str) -> nx.MultiDiGraph | None:
@@ -421,7 +365,16 @@ def read_streets(url: str) -> nx.MultiDiGraph | None:
         gpkg = Path(tmp) / "streets.gpkg"
         if not set(STREET_LAYERS) <= set(_copy_to_gpkg(target, (*STREET_LAYERS, "meta"), gpkg)):
             return None
-        return store.read_streets(gpkg)
+        return store_gpkg.read_streets(gpkg)
+
+
+def read_street_source(url: str) -> tuple[str, str] | None:
+    """Where the stored streets came from and their import report (JSON), each ``""`` when not
+    recorded; ``None`` when the station has no streets."""
+    graph = read_streets(url)
+    if graph is None:
+        return None
+    return str(graph.graph.get("source", "")), str(graph.graph.get("street_report", ""))
 
 
 def _copy_to_gpkg(target: StationAddress, names: Sequence[str], gpkg: Path) -> list[str]:
@@ -434,12 +387,12 @@ def _copy_to_gpkg(target: StationAddress, names: Sequence[str], gpkg: Path) -> l
         with conn.transaction():
             tables = _tables(conn, target.schema)
             frames = {
-                name: _read_layer(conn, target.schema, _BY_NAME[name], tables[name])
+                name: _read_layer(conn, target.schema, LAYER_BY_NAME[name], tables[name])
                 for name in names
                 if name in tables
             }
     for name, frame in frames.items():
-        layer = _BY_NAME[name]
+        layer = LAYER_BY_NAME[name]
         kw = {"geometry_type": layer.gpkg_geometry} if layer.gpkg_geometry else {}
         pyogrio.write_dataframe(frame, gpkg, layer=name, driver="GPKG", **kw)
     return list(frames)
@@ -463,7 +416,7 @@ def _read_layer(
     if not layer.geometry:
         return frame
     geoms = shapely.from_wkb([r[-1] for r in rows]) if rows else []
-    return gpd.GeoDataFrame(frame, geometry=geoms, crs=store.CRS)
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=CRS)
 
 
 # --------------------------------------------------------------------------------------------

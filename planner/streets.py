@@ -44,6 +44,7 @@ import numpy as np
 import pyproj
 import shapely
 
+from planner import geo
 from planner._errors import InputError
 from planner.model import Mode
 
@@ -420,7 +421,7 @@ def _add_way(
     if way.tags.get("name"):
         attrs["name"] = way.tags["name"]
     for a, b in itertools.pairwise(refs):
-        length = _metres(coords[a], coords[b])
+        length = geo.great_circle_m(*coords[a], *coords[b])
         for u, v, ahead in ((a, b, True), (b, a, False)):
             _node(G, u, coords)
             _node(G, v, coords)
@@ -435,7 +436,7 @@ def _add_link(
     *,
     highway: str = "footway",
 ) -> None:
-    length = _metres(coords[a], coords[b])
+    length = geo.great_circle_m(*coords[a], *coords[b])
     for u, v in ((a, b), (b, a)):
         _node(G, u, coords)
         _node(G, v, coords)
@@ -457,16 +458,6 @@ def _add_link(
 def _node(G: nx.MultiDiGraph, n: int, coords: Mapping[int, tuple[float, float]]) -> None:
     if n not in G:
         G.add_node(n, x=coords[n][0], y=coords[n][1])
-
-
-def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle metres between two lon/lat points (as OSMnx measures edge lengths)."""
-    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6_371_009 * math.asin(min(1.0, math.sqrt(h)))
 
 
 def _share(G: nx.MultiDiGraph) -> float:
@@ -902,21 +893,3 @@ def _json_tags(raw: Any) -> dict[str, str]:
     except ValueError:
         return {}
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
-
-
-def clip_box(
-    points: Iterable[tuple[float, float]], *, margin_m: float = 500.0
-) -> tuple[float, float, float, float]:
-    """``(min_lon, min_lat, max_lon, max_lat)`` around points plus ``margin_m`` metres."""
-    pts = np.asarray(list(points), dtype=float).reshape(-1, 2)
-    if len(pts) == 0:
-        raise ValueError("no points to clip around")
-    lat0 = math.radians(float(pts[:, 1].mean()))
-    dlat = margin_m / 111_320.0
-    dlon = margin_m / (111_320.0 * max(math.cos(lat0), 1e-6))
-    return (
-        float(pts[:, 0].min() - dlon),
-        float(pts[:, 1].min() - dlat),
-        float(pts[:, 0].max() + dlon),
-        float(pts[:, 1].max() + dlat),
-    )

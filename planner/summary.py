@@ -40,7 +40,7 @@ def summarize(station: Station, policy: Policy, year: int) -> list[BeatSummary]:
     beats = {b.beat_id: b for b in station.beats}
     due = due_targets(station.targets, policy, year, beats)
     due_count = Counter((d.target.beat_id, d.target.tier) for d in due)
-    due_minutes = Counter()
+    due_minutes: Counter[str] = Counter()
     for d in due:
         due_minutes[d.target.beat_id] += d.target.visit_minutes
     out = []

@@ -67,7 +67,7 @@ from typing import Protocol
 import networkx as nx
 import numpy as np
 
-from planner import network
+from planner import geo, network
 from planner._errors import InputError
 from planner.model import Availability, DutyDay, DutyType, Mode, Officer, Post, Station, Target
 from planner.plan import Campaign, PlannedVisit, Unplanned
@@ -500,7 +500,7 @@ def _check_route(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Violatio
         index = {p: i for i, p in enumerate(points)}
         streets = network.mode_graph(ctx.graph, mode) if ctx.graph is not None else None
         lons, lats = [p[0] for p in points], [p[1] for p in points]
-        dist = _metres_matrix(lons, lats, streets, network.DETOUR)
+        dist = network.street_or_straight_metres(lons, lats, streets)
         for key in keys:
             officer_id, day_date, group = key
             doors = days[key]
@@ -773,18 +773,6 @@ def verify_plan(
 # --------------------------------------------------------------------------- score
 
 
-def _metres_matrix(
-    lons: Sequence[float], lats: Sequence[float], graph: nx.MultiDiGraph | None, detour: float
-) -> np.ndarray:
-    """Metres between points: along the streets, or straight x ``detour`` (also where a street
-    path is missing)."""
-    straight = network.straight_metres(lons, lats) * detour
-    if graph is None:
-        return straight
-    street = network.distance_matrix(graph, lons, lats).astype(float)
-    return np.where(street >= network.UNREACHABLE, straight, street)
-
-
 def _nn_tour_metres(dist: np.ndarray, stops: Sequence[int]) -> float:
     """Length of a nearest-neighbour tour from index 0 through ``stops`` and back to 0."""
     here, left, total = 0, list(dict.fromkeys(stops)), 0.0
@@ -844,7 +832,8 @@ def _walk_minutes(
         doors = [p for _, round_doors in rounds for p in round_doors]
         points = list(dict.fromkeys([(post.lon, post.lat), *doors]))
         index = {p: i for i, p in enumerate(points)}
-        dist = _metres_matrix([p[0] for p in points], [p[1] for p in points], graph, detour)
+        lons, lats = [p[0] for p in points], [p[1] for p in points]
+        dist = network.street_or_straight_metres(lons, lats, graph, detour=detour)
         for officer_id, round_doors in rounds:
             metres = _nn_tour_metres(dist, [index[p] for p in round_doors if index[p] != 0])
             officer = officers.get(officer_id)
@@ -901,7 +890,7 @@ def score_plan(
     *,
     graph: nx.MultiDiGraph | None = None,
     speeds_kmh: Mapping[Mode | str, float] | None = None,
-    detour: float = network.DETOUR,
+    detour: float = geo.DETOUR,
     year: int | None = None,
     month_factors: Sequence[float] | None = None,
     start: date | None = None,

@@ -126,6 +126,20 @@ def test_none_and_ambiguous(refs: list[Path]) -> None:
     assert r.lon == 140.89 and "station's area (also 宮城県仙台市青葉区本町)" in r.note
 
 
+def test_ambiguous_without_points_near_the_station(tmp_path: Path) -> None:
+    # 本町 in two cities, both near the post, neither with a point for 5丁目: no distance to
+    # compare, so the town stays ambiguous (it raised TypeError before)
+    towns = [
+        ("宮城県", "仙台市青葉区", "本町一丁目", 140.8750, 38.2650),
+        ("宮城県", "名取市", "本町一丁目", 140.8900, 38.1720),
+    ]
+    path = tmp_path / "04_2023.csv"
+    path.write_bytes(town_csv(towns))
+    near = Geocoder(load_reference([path]), near=[(140.88, 38.22)], km=20)
+    r = near.geocode("本町5-1")
+    assert r.level == LEVEL_NONE and "ambiguous" in r.note and r.lon is None
+
+
 def test_repeated_addresses_matched_once(refs: list[Path]) -> None:
     out = geocode_addresses(["桜台1-1-1", "桜台1-1-1", "x"], Geocoder(load_reference(refs)))
     assert out[0] is out[1] and out[2].level == LEVEL_NONE

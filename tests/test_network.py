@@ -10,7 +10,7 @@ import pyproj
 import pytest
 from shapely.geometry import LineString
 
-from planner import network
+from planner import geo, network
 from planner._errors import InputError
 from planner.model import Mode
 from planner.network import (
@@ -107,6 +107,20 @@ def test_distance_matrix_by_hand(small_graph):
     D = distance_matrix(small_graph, lons, lats)
     assert D.dtype == np.int64
     np.testing.assert_array_equal(D, EXPECTED_M)
+
+
+def test_street_or_straight_metres_falls_back_where_there_is_no_path(small_graph):
+    lons, lats = points(*P)
+    straight = geo.pairwise_m(lons, lats) * geo.DETOUR
+    # no graph: the straight line x DETOUR everywhere
+    np.testing.assert_array_equal(network.street_or_straight_metres(lons, lats, None), straight)
+    # a graph: street metres, and the straight line x detour only for p4 (no path to it)
+    m = network.street_or_straight_metres(lons, lats, small_graph, detour=2.0)
+    cut = EXPECTED_M >= UNREACHABLE
+    np.testing.assert_array_equal(m[~cut], EXPECTED_M[~cut])
+    np.testing.assert_allclose(m[cut], straight[cut] / geo.DETOUR * 2.0)
+    # p4 is about 1.4 km from the others: the fallback is a distance, not the sentinel
+    assert 2000 < m[0, 3] < 4000 and m.max() < UNREACHABLE
 
 
 @pytest.mark.parametrize(
@@ -505,7 +519,7 @@ def test_sidewalk_beside_the_road_is_linked():
     walk = mode_graph(linked, "walk")
     near = distances_from_post(walk)
     far = distances_from_post(mode_graph(as_drawn, "walk"))
-    straight = network.straight_metres(*zip(POST_SOUTH, DOOR_NORTH, strict=True))[0, 1]
+    straight = geo.pairwise_m(*zip(POST_SOUTH, DOOR_NORTH, strict=True))[0, 1]
     assert 14 <= straight <= 15
     assert near <= 1.2 * straight  # across the sidewalk's link
     assert far > 350  # round by the sidewalk's only shared node, 190 m away, and back
@@ -591,9 +605,9 @@ def test_street_report_round_trips_as_json():
 
 
 def test_clip_keeps_only_what_is_inside(tmp_path):
-    from planner.streets import clip_box, street_report
+    from planner.streets import street_report
 
-    box = clip_box([(140.8700, 38.2700), (140.8712, 38.2700)], margin_m=20)
+    box = geo.box_around([140.8700, 140.8712], [38.2700, 38.2700], margin_m=20)
     G = graph_from_osm(SIDEWALK_OSM, bbox=box, link_m=0)
     xs = [d["x"] for _, d in G.nodes(data=True)]
     assert max(xs) <= box[2] and min(xs) >= box[0]
@@ -647,7 +661,7 @@ def test_real_helsinki_pbf_sidewalks_are_linked():
     )
     lon, lat = doors.geometry.x.to_numpy(), doors.geometry.y.to_numpy()
     assert len(lon) > 100
-    straight = network.straight_metres(lon, lat)
+    straight = geo.pairwise_m(lon, lat)
     ratios = []
     for G in (linked, drawn):
         street = network.distance_matrix(mode_graph(G, "walk"), lon, lat).astype(float)

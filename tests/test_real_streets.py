@@ -49,7 +49,7 @@ def test_real_streets_plan_passes_verify_with_every_day_routed(real):
 
 def test_real_streets_every_planned_door_fits_its_route(real):
     bench, graph, station, policy, plan = real
-    minutes = bench._slot_minutes(station, policy)
+    minutes = bench.slot_minutes(station, policy)
     # every 6th officer-day by officer and date (all of them: bench/bench_real.py)
     doors, dropped, days, _s = bench.route_all(station, policy, graph, plan.visits, minutes, 6)
     assert doors > 20 and days > 10

@@ -18,10 +18,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from planner import routes
+from planner import geo, routes
 from planner._errors import InputError
 from planner.model import Availability
-from planner.network import straight_metres
 from planner.plan import PlannedVisit
 from planner.policy import load_policy
 from planner.routes import (
@@ -99,7 +98,7 @@ def check_route(
     if mode is None:
         return
     pts = [post, *((s.lon, s.lat) for s in r.stops), post]
-    metres = straight_metres([p[0] for p in pts], [p[1] for p in pts]) * routes.DETOUR
+    metres = geo.pairwise_m([p[0] for p in pts], [p[1] for p in pts]) * geo.DETOUR
     speed = routes.network.speed_mps(mode, None)
     seconds = np.rint(metres / speed).astype(np.int64)
     left = r.depart * 60
@@ -419,7 +418,7 @@ def test_day_stops_from_a_plan(demo, miyagi, engine):
     planned = {v.target_id for v in plan}
     for s in optional[1:]:
         assert s.reason == "due_nearby" and s.target_id not in planned
-        near = min(straight_metres([s.lon, m.lon], [s.lat, m.lat])[0, 1] for m in mandatory)
+        near = min(geo.pairwise_m([s.lon, m.lon], [s.lat, m.lat])[0, 1] for m in mandatory)
         assert near <= params.optional_radius_m
         assert s.window[0] <= 17 * H  # can be visited in the day slot
     assert optional[0].penalty > max(s.penalty for s in optional[1:])

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import tiny_station
 
-from planner import _cpsat
+from planner import cpsat
 from planner import schedule as sch
 from planner.clusters import Cluster, Geography, Neighbourhood
 from planner.model import Availability, Card, DutyType, OfficerDay
@@ -32,7 +32,7 @@ def _units(n: int, *, est: float = 10.0, cluster=lambda i: i, slots=("day",)) ->
 
 
 def _month_model(units, months=(1, 2), slots=("day",)) -> sch.MonthModel:
-    mm = sch.MonthModel(_cpsat.Model(), {})
+    mm = sch.MonthModel(cpsat.Model(), {})
     for u in units:
         for m in months:
             for s in slots:
@@ -340,11 +340,11 @@ def test_impossible_campaign_is_reported():
 
 
 def test_wall_clock_guard_raises_instead_of_returning_another_plan(station):
-    with pytest.raises(_cpsat.WallClockGuard, match=r"beat B1: .*wall-clock guard"):
+    with pytest.raises(cpsat.WallClockGuard, match=r"beat B1: .*wall-clock guard"):
         sch.plan_year(station, MIYAGI, 2027, params=replace(FAST, wall_guard_s=1e-6))
-    m = _cpsat.Model()
+    m = cpsat.Model()
     m.reward("x", 1, m.boolean("x"))
-    with pytest.raises(_cpsat.WallClockGuard):
+    with pytest.raises(cpsat.WallClockGuard):
         m.solve(time_limit_s=1, deadline=0.0)  # a deadline long past
     assert m.solve(time_limit_s=1, deadline=1e12).status == "OPTIMAL"
 

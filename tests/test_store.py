@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import stat
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -13,17 +14,17 @@ import pyogrio
 import pytest
 from click.testing import CliRunner
 
-from planner import store
+from planner import store, store_gpkg
 from planner._errors import InputError, RowError
 from planner.cli import main
-from planner.model import Card, Exemption, OpinionKind, Outcome, TargetKind, Visit
+from planner.model import Card, Exemption, OpinionKind, Outcome, Station, TargetKind, Visit
 from planner.roster import PATTERNS
 
 DATA = Path(__file__).parent.parent / "data"
 TODAY = date(2026, 11, 26)
 
 
-def _import(db: Path, targets: list[Path] | None = None, **kw) -> store.Station:
+def _import(db: Path, targets: list[Path] | None = None, **kw) -> Station:
     return store.import_files(
         db,
         station_name="緑ケ丘警察署",
@@ -77,7 +78,7 @@ def test_layers_open_with_geopandas(station_db: Path):
 
 def test_opinions_incident_hours_and_exemptions_round_trip(station_db: Path):
     station = store.read_station(station_db)
-    station.beats[0] = store.replace(station.beats[0], incident_hours=1.5)
+    station.beats[0] = replace(station.beats[0], incident_hours=1.5)
     visit = Visit(
         "S0001",
         date(2026, 6, 1),
@@ -224,7 +225,7 @@ def test_failed_write_leaves_file_untouched(station_db, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(store, "_write_layers", boom)
+    monkeypatch.setattr(store_gpkg, "write_layers", boom)
     with pytest.raises(RuntimeError):
         store.write_station(station, station_db)
     assert station_db.read_bytes() == before

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,10 +30,10 @@ from planner._errors import InputError, PlannerError
 from planner.app.common import Db, Line, Opened, open_station, warn
 from planner.executor import ExecutorSpec, Progress, Task, TaskResult, run_tasks
 from planner.files import atomic_path
+from planner.geo import box_around
 from planner.model import Station
 from planner.policy import Policy
-from planner.store import read_station
-from planner.store_pg import is_url
+from planner.store import is_station_url, read_station
 
 STREET_MARGIN_M = 1500.0
 """Streets kept around a beat's doors and post for its task (paths rarely leave that box)."""
@@ -115,15 +114,8 @@ class StreetIndex:
                 lats += [y0, y1]
         if not lons:
             return None
-        lat0 = (min(lats) + max(lats)) / 2
-        dlat = margin_m / 111_320.0
-        dlon = margin_m / (111_320.0 * max(0.1, math.cos(math.radians(lat0))))
-        keep = (
-            (self.x >= min(lons) - dlon)
-            & (self.x <= max(lons) + dlon)
-            & (self.y >= min(lats) - dlat)
-            & (self.y <= max(lats) + dlat)
-        )
+        x0, y0, x1, y1 = box_around(lons, lats, margin_m)
+        keep = (self.x >= x0) & (self.x <= x1) & (self.y >= y0) & (self.y <= y1)
         if keep.sum() < 2:
             return None
         return self.graph.subgraph([self.ids[i] for i in np.flatnonzero(keep)]).copy()
@@ -193,7 +185,7 @@ class OpenStation:
 def db_stem(db: Db) -> str:
     """A short name of a station file for folders and reports: the file's stem, or a PostGIS
     URL's ``station=`` value."""
-    if is_url(db):
+    if is_station_url(db):
         return parse_qs(urlsplit(str(db)).query).get("station", ["station"])[0]
     return Path(db).stem
 
@@ -209,7 +201,7 @@ def station_files(paths: Sequence[Db]) -> list[Db]:
     """
     out: list[Db] = []
     for raw in paths:
-        if is_url(raw):
+        if is_station_url(raw):
             out.append(raw)
             continue
         path = Path(raw)
@@ -222,7 +214,7 @@ def station_files(paths: Sequence[Db]) -> list[Db]:
             out.append(path)
     seen: set[Any] = set()
     for p in out:
-        ident = p if is_url(p) else Path(p).resolve()
+        ident = p if is_station_url(p) else Path(p).resolve()
         if ident in seen:
             raise InputError(f"{p}: the same station file twice")
         seen.add(ident)
@@ -246,7 +238,7 @@ def station_dirs(dbs: Sequence[Db], out_dir: Path) -> list[Path]:
 
 def beat_ids_of(db: Db) -> list[str]:
     """Beat ids of a station file in file order, reading only its ``beats`` layer."""
-    if is_url(db) or not Path(db).is_file():
+    if is_station_url(db) or not Path(db).is_file():
         return [b.beat_id for b in read_station(db).beats]  # the store says what is wrong
     try:
         frame = pyogrio.read_dataframe(db, layer="beats", read_geometry=False, columns=["beat_id"])

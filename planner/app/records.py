@@ -16,6 +16,7 @@ from planner.approvals import record_approvals
 from planner.exemptions import exempt_targets
 from planner.record import record_outcomes
 from planner.records import purge_station
+from planner.store import is_station_url
 from planner.supervision import record_guidance, review_line, review_plan
 
 
@@ -112,7 +113,7 @@ def grant(
         For a GeoPackage station (an officer gets a copy of their beat instead), or without a
         role when not revoking.
     """
-    if not store_pg.is_url(db):
+    if not is_station_url(db):
         raise InputError(
             f"{db}: roles are enforced by PostgreSQL; for a GeoPackage station give an officer "
             "a copy of their own beat (planner export --beat)"

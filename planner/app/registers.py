@@ -17,15 +17,16 @@ from planner.redact import beat_copy, named_records, redacted
 from planner.registers import export_register, geocode_file, import_registers
 from planner.roster import PATTERNS
 from planner.store import (
+    describe,
     log_access,
     posts_from_file,
     read_station,
     read_street_report,
     read_streets,
+    same_station,
     station_places,
     write_station,
 )
-from planner.store_pg import describe, same_station
 from planner.streets import street_report
 from planner.summary import format_summary, summarize
 
