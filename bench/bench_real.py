@@ -214,8 +214,7 @@ def slot_minutes(station, policy) -> dict[tuple[str, date, str], int]:
         station.officers,
         YEAR,
         station.officer_days,
-        policy.month_factors,
-        no_visit_days=policy.no_visit_days,
+        policy,
     )
     return {(s.officer_id, s.date, s.group): s.minutes for s in days}
 

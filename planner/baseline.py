@@ -70,9 +70,8 @@ def baseline_plan(
             officers,
             year,
             station.officer_days,
-            policy.month_factors,
+            policy,
             start=start,
-            no_visit_days=policy.no_visit_days,
             incident_hours=station.incident_hours(),
         )
         days = [s for s in slots if s.group == "day"]

@@ -127,8 +127,7 @@ def shift_for(
         [officer],
         day.year,
         station.officer_days,
-        policy.month_factors,
-        no_visit_days=policy.no_visit_days,
+        policy,
         incident_hours=station.incident_hours(),
     )
     minutes = sum(s.minutes for s in slots if s.date == day and s.group == SLOT_GROUP[slot])

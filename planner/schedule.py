@@ -210,15 +210,16 @@ def duty_slots(
     officers: Sequence[Officer],
     year: int,
     officer_days: Sequence[OfficerDay],
-    month_factors: Sequence[float],
+    policy: Policy,
     *,
     start: date | None = None,
-    no_visit_days: Collection[tuple[int, int]] = (),
     incident_hours: Mapping[str, float] | None = None,
 ) -> list[DaySlot]:
-    """Capacities of every duty day of the officers, per slot group, net of month factors.
+    """Capacities of every duty day of the officers, per slot group, net of the policy's month
+    factors.
 
-    Days before ``start`` and the policy's ``no_visit_days`` (年末年始) have none.
+    Days before ``start`` and the days the policy keeps free of visits
+    (:meth:`planner.policy.Policy.visits_allowed`, 年末年始) have none.
     ``incident_hours`` maps beat ids to ``Beat.incident_hours``: each officer's days are net of
     their beat's incident hours (:func:`planner.roster.duty_calendar`); missing beats lose none.
     """
@@ -229,9 +230,10 @@ def duty_slots(
         for d in duty_calendar(
             o, year, officer_days=officer_days, incident_hours=lost.get(o.beat_id, 0.0)
         ):
-            if (start and d.date < start) or (d.date.month, d.date.day) in no_visit_days:
+            if (start and d.date < start) or not policy.visits_allowed(d.date):
                 continue
-            out.extend(_day_slots(d, month_factors, d.date.weekday() >= 5 or d.date in holidays))
+            weekend = d.date.weekday() >= 5 or d.date in holidays
+            out.extend(_day_slots(d, policy.month_factors, weekend))
     return sorted(out, key=lambda s: (s.date, s.officer_id, s.group))
 
 
@@ -290,9 +292,8 @@ def build_problem(
         officers,
         year,
         officer_days,
-        policy.month_factors,
+        policy,
         start=params.start,
-        no_visit_days=policy.no_visit_days,
         incident_hours={beat.beat_id: beat.incident_hours},
     )
     mode = officers[0].mode if officers else Mode.WALK

@@ -922,8 +922,7 @@ def simulate_year(
         y.st.officers,
         year,
         y.st.officer_days,
-        policy.month_factors,
-        no_visit_days=policy.no_visit_days,
+        policy,
     )
     agenda = _Planner(y, slots) if params.strategy == "planner" else _Baseline(y)
     for month in range(1, 13):

@@ -387,11 +387,10 @@ def _check_leave(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Violatio
 
 def _check_no_visit_day(visits: Sequence[PlannedVisit], ctx: _Context) -> list[Violation]:
     """No visits on the days the policy keeps free (年末年始)."""
-    free = ctx.policy.no_visit_days
     return [
         Violation("no_visit_day", v.target_id, f"{v.date} is a day without visits (年末年始)")
         for v in visits
-        if (v.date.month, v.date.day) in free
+        if not ctx.policy.visits_allowed(v.date)
     ]
 
 

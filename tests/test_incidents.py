@@ -102,9 +102,7 @@ def test_bad_incident_hours_are_input_errors(bad):
 def test_duty_slots_use_each_officers_beat():
     a = Officer("O1", "B1", "巡査", "chuzai")
     b = Officer("O2", "B2", "巡査", "chuzai")
-    slots = sch.duty_slots(
-        [a, b], YEAR, [], MIYAGI.month_factors, start=MON, incident_hours={"B1": 0.5}
-    )
+    slots = sch.duty_slots([a, b], YEAR, [], MIYAGI, start=MON, incident_hours={"B1": 0.5})
     on_mon = {(s.officer_id, s.group): s.minutes for s in slots if s.date == MON}
     assert on_mon == {("O1", "day"): 6, ("O1", "eve"): 18, ("O2", "day"): 36, ("O2", "eve"): 18}
 

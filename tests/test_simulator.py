@@ -88,8 +88,7 @@ def test_baseline_sweeps_address_order_fixed_doors_by_day_and_retries_next_pass(
         station.officers,
         2027,
         station.officer_days,
-        MIYAGI.month_factors,
-        no_visit_days=MIYAGI.no_visit_days,
+        MIYAGI,
     )
     per_day = {s.date: math.floor(s.minutes * 0.8 / 15) for s in slots if s.group == "day"}
     assert any(s.group == "eve" for s in slots)
