@@ -568,7 +568,7 @@ def review_map_html(run: GeocodeRun) -> str:
     import folium
     from branca.element import Element
 
-    from planner.maps import TooltipBind, offline_map, route_map_html
+    from planner.maps import TooltipBind, map_page, offline_map, route_map_html
 
     placed = [
         (cells, r, r.lon, r.lat)
@@ -621,7 +621,7 @@ def review_map_html(run: GeocodeRun) -> str:
         f"<b>位置の確認</b><br>街区 {counts[LEVEL_BLOCK]}・町丁目 {counts[LEVEL_CHOME]}"
         f"（橙）・不明 {counts[LEVEL_NONE]}<br><ol>{items}</ol></div>"
     )
-    m.get_root().html.add_child(Element(panel), name="geocode_review")  # type: ignore[attr-defined]
+    map_page(m).html.add_child(Element(panel), name="geocode_review")
     if len(placed) > 1:
         m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]])
     return route_map_html(m)

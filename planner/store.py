@@ -209,9 +209,10 @@ def write_station(
 # user inputs: parse and validate
 
 
-def _read_rows(path: Path) -> list[dict[str, str]]:
+def _read_rows(path: Path) -> Sequence[dict[str, str]]:
     """Rows of text from a CSV, GeoPackage or GeoJSON file (lon/lat taken from point geometry)."""
     suffix = path.suffix.lower()
+    rows: Sequence[dict[str, str]]
     if suffix in {".csv", ".txt"}:
         rows = v.read_table(path)
     elif suffix in {".gpkg", ".geojson", ".json"}:
@@ -225,7 +226,7 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
                 frame = pyogrio.read_dataframe(path)
         except Exception as exc:  # GDAL's errors are many
             raise InputError(f"{path}: cannot read: {exc}") from exc
-        rows = []
+        features: list[dict[str, str]] = []
         for rec in frame.to_dict("records"):
             geom = rec.pop("geometry", None)
             row = {k: _s(val) for k, val in rec.items()}
@@ -236,7 +237,8 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
                     row["lon"] = repr(geom.x)
                 if not row["lat"]:
                     row["lat"] = repr(geom.y)
-            rows.append(row)
+            features.append(row)
+        rows = features
     else:
         raise InputError(f"{path}: unsupported file type {suffix!r} (use .csv, .gpkg or .geojson)")
     if not rows:
@@ -412,7 +414,7 @@ def targets_from_file(
         Naming file, row and column of every problem; nothing is returned in part.
     """
     table = path if isinstance(path, v.Table) else None  # a register (planner.registers)
-    path = Path(table.path if table is not None else path)
+    path = Path(path.path if isinstance(path, v.Table) else path)
     today = today or date.today()
     cols = [
         v.Column("target_id", v.nonempty),
