@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 import stat
 from dataclasses import replace
 from datetime import date
@@ -15,6 +14,10 @@ from click.testing import CliRunner
 from conftest import tiny_station
 
 from planner._errors import InputError
+from planner.app.handover import hand_over
+from planner.app.plan import plan_station
+from planner.app.replan import replan_station
+from planner.app.verify import verify_plan_file
 from planner.cli import main
 from planner.handover import NEVER_MET_COLOUR, chome_of, handover_report, write_handover
 from planner.maps import assert_offline
@@ -296,65 +299,37 @@ def _crowded():
     return tiny_station(60, spacing_deg=0.0001, visit_hours={"nikkin": 0.5, "nikkin.evening": 0})
 
 
-def test_handover_and_front_load_commands(tmp_path):
+def test_handover_then_front_loaded_replan_through_the_app(tmp_path):
     db = tmp_path / "station.gpkg"
     write_station(_crowded(), db)
-    run = CliRunner().invoke
-    out = run(
-        main,
-        [
-            "handover",
-            "--db",
-            str(db),
-            "--beat",
-            "B1",
-            "--date",
-            "2027-04-01",
-            "--out",
-            str(tmp_path / "handover"),
-        ],
-    )
-    assert out.exit_code == 0, out.output
+    day = date(2027, 4, 1)
+    handed = hand_over(db, "B1", tmp_path / "handover", day=day)
+    said = [x.text for x in handed.lines()]
     # 20 重点 last met 2026-03-01 (overdue); 40 一般 never met
-    assert "重点対象 (every 1 y): 20; 0 met within it, 20 overdue, 0 never met" in out.output
-    assert "一般対象 (every 3 y): 40; 0 met within it, 0 overdue, 40 never met" in out.output
-    assert "to visit first: 60 overdue or never met" in out.output
-    assert (tmp_path / "handover" / "handover_B1_2027-04-01.html").is_file()
+    assert "  重点対象 (every 1 y): 20; 0 met within it, 20 overdue, 0 never met" in "\n".join(said)
+    assert "  一般対象 (every 3 y): 40; 0 met within it, 0 overdue, 40 never met" in "\n".join(said)
+    assert len(handed.report.overdue_or_never_met) == 60
+    assert (tmp_path / "handover" / "handover_B1_2027-04-01.html") in handed.written
 
     plan_dir, re_dir = tmp_path / "plan", tmp_path / "replan"
-    out = run(
-        main,
-        ["plan", "--db", str(db), "--year", "2027", "--time-limit", "1", "--out", str(plan_dir)],
+    plan_station(db, plan_dir, year=2027, params=YearParams(time_limit_s=1))
+    replanned = replan_station(
+        db,
+        re_dir,
+        year=2027,
+        start=day,
+        plan_path=plan_dir / "plan.csv",
+        front_load=1,
+        params=YearParams(time_limit_s=1),
     )
-    assert out.exit_code == 0, out.output
-    out = run(
-        main,
-        [
-            "replan",
-            "--db",
-            str(db),
-            "--year",
-            "2027",
-            "--from",
-            "2027-04-01",
-            "--plan",
-            str(plan_dir / "plan.csv"),
-            "--front-load",
-            "1",
-            "--time-limit",
-            "1",
-            "--out",
-            str(re_dir),
-        ],
+    fl = replanned.front_load
+    assert fl is not None and (fl.start, fl.end) == (day, date(2027, 4, 30))
+    total, inside, after, nowhere = (
+        fl.targets,
+        fl.planned_in_window,
+        fl.planned_outside,
+        len(fl.not_fitting),
     )
-    assert out.exit_code == 0, out.output
-    m = re.search(
-        r"front-load 2027-04-01 – 2027-04-30: (\d+) overdue or never-met targets; "
-        r"(\d+) planned in the window, (\d+) planned after it, (\d+) not at all",
-        out.output,
-    )
-    assert m, out.output
-    total, inside, after, nowhere = (int(g) for g in m.groups())
     with (re_dir / "plan.csv").open(encoding="utf-8") as f:
         later = [r for r in csv.DictReader(f) if r["date"] >= "2027-04-01"]
     with (re_dir / "unplanned.csv").open(encoding="utf-8") as f:
@@ -368,12 +343,9 @@ def test_handover_and_front_load_commands(tmp_path):
     assert len(in_april) == inside and len(later) == inside + after
     assert len({r["target_id"] for r in later}) == len(later)  # each planned once
     assert len(unplanned) == nowhere
-    assert f"warning: {after} front-loaded targets do not fit" in out.output
-    out = run(
-        main,
-        ["verify", "--db", str(db), "--plan", str(re_dir / "plan.csv"), "--from", "2027-04-01"],
-    )
-    assert out.exit_code == 0, out.output
+    warned = [x.text for x in replanned.lines() if x.err]
+    assert any(w.startswith(f"warning: {after} front-loaded targets do not fit") for w in warned)
+    assert verify_plan_file(db, re_dir / "plan.csv", start=day).ok
 
 
 def test_handover_unknown_beat_is_bad_input(tmp_path):
