@@ -155,6 +155,11 @@ def _snapshot(station: Station) -> tuple:
 # read / write the station file
 
 
+def beat_ids(db: str | Path) -> list[str]:
+    """A station's beat ids in its order, reading as little as its store allows."""
+    return backend(db).beat_ids(db)
+
+
 def read_station(path: str | Path) -> Station:
     """Read a station GeoPackage (or a PostGIS station URL) into a :class:`Station`.
 

@@ -424,6 +424,20 @@ def read_streets(path: str | Path) -> nx.MultiDiGraph | None:
     return graph
 
 
+def beat_ids(path: str | Path) -> list[str]:
+    """Beat ids in file order, reading only the ``beats`` layer (the whole station when that
+    layer cannot be read alone, so that :func:`read_station` says what is wrong)."""
+    if not Path(path).is_file():
+        return [b.beat_id for b in read_station(path).beats]
+    try:
+        frame = pyogrio.read_dataframe(
+            path, layer="beats", read_geometry=False, columns=["beat_id"]
+        )
+    except Exception:  # not a GeoPackage station file
+        return [b.beat_id for b in read_station(path).beats]
+    return [str(b) for b in frame["beat_id"]]
+
+
 def read_street_source(path: str | Path) -> tuple[str, str] | None:
     """Where the stored streets came from and their import report (JSON) from ``meta``, each
     ``""`` when not recorded; ``None`` when the station has no streets."""

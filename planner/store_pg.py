@@ -368,6 +368,11 @@ def read_streets(url: str) -> nx.MultiDiGraph | None:
         return store_gpkg.read_streets(gpkg)
 
 
+def beat_ids(url: str) -> list[str]:
+    """Beat ids in the station's order."""
+    return [b.beat_id for b in read_station(url).beats]
+
+
 def read_street_source(url: str) -> tuple[str, str] | None:
     """Where the stored streets came from and their import report (JSON), each ``""`` when not
     recorded; ``None`` when the station has no streets."""

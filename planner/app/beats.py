@@ -24,7 +24,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import networkx as nx
 import numpy as np
-import pyogrio
 
 from planner._errors import InputError, PlannerError
 from planner.app.common import Db, Line, Opened, open_station, warn
@@ -33,7 +32,7 @@ from planner.files import atomic_path
 from planner.geo import box_around
 from planner.model import Station
 from planner.policy import Policy
-from planner.store import is_station_url, read_station
+from planner.store import beat_ids, is_station_url
 
 STREET_MARGIN_M = 1500.0
 """Streets kept around a beat's doors and post for its task (paths rarely leave that box)."""
@@ -178,7 +177,6 @@ class OpenStation:
     policy: Policy
     expected: int
     results: list[TaskResult] = field(default_factory=list)
-    extra: Any = None
     notes: list[Line] = field(default_factory=list)
 
 
@@ -236,20 +234,9 @@ def station_dirs(dbs: Sequence[Db], out_dir: Path) -> list[Path]:
     return [out_dir / s for s in stems]
 
 
-def beat_ids_of(db: Db) -> list[str]:
-    """Beat ids of a station file in file order, reading only its ``beats`` layer."""
-    if is_station_url(db) or not Path(db).is_file():
-        return [b.beat_id for b in read_station(db).beats]  # the store says what is wrong
-    try:
-        frame = pyogrio.read_dataframe(db, layer="beats", read_geometry=False, columns=["beat_id"])
-        return [str(b) for b in frame["beat_id"]]
-    except Exception:  # not a GeoPackage station file: let the store say what is wrong
-        return [b.beat_id for b in read_station(db).beats]
-
-
 def wanted_beats(dbs: Sequence[Db], beats: Sequence[str]) -> list[list[str]]:
     """Beat ids to run per station file; an unknown ``--beat`` is bad input."""
-    per_db = [beat_ids_of(db) for db in dbs]
+    per_db = [beat_ids(db) for db in dbs]
     if beats:
         known = {b for ids in per_db for b in ids}
         unknown = [b for b in beats if b not in known]

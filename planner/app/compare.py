@@ -17,7 +17,6 @@ from planner.app.beats import (
     OpenStation,
     RunSummary,
     StreetIndex,
-    beat_ids_of,
     db_stem,
     drive,
     failed_lines,
@@ -33,6 +32,7 @@ from planner.policy import Policy
 from planner.reports import write_comparison
 from planner.scenarios import Applied, Outcome, Scenario, apply_scenario, compare, run_scenario
 from planner.schedule import YearParams
+from planner.store import beat_ids
 
 
 def _compare_beat(applied: Applied, year: int, graph: nx.MultiDiGraph | None) -> Outcome:
@@ -119,7 +119,7 @@ def compare_stations(
     dbs = list(dbs)
     params = params or YearParams()
     dirs = station_dirs(dbs, out_dir)
-    counts = [len(beat_ids_of(db)) for db in dbs]
+    counts = [len(beat_ids(db)) for db in dbs]
     total = sum(counts) * len(scenarios)
     several = len(dbs) > 1
     opened: dict[int, OpenStation] = {}
