@@ -14,6 +14,9 @@ from click.testing import CliRunner
 from conftest import tiny_station
 
 from planner._errors import InputError
+from planner.app.campaign import run_campaign
+from planner.app.plan import plan_station
+from planner.app.verify import verify_plan_file
 from planner.campaign import (
     Displaced,
     campaign_order,
@@ -249,53 +252,35 @@ def _centre(st: Station) -> str:
     return f"{t.lon},{t.lat}"
 
 
-def test_command_writes_the_plan_displaced_and_route_sheets(tiny_db, tmp_path):
+def test_campaign_writes_the_plan_displaced_and_route_sheets(tiny_db, tmp_path):
     db, st = tiny_db
-    runner = CliRunner()
-    old = runner.invoke(
-        main,
-        [
-            "plan",
-            "--db",
-            str(db),
-            "--year",
-            "2027",
-            "--time-limit",
-            "1",
-            "--out",
-            str(tmp_path / "old"),
-        ],
-    )
-    assert old.exit_code == 0, old.output
+    fast = YearParams(time_limit_s=1)
+    plan_station(db, tmp_path / "old", year=2027, params=fast)
     out = tmp_path / "camp"
-    args = [
-        "campaign",
-        "--db",
-        str(db),
-        "--center",
-        _centre(st),
-        "--radius",
-        "80",
-        "--start",
-        "2027-05-10",
-        "--days",
-        "1",
-        "--plan",
-        str(tmp_path / "old" / "plan.csv"),
-        "--time-limit",
-        "1",
-        "--out",
-        str(out),
-    ]
-    result = runner.invoke(main, args)
-    assert result.exit_code == 0, result.output
+    t = st.targets[10]
+    run = run_campaign(
+        db,
+        out,
+        center=(t.lon, t.lat),
+        radius_m=80,
+        start=date(2027, 5, 10),
+        days=1,
+        kinds=("household", "business"),
+        plan_path=tmp_path / "old" / "plan.csv",
+        params=fast,
+    )
     plan = _rows(out / "plan.csv")
     inside = {"T008", "T009", "T010", "T011", "T012"}
+    assert run.result.campaign.target_ids == inside
     in_window = {
         r["target_id"] for r in plan if r["target_id"] in inside and r["date"] == "2027-05-10"
     }
-    assert f"planned inside the window: {len(in_window)} of 5" in result.output
-    assert "the campaign needs" in result.output and "--days" in result.output
+    assert {v.target_id for v in run.result.in_window} == in_window
+    said = [x.text for x in run.lines()]
+    assert any(x.startswith(f"planned inside the window: {len(in_window)} of 5") for x in said)
+    # one day is too short: the days it needs are sought and said
+    assert run.result.needed is not None
+    assert any("the campaign needs" in x and "--days" in x for x in said)
     assert (out / "displaced.csv").read_text(encoding="utf-8").splitlines()[0] == (
         "target_id,beat_id,old_date,new_date,reason"
     )
@@ -306,18 +291,14 @@ def test_command_writes_the_plan_displaced_and_route_sheets(tiny_db, tmp_path):
         for r in plan
         if r["target_id"] in in_window and r["date"] >= "2027-05-10"
     )
-    routes = {p.name for p in (out / "routes").iterdir()}
     officer = next(
         r["officer_id"] for r in plan if (r["beat_id"], r["date"]) == ("B1", "2027-05-10")
     )
     stem = f"route_B1_2027-05-10_{officer}"  # the officer in every route file's name
-    assert routes == {f"{stem}.{ext}" for ext in ("csv", "html", "pdf")}
+    assert {p.name for p in run.routes} == {f"{stem}.{ext}" for ext in ("csv", "html", "pdf")}
     stops = {r["target_id"] for r in _rows(out / "routes" / f"{stem}.csv")}
     assert in_window <= stops
-    check = runner.invoke(
-        main, ["verify", "--db", str(db), "--plan", str(out / "plan.csv"), "--from", "2027-05-10"]
-    )
-    assert check.exit_code == 0, check.output
+    assert verify_plan_file(db, out / "plan.csv", start=date(2027, 5, 10)).ok
 
 
 def test_command_without_a_plan_plans_the_beats_first(tiny_db, tmp_path):
