@@ -274,7 +274,14 @@ def demo(
     if prefecture:
         _demo_prefecture(out_dir, stations, households, beats, seed, year or DEMO_YEAR)
         return
-    run_demo(out_dir, seed=seed, year=year or DEMO_YEAR, time_limit=time_limit, on_step=_echo)
+    run_demo(
+        out_dir,
+        seed=seed,
+        year=year or DEMO_YEAR,
+        time_limit=time_limit,
+        on_step=_echo,
+        progress=True,
+    )
 
 
 @main.command()

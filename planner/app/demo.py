@@ -59,6 +59,7 @@ def run_demo(
     year: int = DEMO_YEAR,
     time_limit: float = 5.0,
     on_step: Say | None = None,
+    progress: bool = False,
 ) -> DemoResult:
     """Build the demo station in ``out_dir`` and run every use case on it.
 
@@ -75,6 +76,8 @@ def run_demo(
         Solver budget per beat for the year plan (deterministic time).
     on_step
         Called with each step's lines when the step is done.
+    progress
+        Show the year plan's beats done / total on stderr (:class:`planner.executor.Progress`).
 
     Returns
     -------
@@ -95,7 +98,9 @@ def run_demo(
     show(summary_lines(read_station(db), year))
     params = YearParams(time_limit_s=time_limit)
     show([say(f"\n== year plan {year} ==")])
-    plan = plan_station(db, out_dir / "plan", year=year, params=params, spec=SERIAL)
+    plan = plan_station(
+        db, out_dir / "plan", year=year, params=params, spec=SERIAL, progress=progress
+    )
     show(plan.lines())
     routes = first_day_routes(db, out_dir / "routes", plan.plan.visits)
     show(
