@@ -3,11 +3,12 @@ plan.csv, the plan year, and the lines a result says."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 import networkx as nx
 
@@ -16,6 +17,8 @@ from planner.plan import Campaign, PlannedVisit, Unplanned
 from planner.planfiles import read_approval_ids, read_campaign, read_plan, read_unplanned
 from planner.policy import Policy, load_policy, station_under
 from planner.store import read_station, read_streets
+
+T = TypeVar("T")
 
 Db = str | Path
 """A station: a GeoPackage file, or a PostGIS URL (``postgresql://…?station=NAME``)."""
@@ -96,29 +99,30 @@ class PlanFiles:
     campaign: Campaign | None = None
 
 
+def _beside(plan_path: Path, name: str, read: Callable[[Path], T]) -> T | None:
+    """A file beside plan.csv, read; ``None`` when it is absent."""
+    path = plan_path.parent / name
+    return read(path) if path.is_file() else None
+
+
 def read_plan_files(plan_path: Path) -> PlanFiles:
     """Read plan.csv with unplanned.csv, approvals.csv and campaign.csv beside it."""
-    folder = plan_path.parent
-
-    def beside(name: str, read):
-        return read(folder / name) if (folder / name).is_file() else None
-
     return PlanFiles(
         read_plan(plan_path),
-        beside("unplanned.csv", read_unplanned),
-        beside("approvals.csv", read_approval_ids),
-        beside("campaign.csv", read_campaign),
+        _beside(plan_path, "unplanned.csv", read_unplanned),
+        _beside(plan_path, "approvals.csv", read_approval_ids),
+        _beside(plan_path, "campaign.csv", read_campaign),
     )
 
 
 def plan_and_unplanned(
     plan_path: Path | None,
 ) -> tuple[list[PlannedVisit] | None, list[Unplanned] | None]:
-    """A plan's rows and unplanned.csv beside it, or ``(None, None)`` without a plan."""
+    """A plan's rows and unplanned.csv beside it, or ``(None, None)`` without a plan (the other
+    files beside it are not read)."""
     if plan_path is None:
         return None, None
-    files = read_plan_files(plan_path)
-    return files.visits, files.unplanned
+    return read_plan(plan_path), _beside(plan_path, "unplanned.csv", read_unplanned)
 
 
 def with_kept(kept: Sequence[PlannedVisit], new: Iterable[PlannedVisit]) -> list[PlannedVisit]:
